@@ -1,0 +1,149 @@
+"""Options: one validated dataclass.
+
+Precedence: command line > `RECAST_*` environment > `recast.toml` > defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+CLIP_MODES = ("encode", "copy", "none")
+ENGINES = ("faster-whisper", "openai-whisper")
+DEVICES = ("auto", "cpu", "cuda")
+TASKS = ("transcribe", "translate")
+
+# Microlearning: research on video engagement (Guo, Kim & Rubin 2014, edX) found
+# viewers stop watching after about 6 minutes; 1 minute is the least that carries
+# one idea. 8 minutes leaves room for a topic that runs a little long.
+DEFAULT_MIN_CHAPTER = 60.0  # seconds
+DEFAULT_MAX_CHAPTER = 480.0  # seconds
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("RECAST_CACHE_DIR"):
+        return Path(os.environ["RECAST_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "recast"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every setting of a run. Fields that change the transcript are listed in
+    `TRANSCRIPT_FIELDS`; they form the transcript cache key."""
+
+    title: str | None = None
+    engine: str = "faster-whisper"
+    model: str | None = None  # None: bundled tiny.en on CPU, a larger one on CUDA
+    language: str | None = None  # None: detect (multilingual models) / "en"
+    task: str = "transcribe"
+    device: str = "auto"
+    compute_type: str | None = None  # None: int8 on CPU, float16 on CUDA
+    vad: bool = True
+    audio_track: int = 0
+    beam_size: int = 1
+    transcript_file: Path | None = None  # import instead of recognising speech
+    min_chapter: float = DEFAULT_MIN_CHAPTER
+    max_chapter: float = DEFAULT_MAX_CHAPTER
+    clips: str = "encode"
+    max_height: int | None = None
+    caption_chars: int = 42  # Netflix/BBC: 42 characters a line
+    caption_lines: int = 2
+    embed_chapters: bool = True
+    llm_url: str | None = None
+    llm_model: str | None = None
+    ocr: bool = True
+    force: bool = False
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    threads: int = 0  # 0: all cores
+
+    def __post_init__(self) -> None:
+        def bad(msg: str) -> None:
+            raise ConfigError(msg)
+
+        if self.engine not in ENGINES:
+            bad(f"unknown engine {self.engine!r} (choose from {', '.join(ENGINES)})")
+        if self.device not in DEVICES:
+            bad(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
+        if self.task not in TASKS:
+            bad(f"unknown task {self.task!r} (choose from {', '.join(TASKS)})")
+        if self.clips not in CLIP_MODES:
+            bad(f"unknown clip mode {self.clips!r} (choose from {', '.join(CLIP_MODES)})")
+        if not 0 < self.min_chapter <= self.max_chapter:
+            bad(f"--min-chapter ({self.min_chapter:g} s) must be positive and at most --max-chapter ({self.max_chapter:g} s)")
+        if self.caption_chars < 10 or self.caption_lines < 1:
+            bad("--caption-chars must be at least 10 and --caption-lines at least 1")
+        if self.audio_track < 0:
+            bad("--audio-track counts from 0")
+        if self.max_height is not None and self.max_height < 64:
+            bad("--max-height must be at least 64 pixels")
+
+    def replace(self, **changes: Any) -> "Options":
+        return dataclasses.replace(self, **changes)
+
+    def transcript_key(self) -> dict[str, Any]:
+        """The settings that change the transcript (the rest only change what is built from it)."""
+        return {name: _plain(getattr(self, name)) for name in TRANSCRIPT_FIELDS}
+
+
+TRANSCRIPT_FIELDS = ("engine", "model", "language", "task", "device", "compute_type", "vad", "audio_track", "beam_size")
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Path) else value
+
+
+def _coerce(name: str, raw: str | int | float | bool, target: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Options)}[name]
+    if isinstance(raw, str):
+        if "bool" in str(kind):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(f"RECAST_{name.upper()}: expected true or false, got {raw!r}")
+        if "float" in str(kind):
+            try:
+                return float(raw)
+            except ValueError:
+                raise ConfigError(f"RECAST_{name.upper()}: expected a number, got {raw!r}") from None
+        if "int" in str(kind):
+            try:
+                return int(raw)
+            except ValueError:
+                raise ConfigError(f"RECAST_{name.upper()}: expected a whole number, got {raw!r}") from None
+        if "Path" in str(kind):
+            return Path(raw).expanduser()
+    return raw
+
+
+def load_options(cli: dict[str, Any] | None = None, config_file: Path | None = None) -> Options:
+    """Merge defaults < recast.toml < RECAST_* environment < command line (None = not given)."""
+    names = {f.name for f in fields(Options)}
+    merged: dict[str, Any] = {}
+    path = config_file or (Path("recast.toml") if Path("recast.toml").is_file() else None)
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"cannot read settings: {e}", path) from e
+        table = data.get("recast", data)
+        for key, value in table.items():
+            name = key.replace("-", "_")
+            if name not in names:
+                raise ConfigError(f"unknown setting {key!r}", path)
+            merged[name] = _coerce(name, value, None)
+    for name in names:
+        env = os.environ.get(f"RECAST_{name.upper()}")
+        if env is not None and name != "cache_dir":  # RECAST_CACHE_DIR is read by default_cache_dir
+            merged[name] = _coerce(name, env, None)
+    for name, value in (cli or {}).items():
+        if value is not None:
+            merged[name] = value
+    return Options(**merged)
