@@ -1,0 +1,135 @@
+"""Stage 2: decode the chosen audio track once, to 16 kHz mono float32.
+
+This one array feeds every audio consumer (voice-activity detection, speech
+recognition, pause detection), so a recording is decoded exactly once and never
+held twice: ffmpeg writes raw samples into a pipe and we read them straight into
+a preallocated array (an hour is 57.6 M samples, 230 MB).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import subprocess
+from typing import Callable
+
+import numpy as np
+
+from .errors import MediaError
+from .ffmpeg import SAFE_INPUT, _kill_group, ffmpeg_exe, input_path, last_lines
+from .models import SAMPLE_RATE, Audio, MediaInfo
+
+log = logging.getLogger(__name__)
+
+_BYTES = 4  # float32
+_READ = 1 << 20  # bytes per read from the pipe
+
+
+def choose_track(media: MediaInfo, track: int) -> int:
+    """Validate `--audio-track` against what the file has."""
+    if not media.audio_streams:
+        raise MediaError("no audio stream: recast needs speech to transcribe", media.path)
+    if track >= len(media.audio_streams):
+        raise MediaError(
+            f"has {len(media.audio_streams)} audio stream(s); --audio-track {track} does not exist (counting from 0)",
+            media.path,
+        )
+    return track
+
+
+def load_audio(
+    media: MediaInfo,
+    track: int = 0,
+    progress: Callable[[float, float], None] | None = None,
+    timeout_per_hour: float = 600.0,
+) -> Audio:
+    """Decode audio track `track` of `media` into one float32 array.
+
+    Timestamp gaps are filled with silence (`aresample=async=1`) so that sample n
+    stays at offset + n/16000 s on the source timeline; `offset` is where the
+    stream starts relative to the container start (non-zero in many screen recordings).
+    A stream that is corrupt part-way through yields what decodes, with a warning.
+    """
+    track = choose_track(media, track)
+    stream = media.audio_streams[track]
+    args = [
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error",
+        *SAFE_INPUT, "-i", input_path(media.path),
+        "-map", f"0:a:{track}", "-vn", "-sn", "-dn",
+        "-af", "aresample=async=1:min_hard_comp=0.1",
+        "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1",
+    ]  # fmt: skip
+    expected = int((media.duration + 2.0) * SAMPLE_RATE)
+    buf = np.empty(max(expected, SAMPLE_RATE), dtype=np.float32)
+    filled = 0  # bytes
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        view = memoryview(buf).cast("B")
+        last_report = 0.0
+        while True:
+            if filled == len(view):
+                # Longer than the container said: grow (rare; only a lying header gets here).
+                buf = np.concatenate([buf, np.empty(len(buf) // 2 + SAMPLE_RATE, dtype=np.float32)])
+                view = memoryview(buf).cast("B")
+            n = proc.stdout.readinto(view[filled : min(len(view), filled + _READ)])
+            if not n:
+                break
+            filled += n
+            if progress is not None:
+                done = filled / _BYTES / SAMPLE_RATE
+                if done - last_report >= 30.0:
+                    progress(done, media.duration)
+                    last_report = done
+        _, err = proc.communicate(timeout=max(60.0, timeout_per_hour * media.duration / 3600))
+    except BaseException:
+        _kill_group(proc)
+        raise
+    samples = filled // _BYTES
+    message = last_lines(err)
+    if proc.returncode != 0 and samples == 0:
+        raise MediaError(f"unreadable media: the audio could not be decoded ({message})", media.path)
+    if samples < SAMPLE_RATE // 10:
+        raise MediaError("no audio to transcribe: the audio stream is empty (0 seconds)", media.path)
+    if proc.returncode != 0 or err.strip():
+        log.warning("%s: part of the audio could not be decoded; using the %.1f s that did (%s)",
+                    media.path, samples / SAMPLE_RATE, message)
+    # Drop the unused tail; resize in place keeps a single copy of the data.
+    buf.resize(samples, refcheck=False)
+    offset = max(0.0, stream.start_time - media.start_time)
+    return Audio(samples=buf, offset=offset, track=track, sha256=_hash(buf))
+
+
+def _hash(samples: np.ndarray) -> str:
+    """Content hash of the decoded audio: the transcript cache key. Two files that
+    hold the same sound (a remux, a renamed copy) share a transcript."""
+    h = hashlib.sha256()
+    raw = memoryview(samples).cast("B")
+    for i in range(0, len(raw), 1 << 24):
+        h.update(raw[i : i + (1 << 24)])
+    return h.hexdigest()
+
+
+def find_silences(audio: Audio, *, min_length: float = 0.3, threshold_db: float = -40.0) -> list[tuple[float, float]]:
+    """Quiet stretches (source-timeline seconds) from 20 ms frame energy.
+
+    Cheap enough for an hour (one pass over 57.6 M samples in NumPy); used for
+    pause detection when choosing chapter boundaries and caption breaks.
+    """
+    frame = SAMPLE_RATE // 50  # 20 ms
+    n = len(audio.samples) // frame
+    if n == 0:
+        return []
+    out: list[tuple[float, float]] = []
+    step = 50 * 600  # frames per block (10 minutes) to keep the temporary small
+    quiet_all = np.empty(n, dtype=bool)
+    for b in range(0, n, step):
+        e = min(n, b + step)
+        block = audio.samples[b * frame : e * frame].reshape(-1, frame)
+        rms = np.sqrt(np.mean(np.square(block, dtype=np.float32), axis=1) + 1e-12)
+        quiet_all[b:e] = 20 * np.log10(rms) < threshold_db
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet_all.view(np.int8), [0]])))
+    for s, e in zip(edges[::2], edges[1::2]):
+        if (e - s) * 0.02 >= min_length:
+            out.append((audio.offset + s * 0.02, audio.offset + e * 0.02))
+    return out

@@ -1,0 +1,353 @@
+"""Where the talk is, and where it splits into chapters.
+
+1. Dead air: the talk starts at the first sentence after the lead-in ("can everyone
+   hear me", "we'll wait a minute for people to join", mic checks before a long
+   silence) and ends before the sign-off ("thanks everyone, bye").
+2. Signals at every sentence end inside the talk: topic shift (how much more coherent
+   the text becomes when cut there: sentence embeddings from WordLlama plus TF-IDF
+   word overlap), pause length, and slide changes from the video (a change whose
+   title strip looks the same as the previous slide's is a continuation slide and
+   counts for little).
+3. Boundaries are chosen together by dynamic programming: each chapter earns the
+   coherence of its sentences (the length of the sum of their unit vectors, which is
+   how far they agree on one direction) and pays a fixed price, so a cut is made only
+   where splitting gains more than that price; chapters shorter than `min_chapter`
+   are not allowed and ones longer than `max_chapter` pay extra.
+
+A boundary is placed just before the first word of the chapter's first sentence
+(a short lead-in of at most 0.4 s, never earlier than the middle of the pause), so
+playback from a chapter link starts on its first word and not on the tail of the
+previous sentence or on seconds of silence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import Options
+from .models import SAMPLE_RATE, Audio, ChapterSpans, Transcript, VideoAnalysis
+from .text import Sentence, content_words, embed, sentences, tokenize
+
+log = logging.getLogger(__name__)
+
+# Tuned on the .dev lectures of the MIT physics corpus and held-out Wikipedia
+# articles (benchmarks/bench_chapters.py); see the report there.
+CUT_PRICE = 3.2  # coherence a cut must gain, in units of one fully agreeing sentence
+OVERLONG_PRICE = 3.0  # extra price per `max_chapter` of length beyond `max_chapter`
+SLIDE_BONUS = 5.0  # a new slide with a new title at this sentence end
+CONTINUATION_BONUS = 0.6  # a new slide that keeps the previous title
+PAUSE_BONUS = 0.6  # a pause much longer than this speaker's usual
+SLIDE_SNAP = 8.0  # s: how far a slide change may lie from the sentence end it marks
+SEMANTIC_WEIGHT = 0.6  # share of the embedding signal against TF-IDF word overlap
+LEAD = 0.4  # s before a chapter's first word
+
+_LEAD_IN = [
+    re.compile(p)
+    for p in (
+        r"\b(wait|waiting|give (it|people|everyone|them)|hold on)\b.{0,40}\b(minute|minutes|moment|second|seconds|few|more people|others|everyone|everybody|folks|join|joining)\b",
+        r"\b(can|could|do) (everyone|everybody|you( all| guys)?|people|folks) (hear|see) (me|us|my|the|this|ok|okay)\b",
+        r"\b(is|are|can) (my|the) (audio|mic|microphone|sound|screen|slides?|camera|video)\b",
+        r"\b(we'?ll|we will|i'?ll|i will|going to|gonna) (start|begin|get started|kick off)\b.{0,20}\b(in|shortly|soon|at|once|when)\b",
+        r"\b(people|folks|everyone) (are |is )?(still )?(joining|coming in|trickling in|arriving)\b",
+        r"\b(few|couple( of)?) (more )?(minutes|moments|seconds) (for|to let|until|before|so)\b",
+        r"\b(mute|unmute|muted|unmuted|on mute)\b",
+        r"\b(start|started|starting) (the )?recording\b|\brecording (is |has )?(on|started|running)\b",
+        r"\b(share|sharing) my screen\b|\bscreen ?share\b",
+        r"\b(testing|test),? (one|1)\b|\bmic check\b",
+    )
+]
+_GREETING_ONLY = re.compile(r"^(hello|hi|hey|okay|ok|alright|all right|yeah|yes|good|um|uh|so|hmm|oh|test|testing)([\s,.!?]+(hello|hi|hey|everyone|everybody|all|there|folks|guys|okay|ok))*[\s,.!?]*$")
+_START = re.compile(
+    r"\b((let'?s|let us|we can|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to) (go ahead and )?(get started|start|begin|kick (it|things|this) off)|welcome (everyone|everybody|to|back|all))\b(?!\s+(in|shortly|soon|at|once|when)\b)"
+)
+_OUTRO = [
+    re.compile(p)
+    for p in (
+        r"\b(thanks|thank you)\b.{0,40}\b(watching|listening|coming|joining|attending|attention|your time|being here|everyone|everybody|all|so much|very much|again)\b",
+        r"^(thanks|thank you|cheers)[\s,.!]*(all|everyone|everybody)?[\s,.!]*$",
+        r"\b(bye|goodbye|see you|take care|have a (good|great|nice|lovely) (one|day|evening|weekend|afternoon))\b",
+        r"\b(stop|stopping|end|ending) (the )?recording\b",
+        r"\bthat'?s (all|it) (for|from) (today|me|now|this)\b",
+    )
+]
+
+
+@dataclass(frozen=True)
+class _Signals:
+    bonus: np.ndarray  # per sentence: bonus for a chapter starting there (index 0 unused)
+    slide: np.ndarray  # per sentence: 0..1 slide-change strength
+
+
+def find_chapters(
+    transcript: Transcript, audio: Audio | None, video: VideoAnalysis | None, options: Options
+) -> ChapterSpans:
+    """Find the talk inside the recording and split it into chapters."""
+    sents = [s for s in sentences(transcript) if tokenize(s.text)]
+    rec_start = audio.offset if audio is not None else 0.0
+    rec_end = max(
+        transcript.duration + rec_start if transcript.duration else 0.0,
+        audio.offset + audio.duration if audio is not None else 0.0,
+        sents[-1].end if sents else 0.0,
+        transcript.segments[-1].end if transcript.segments else 0.0,
+    )
+    if not sents:
+        return ChapterSpans(rec_start, rec_end, ((rec_start, rec_end),) if rec_end > rec_start else ())
+
+    first, last = talk_bounds(sents, rec_start, rec_end)
+    talk_start = max(rec_start, sents[first].start - LEAD, (sents[first - 1].end if first else rec_start))
+    next_start = sents[last + 1].start if last + 1 < len(sents) else rec_end
+    talk_end = min(rec_end, max(sents[last].end + 0.5, sents[last].end), next_start) if last + 1 < len(sents) else rec_end
+    talk_end = max(talk_end, sents[last].end)
+    body = sents[first : last + 1]
+
+    if talk_end - talk_start < 2 * options.min_chapter or len(body) < 4:
+        return ChapterSpans(talk_start, talk_end, ((talk_start, talk_end),))
+
+    starts = segment(body, video, options, talk_start, talk_end)
+    cut_times = [boundary_time(body[k - 1], body[k], audio) for k in starts[1:]]
+    edges = [talk_start, *cut_times, talk_end]
+    spans = tuple((edges[i], edges[i + 1]) for i in range(len(edges) - 1))
+    return ChapterSpans(talk_start, talk_end, spans)
+
+
+# ---------------------------------------------------------------------------- dead air
+
+
+def _is_lead_in(s: Sentence) -> bool:
+    low = s.text.lower()
+    return any(p.search(low) for p in _LEAD_IN) or bool(_GREETING_ONLY.match(low))
+
+
+def _is_outro(s: Sentence) -> bool:
+    low = s.text.lower()
+    return any(p.search(low) for p in _OUTRO)
+
+
+def talk_bounds(sents: list[Sentence], rec_start: float, rec_end: float) -> tuple[int, int]:
+    """Indices of the first and last sentence of the talk proper."""
+    n = len(sents)
+    duration = max(rec_end - rec_start, 1e-6)
+    head = min(600.0, 0.4 * duration)  # lead-in is looked for in the first 10 minutes at most
+    first, misses = 0, 0
+    for i, s in enumerate(sents):
+        if s.start - rec_start > head:
+            break
+        if _START.search(s.text.lower()) and not _is_lead_in(s):
+            first = i
+            break
+        if _is_lead_in(s):
+            first, misses = i + 1, 0
+            continue
+        misses += 1
+        if misses >= 4:
+            break
+    # Mic checks then a long wait: a few seconds of speech, then half a minute of silence.
+    spoken = 0.0
+    for i in range(first, n - 1):
+        if sents[i].start - rec_start > head:
+            break
+        spoken += sents[i].duration
+        if spoken > 30.0:
+            break
+        if sents[i + 1].start - sents[i].end > 30.0:
+            first = i + 1
+            spoken = 0.0
+    first = min(first, n - 1)
+
+    tail = min(300.0, 0.3 * duration)
+    last = n - 1
+    j = n - 1
+    while j > first and rec_end - sents[j].start < tail:
+        s = sents[j]
+        if _is_outro(s):
+            last = j - 1
+        elif len(tokenize(s.text)) > 3:
+            break
+        j -= 1
+    return first, max(last, first)
+
+
+# ---------------------------------------------------------------------------- boundaries
+
+
+def boundary_time(prev: Sentence, nxt: Sentence, audio: Audio | None) -> float:
+    """A cut time in the pause between two sentences: just before the next sentence's
+    first word, at its quietest 20 ms when the audio is at hand."""
+    gap = max(0.0, nxt.start - prev.end)
+    earliest = prev.end + gap / 2 if gap > 2 * LEAD else prev.end
+    t = max(earliest, nxt.start - LEAD)
+    if audio is not None and nxt.start - t > 0.04:
+        a = int((t - audio.offset) * SAMPLE_RATE)
+        b = int((nxt.start - audio.offset) * SAMPLE_RATE)
+        frame = SAMPLE_RATE // 50
+        if 0 <= a and b <= len(audio.samples) and b - a >= 2 * frame:
+            chunk = audio.samples[a:b]
+            k = (len(chunk) // frame) * frame
+            energy = np.square(chunk[:k].reshape(-1, frame)).mean(axis=1)
+            # the latest frame within 2x of the minimum energy: close to the word, but quiet
+            quiet = np.flatnonzero(energy <= 2 * energy.min() + 1e-10)
+            t = audio.offset + (a + int(quiet[-1]) * frame) / SAMPLE_RATE
+    return float(min(t, nxt.start))
+
+
+def sentence_vectors(body: list[Sentence]) -> np.ndarray:
+    """Weighted unit vectors per sentence: embedding (centred on the session) and TF-IDF."""
+    n = len(body)
+    lemmas = [content_words(s.text) for s in body]
+    vocab: dict[str, int] = {}
+    df: dict[str, int] = {}
+    for toks in lemmas:
+        for t in set(toks):
+            df[t] = df.get(t, 0) + 1
+    for t, c in df.items():
+        if c >= 2:  # a word said once cannot tie two sentences together
+            vocab[t] = len(vocab)
+    lex = np.zeros((n, max(len(vocab), 1)), dtype=np.float32)
+    for i, toks in enumerate(lemmas):
+        for t in toks:
+            j = vocab.get(t)
+            if j is not None:
+                lex[i, j] += 1.0
+    if vocab:
+        idf = np.array([np.log(n / df[t]) for t in vocab], dtype=np.float32)
+        lex = np.log1p(lex) * idf
+    lex /= np.maximum(np.linalg.norm(lex, axis=1, keepdims=True), 1e-9)
+
+    sem = embed([s.text for s in body])
+    weight = np.array([min(len(toks), 12) / 12 for toks in lemmas], dtype=np.float32)[:, None]
+    if sem is None:
+        return lex * weight
+    sem = sem - sem.mean(axis=0)  # the shared direction of all speech says nothing about topic
+    sem /= np.maximum(np.linalg.norm(sem, axis=1, keepdims=True), 1e-9)
+    a = np.sqrt(SEMANTIC_WEIGHT)
+    b = np.sqrt(1 - SEMANTIC_WEIGHT)
+    return np.hstack([a * sem, b * lex]) * weight
+
+
+def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options) -> _Signals:
+    n = len(body)
+    bonus = np.zeros(n)
+    slide = np.zeros(n)
+    gaps = np.array([max(0.0, body[k].start - body[k - 1].end) for k in range(1, n)])
+    if len(gaps) >= 5:
+        logs = np.log(gaps + 0.05)
+        med = np.median(logs)
+        spread = max(np.median(np.abs(logs - med)), 0.15)
+        z = np.clip((logs - med) / spread - 2.0, 0.0, 3.0) / 3.0  # only unusually long pauses count
+        bonus[1:] += PAUSE_BONUS * z
+    if video is not None and video.scene_changes:
+        starts = np.array([s.start for s in body])
+        ends = np.array([s.end for s in body])
+        span = max(body[-1].end - body[0].start, 1.0)
+        changes = [c for c in video.scene_changes if body[0].start < c.time < body[-1].end]
+        # Camera footage cuts far more often than slides change: trust changes less then.
+        per_minute = len(changes) / (span / 60.0)
+        trust = 1.0 if per_minute <= 2.0 else max(0.2, 2.0 / per_minute)
+        same_title = _continuations(video)
+        for c in changes:
+            # the sentence that starts closest to the change (a speaker moves to the next
+            # slide just before or just after starting the new topic)
+            k = int(np.argmin(np.abs(starts - c.time)))
+            if k == 0 or abs(starts[k] - c.time) > SLIDE_SNAP:
+                inside = np.flatnonzero((starts < c.time) & (ends > c.time))
+                if not len(inside):
+                    continue
+                k = int(inside[0]) + 1 if c.time - starts[inside[0]] > ends[inside[0]] - c.time else int(inside[0])
+                if k <= 0 or k >= n:
+                    continue
+            strength = CONTINUATION_BONUS / SLIDE_BONUS if same_title.get(round(c.time, 3)) else 1.0
+            strength *= trust
+            slide[k] = max(slide[k], strength)
+        bonus += SLIDE_BONUS * slide
+    return _Signals(bonus, slide)
+
+
+def _continuations(video: VideoAnalysis) -> dict[float, bool]:
+    """For each scene change: does the slide after it keep the title strip of the one before?"""
+    out: dict[float, bool] = {}
+    frames = list(video.frames)
+    if len(frames) < 2:
+        return out
+    times = np.array([f.time for f in frames])
+    strips: dict[Path, np.ndarray | None] = {}
+    for c in video.scene_changes:
+        after = int(np.searchsorted(times, c.time - 0.05))
+        before = after - 1
+        if before < 0 or after >= len(frames):
+            continue
+        a = strips.setdefault(frames[before].path, title_strip(frames[before].path))
+        b = strips.setdefault(frames[after].path, title_strip(frames[after].path))
+        if a is not None and b is not None:
+            out[round(c.time, 3)] = bool(np.abs(a - b).mean() < 6.0)
+    return out
+
+
+def title_strip(path: Path) -> np.ndarray | None:
+    """The top fifth of a still, small and grey: where slide templates put the title."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            g = im.convert("L")
+            w, h = g.size
+            strip = g.crop((0, 0, w, max(1, h // 5))).resize((96, 12))
+            return np.asarray(strip, dtype=np.float32)
+    except Exception as e:  # an unreadable still only loses this signal
+        log.debug("cannot read still %s: %s", path, e)
+        return None
+
+
+def segment(
+    body: list[Sentence],
+    video: VideoAnalysis | None,
+    options: Options,
+    talk_start: float | None = None,
+    talk_end: float | None = None,
+) -> list[int]:
+    """Indices (into `body`) of the sentences that start chapters; always begins with 0."""
+    n = len(body)
+    if n < 2:
+        return [0]
+    t0 = body[0].start if talk_start is None else talk_start
+    t1 = body[-1].end if talk_end is None else talk_end
+    vec = sentence_vectors(body).astype(np.float64)
+    prefix = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
+    gram = prefix @ prefix.T
+    sq = np.diag(gram).copy()
+    sig = _signals(body, video, options)
+    # chapter k starts at edge[k]: talk start for the first, the boundary time after that
+    edge = np.array([t0] + [body[k].start for k in range(1, n)] + [t1])
+    min_len, max_len = options.min_chapter, options.max_chapter
+    limit = max(4 * max_len, 2 * min_len)
+
+    best = np.full(n + 1, -np.inf)
+    back = np.zeros(n + 1, dtype=int)
+    best[0] = 0.0
+    for j in range(1, n + 1):
+        dur = edge[j] - edge[:j]
+        ok = (dur >= min_len) & (dur <= limit)
+        ok[0] |= edge[j] - edge[0] < min_len  # the first chapter may be short only if it is the only one so far
+        if j < n and edge[n] - edge[j] < min_len:
+            continue  # what would remain after j is too short to be a chapter
+        idx = np.flatnonzero(ok & np.isfinite(best[:j]))
+        if not len(idx):
+            continue
+        coh = np.sqrt(np.maximum(sq[j] + sq[idx] - 2 * gram[j, idx], 0.0))
+        over = np.maximum(dur[idx] - max_len, 0.0) / max_len
+        score = best[idx] + coh - CUT_PRICE - OVERLONG_PRICE * over + np.where(idx > 0, sig.bonus[np.minimum(idx, n - 1)], 0.0)
+        k = int(np.argmax(score))
+        best[j] = score[k]
+        back[j] = idx[k]
+    if not np.isfinite(best[n]):
+        return [0]
+    cuts = []
+    j = n
+    while j > 0:
+        j = int(back[j])
+        cuts.append(j)
+    return sorted(set(cuts))

@@ -1,0 +1,195 @@
+"""The command line: parse options, build an `Options`, call the library, and turn a
+`RecastError` into one line on stderr and exit status 1. Heavy imports happen
+inside the commands so `recast --help` is instant."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .config import CLIP_MODES, DEVICES, ENGINES, TASKS, load_options
+from .errors import RecastError
+
+log = logging.getLogger("recast")
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if verbose else "warning: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    if verbose < 2:  # third-party chatter only at -vv
+        for name in ("faster_whisper", "httpx", "urllib3", "asyncio", "PIL", "numba"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def verbosity(f: Callable) -> Callable:
+    f = click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debugging).")(f)
+    f = click.option("-q", "--quiet", is_flag=True, help="Nothing on stderr but errors.")(f)
+    return f
+
+
+def run_options(f: Callable) -> Callable:
+    """The build options shared by `run` and `batch`."""
+    opts = [
+        click.option("--title", help="Session title (default: from the file name)."),
+        click.option("--engine", type=click.Choice(ENGINES), help="Speech engine. [default: faster-whisper]"),
+        click.option("--model", help="Model name (tiny.en, base, small, large-v3, turbo...) or a local model path. "
+                                     "[default: the bundled tiny.en on CPU]"),
+        click.option("--language", help="Spoken language code (en, de, fr...). [default: detect, or en for .en models]"),
+        click.option("--task", type=click.Choice(TASKS), help="'translate' gives English captions of another language."),
+        click.option("--device", type=click.Choice(DEVICES), help="Where speech recognition runs. [default: auto]"),
+        click.option("--compute-type", help="CTranslate2 compute type (int8, float16, int8_float16...)."),
+        click.option("--audio-track", type=click.IntRange(min=0), help="Audio stream to use, counting from 0. [default: 0]"),
+        click.option("--vad/--no-vad", default=None, help="Voice-activity detection (skip silence and music). [default: on]"),
+        click.option("--transcript", "transcript_file", type=click.Path(path_type=Path),
+                     help="Use this transcript (WebVTT/SRT from Zoom or Teams, or Whisper JSON) instead of recognising speech."),
+        click.option("--min-chapter", type=float, help="Shortest chapter in seconds. [default: 60]"),
+        click.option("--max-chapter", type=float, help="Longest chapter in seconds. [default: 480]"),
+        click.option("--clips", type=click.Choice(CLIP_MODES), help="encode: frame-accurate clips; copy: stream copy "
+                                                                    "snapped to keyframes; none: no clip files. [default: encode]"),
+        click.option("--max-height", type=int, help="Scale clips down to at most this many pixels high."),
+        click.option("--caption-chars", type=int, help="Characters per caption line. [default: 42]"),
+        click.option("--caption-lines", type=int, help="Lines per caption. [default: 2]"),
+        click.option("--embed-chapters/--no-embed-chapters", default=None,
+                     help="Write chapter markers into the player copy of the recording. [default: on]"),
+        click.option("--ocr/--no-ocr", default=None, help="Read slide titles from the video. [default: on]"),
+        click.option("--llm-url", help="OpenAI-compatible endpoint for abstractive titles and summaries "
+                                       "(key from RECAST_LLM_API_KEY). Off by default."),
+        click.option("--llm-model", help="Model name at --llm-url."),
+        click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+                     help="Settings file. [default: ./recast.toml if present]"),
+        click.option("-f", "--force", is_flag=True, default=None, help="Redo everything, ignoring cached transcripts."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def options_from(kwargs: dict[str, Any]):
+    config_file = kwargs.pop("config_file", None)
+    return load_options(kwargs, config_file)
+
+
+def _fail(e: BaseException, verbose: int) -> None:
+    if isinstance(e, RecastError):
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(1)
+    if isinstance(e, KeyboardInterrupt):
+        click.echo("Error: interrupted; nothing half-written was kept", err=True)
+        sys.exit(130)
+    if verbose:
+        traceback.print_exc()
+    click.echo(f"Error: internal error: {type(e).__name__}: {e} (run with -v for details; please report it)", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="recast")
+@verbosity
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """recast turns a recorded live session into chaptered microlearning:
+    a transcript, captions, chapter clips and a static revisit site that
+    learners browse at their own pace. Everything runs offline.
+
+    \b
+    Examples:
+      recast run webinar.mp4 -o site
+      recast run class.m4a -o site --title "Week 3: Recursion"
+      recast serve site
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["quiet"] = quiet
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(path_type=Path),
+              help="Output folder; the library page OUTDIR/index.html lists every session in it.")
+@run_options
+@verbosity
+@click.pass_context
+def run(ctx: click.Context, input_path: Path, outdir: Path, verbose: int, quiet: bool, **kwargs: Any) -> None:
+    """Build the revisit session for one recording.
+
+    Transcribes INPUT (video or audio), finds chapters, cuts clips and
+    captions, and writes OUTDIR/<session>/index.html plus session.json.
+    A second run on the same recording reuses its transcript.
+
+    \b
+    Examples:
+      recast run samples/webinar.mp4 -o site
+      recast run lecture.mkv -o site --title "Lecture 4" --clips copy
+      recast run meeting.mp4 -o site --transcript meeting.vtt
+      recast run talk.mp4 -o site --model ~/models/whisper-small-ct2 --language de
+    """
+    verbose = verbose or ctx.obj.get("verbose", 0)
+    quiet = quiet or ctx.obj.get("quiet", False)
+    _setup_logging(verbose, quiet)
+    from .progress import Reporter
+
+    reporter = Reporter(quiet=quiet)
+    try:
+        options = options_from(kwargs)
+        from .pipeline import process
+
+        result = process(input_path, outdir, options, progress=reporter)
+    except BaseException as e:  # noqa: BLE001 - mapped to one line and an exit status
+        if isinstance(e, SystemExit):
+            raise
+        reporter.clear()
+        _fail(e, verbose)
+        return
+    if not quiet:
+        s = result.session
+        total = sum(result.timings.values())
+        rtf = s.media.duration / total if total else 0.0
+        click.echo(
+            f"{s.title}: {len(s.chapters)} chapters, {sum(len(x.words) for x in s.transcript.segments)} words, "
+            f"{s.media.duration / 60:.1f} min of recording in {total:.1f} s ({rtf:.1f}x real time)"
+            f"{' - transcript reused' if result.transcript_reused else ''}",
+            err=True,
+        )
+        click.echo(f"Open {result.folder / 'index.html'} (library: {Path(outdir) / 'index.html'})", err=True)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("outdir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port (0 picks a free one).")
+@verbosity
+@click.pass_context
+def serve(ctx: click.Context, outdir: Path, host: str, port: int, verbose: int, quiet: bool) -> None:
+    """Serve OUTDIR on a local web server (the pages also work opened from disk).
+
+    \b
+    Example:
+      recast serve site --port 8080
+    """
+    _setup_logging(verbose or ctx.obj.get("verbose", 0), quiet or ctx.obj.get("quiet", False))
+    from .serve import serve as _serve
+
+    try:
+        _serve(outdir, host=host, port=port)
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:
+        click.echo(f"Error: {host}:{port}: cannot listen: {e.strerror or e}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

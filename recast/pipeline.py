@@ -1,0 +1,346 @@
+"""The whole run for one recording: probe → audio → transcribe (+ video analysis
+alongside) → chapters → summaries → captions → clips + thumbnails → pages →
+publish. Everything is collected into a `Session` before any page is written,
+and the session folder appears in OUTDIR only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import __version__
+from .config import Options
+from .errors import OutputError, RecastError
+from .models import Clip, Session, Thumbnail, Transcript
+from .progress import ProgressEvent, ProgressFn
+from .publish import (
+    OutdirLock, check_disk_error, choose_slug, clear_stale_work, discard, make_outdir, new_work_dir, publish,
+)
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_CACHE_VERSION = 1  # bump when the stored transcript format or post-processing changes
+
+
+@dataclass
+class BuildResult:
+    folder: Path
+    session: Session
+    timings: dict[str, float] = field(default_factory=dict)
+    transcript_reused: bool = False
+    fast_cues: int = 0  # caption cues above 20 characters a second
+
+
+class _Stages:
+    def __init__(self, progress: ProgressFn | None, item: str):
+        self.progress = progress
+        self.item = item
+        self.timings: dict[str, float] = {}
+
+    def emit(self, stage: str, **kw: Any) -> None:
+        if self.progress is not None:
+            self.progress(ProgressEvent(stage, item=self.item, **kw))
+
+    @contextmanager
+    def stage(self, name: str, message: str = "") -> Iterator[dict[str, str]]:
+        self.emit(name, message=message)
+        start = time.perf_counter()
+        note: dict[str, str] = {}
+        yield note
+        elapsed = time.perf_counter() - start
+        self.timings[name] = self.timings.get(name, 0.0) + elapsed
+        self.emit(name, finished=True, seconds=elapsed, message=note.get("message", ""))
+
+
+def default_title(path: Path) -> str:
+    stem = path.stem.replace("_", " ").replace("-", " ").strip()
+    stem = " ".join(stem.split())
+    return (stem[:1].upper() + stem[1:]) if stem else "Untitled session"
+
+
+def transcript_cache_path(options: Options, audio_sha256: str) -> Path:
+    key = json.dumps(
+        {"v": TRANSCRIPT_CACHE_VERSION, "audio": audio_sha256, **options.transcript_key()}, sort_keys=True
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return options.cache_dir / "transcripts" / digest[:2] / f"{digest}.json"
+
+
+def get_transcript(audio, options: Options, stages: _Stages) -> tuple[Transcript, bool]:
+    """Import, reuse from the cache, or recognise. Returns (transcript, reused)."""
+    from .manifest import transcript_from_dict, transcript_to_dict, write_json_atomic
+
+    if options.transcript_file is not None:
+        from .transcript_import import import_transcript
+
+        with stages.stage("transcribe", message=f"importing {options.transcript_file.name}"):
+            return import_transcript(options.transcript_file, duration=audio.offset + audio.duration), False
+    cache = transcript_cache_path(options, audio.sha256)
+    if cache.is_file() and not options.force:
+        try:
+            with stages.stage("transcribe", message="reusing the cached transcript") as note:
+                t = transcript_from_dict(json.loads(cache.read_text(encoding="utf-8")))
+                note["message"] = "reused from cache"
+            return t, True
+        except (OSError, ValueError, KeyError) as e:
+            log.warning("ignoring a damaged transcript cache entry %s: %s", cache, e)
+    from .transcribe import transcribe
+
+    with stages.stage("transcribe") as note:
+        def on_progress(done: float, total: float) -> None:
+            stages.emit("transcribe", done=done, total=total)
+
+        t = transcribe(audio, options, on_progress)
+        note["message"] = f"{sum(len(s.words) for s in t.segments)} words, {t.language}"
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(transcript_to_dict(t), cache)
+    except OSError as e:  # a cache we cannot write is not worth failing the run
+        log.warning("could not cache the transcript in %s: %s", cache.parent, e)
+    return t, False
+
+
+def build_key(source_sha256: str, options: Options) -> str:
+    """Identifies a build: the same input content with the same settings gives the same key."""
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()
+                if k not in ("force", "cache_dir", "title", "threads")}
+    blob = json.dumps({"recast": __version__, "source": source_sha256, "settings": settings}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def process(
+    source: str | Path,
+    outdir: str | Path,
+    options: Options | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    metadata: dict[str, str] | None = None,
+    lock: bool = True,
+    rebuild_library: bool = True,
+) -> BuildResult:
+    """Build the revisit session for one recording into `outdir` and return what was built.
+
+    Raises RecastError (MediaError, ConfigError, TranscriptionError, OutputError)
+    with a one-line message; on any failure nothing is left in `outdir` that was
+    not there before.
+    """
+    from .audio import choose_track, load_audio
+    from .probe import file_sha256, probe
+
+    options = options or Options()
+    source = Path(source)
+    outdir = Path(outdir)
+    stages = _Stages(progress, item="")
+
+    with stages.stage("probe"):
+        media = probe(source)
+        track = choose_track(media, options.audio_track)
+        if len(media.audio_streams) > 1:
+            s = media.audio_streams[track]
+            log.info("%s: using audio track %d of %d (%s, %d channels%s)", source, track, len(media.audio_streams),
+                     s.codec, s.channels, f", language {s.language}" if s.language else "")
+        if options.transcript_file is not None and not options.transcript_file.is_file():
+            raise RecastError("no such transcript file", options.transcript_file)
+    with stages.stage("audio") as note:
+        audio = load_audio(media, track, progress=lambda d, t: stages.emit("audio", done=d, total=t))
+        note["message"] = f"{audio.duration:.1f} s"
+    sha = file_sha256(source)
+    title = (options.title or (metadata or {}).get("title") or default_title(source)).strip() or "Untitled session"
+
+    created_outdir = make_outdir(outdir)
+    work: Path | None = None
+    lock_cm = OutdirLock(outdir) if lock else None
+    try:
+        if lock_cm:
+            lock_cm.__enter__()
+            clear_stale_work(outdir)
+        slug = choose_slug(outdir, title, sha)
+        work = new_work_dir(outdir, slug)
+        result = _build(media, audio, sha, title, slug, work, options, stages, metadata or {})
+        del audio
+        with stages.stage("publish"):
+            dest = outdir / slug
+            publish(work, dest)
+            work = None
+            if rebuild_library:
+                from .site import write_library
+
+                write_library(outdir)
+        result.folder = dest
+        result.timings = stages.timings
+        return result
+    except OSError as e:
+        check_disk_error(e, outdir)
+        raise OutputError(f"cannot write the output: {e.strerror or e}", getattr(e, "filename", None) or outdir) from e
+    finally:
+        discard(work)
+        if lock_cm:
+            lock_cm.__exit__(None, None, None)
+            if created_outdir and _only_lock_left(outdir):
+                shutil.rmtree(outdir, ignore_errors=True)
+
+
+def _only_lock_left(outdir: Path) -> bool:
+    try:
+        return {p.name for p in outdir.iterdir()} <= {".recast.lock", ".recast-work"}
+    except OSError:
+        return False
+
+
+def _build(media, audio, sha, title, slug, work: Path, options: Options, stages: _Stages, metadata) -> BuildResult:
+    from . import captions as cap
+    from . import markers
+    from .chapters import find_chapters
+    from .clips import make_clips, make_thumbnails, make_web_copy
+    from .manifest import session_to_dict, transcript_to_dict, write_json_atomic
+    from .site import write_session_pages
+    from .summarize import describe
+    from .video import analyze_video
+
+    # Video analysis (scene changes, slide stills, keyframes) runs beside speech
+    # recognition: ffmpeg decodes in its own process while the engine uses the cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recast-video") as pool:
+        video_future = pool.submit(_timed, analyze_video, media, work / ".frames") if media.has_video else None
+        transcript, reused = get_transcript(audio, options, stages)
+        video = None
+        if video_future is not None:
+            with stages.stage("video") as note:
+                video, seconds = video_future.result()
+                note["message"] = f"{len(video.scene_changes)} scene changes, {seconds:.1f} s alongside transcription"
+    if not transcript.segments:
+        log.warning("%s: no speech was recognised", media.path)
+
+    with stages.stage("chapters") as note:
+        spans = find_chapters(transcript, audio, video, options)
+        note["message"] = f"{len(spans.spans)} chapters"
+    with stages.stage("summarize"):
+        outline = describe(transcript, spans, video, options)
+
+    files: dict[str, str] = {}
+
+    def write_text(name: str, writer, *args) -> None:
+        with (work / name).open("w", encoding="utf-8", newline="\n") as fp:
+            writer(*args, fp)
+        files[name] = name
+
+    with stages.stage("captions") as note:
+        cues = cap.make_cues(transcript.words, max_chars=options.caption_chars, max_lines=options.caption_lines)
+        stats = cap.caption_stats(cues)
+        note["message"] = f"{len(cues)} cues, {stats.fast} above 20 characters a second"
+        write_text("captions.vtt", cap.write_vtt, cues)
+        write_text("captions.srt", cap.write_srt, cues)
+        write_text("chapters.vtt", markers.write_vtt_chapters, outline.chapters)
+        yt_text, yt_problems = markers.youtube_chapters(outline.chapters)
+        (work / "youtube-chapters.txt").write_text(yt_text + "\n", encoding="utf-8")
+        files["youtube-chapters.txt"] = "youtube-chapters.txt"
+        if yt_problems:
+            log.info("YouTube chapters: %s", "; ".join(yt_problems))
+        (work / "chapters.json").write_text(json.dumps(markers.podcast_chapters(outline.chapters), indent=1), encoding="utf-8")
+        files["chapters.json"] = "chapters.json"
+        ffmeta = io.StringIO()
+        markers.write_ffmetadata(outline.chapters, ffmeta, title=title)
+        (work / "chapters.ffmetadata").write_text(ffmeta.getvalue(), encoding="utf-8")
+        files["chapters.ffmetadata"] = "chapters.ffmetadata"
+        write_json_atomic(transcript_to_dict(transcript), work / "transcript.json")
+        files["transcript.json"] = "transcript.json"
+        (work / "transcript.txt").write_text(_plain_transcript(transcript, outline), encoding="utf-8")
+        files["transcript.txt"] = "transcript.txt"
+
+    with stages.stage("clips") as note:
+        clips = make_clips(media, outline.chapters, video, work / "clips", options,
+                           progress=lambda d, t: stages.emit("clips", done=d, total=t))
+        clips = [_relative_clip(c, work) for c in clips]
+        for clip in clips:
+            chapter_cues = cap.slice_cues(cues, clip.start, clip.end)
+            stem = (Path(clip.path).with_suffix("") if clip.path else Path("clips") / f"{clip.chapter:02d}").as_posix()
+            for ext, writer in (("vtt", cap.write_vtt), ("srt", cap.write_srt)):
+                (work / stem).parent.mkdir(parents=True, exist_ok=True)
+                with (work / f"{stem}.{ext}").open("w", encoding="utf-8", newline="\n") as fp:
+                    writer(chapter_cues, fp)
+                files[f"chapter-{clip.chapter}.{ext}"] = f"{stem}.{ext}"
+        note["message"] = f"{sum(1 for c in clips if c.path)} clips ({options.clips})"
+    with stages.stage("thumbnails"):
+        thumbs = [_relative_thumb(t, work) for t in make_thumbnails(media, outline.chapters, video, work / "thumbs")]
+    with stages.stage("media") as note:
+        player_path = make_web_copy(
+            media, work / "media" / "recording",
+            chapters_ffmetadata=ffmeta.getvalue() if options.embed_chapters else None,
+            audio_track=audio.track,
+        )
+        player = player_path.relative_to(work) if player_path else None
+        note["message"] = str(player) if player else "none"
+    shutil.rmtree(work / ".frames", ignore_errors=True)
+
+    session = Session(
+        slug=slug,
+        title=title,
+        media=media,
+        source_sha256=sha,
+        created=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        transcript=transcript,
+        outline=outline,
+        cues=tuple(cues),
+        clips=tuple(clips),
+        thumbnails=tuple(thumbs),
+        player=player,
+        audio_track=audio.track,
+        metadata=dict(metadata),
+        files=files,
+    )
+    with stages.stage("site"):
+        write_session_pages(session, work)
+        manifest = session_to_dict(session, build={"key": build_key(sha, options), "recast": __version__,
+                                                   "options": _options_record(options)})
+        write_json_atomic(manifest, work / "session.json")
+    return BuildResult(folder=work, session=session, transcript_reused=reused, fast_cues=stats.fast)
+
+
+def _timed(fn, *args):
+    start = time.perf_counter()
+    value = fn(*args)
+    return value, time.perf_counter() - start
+
+
+def _relative_clip(clip: Clip, work: Path) -> Clip:
+    if clip.path is None or not clip.path.is_absolute():
+        return clip
+    return Clip(clip.chapter, clip.path.relative_to(work), clip.start, clip.end, clip.kind)
+
+
+def _relative_thumb(t: Thumbnail, work: Path) -> Thumbnail:
+    if not t.path.is_absolute():
+        return t
+    return Thumbnail(t.chapter, t.path.relative_to(work), t.time, t.width, t.height)
+
+
+def _options_record(options: Options) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()
+            if k not in ("cache_dir", "force")}
+
+
+def _plain_transcript(transcript: Transcript, outline) -> str:
+    """The transcript as text with chapter headings, for reading and search tools."""
+    from .captions import format_timestamp
+
+    lines: list[str] = []
+    chapters = list(outline.chapters)
+    ci = 0
+    for seg in transcript.segments:
+        while ci < len(chapters) and seg.start >= chapters[ci].start - 0.01:
+            lines.append(f"\n## {chapters[ci].title} [{format_timestamp(chapters[ci].start)}]\n")
+            ci += 1
+        speaker = f"{seg.speaker}: " if seg.speaker else ""
+        lines.append(f"[{format_timestamp(seg.start)}] {speaker}{seg.text.strip()}")
+    return "\n".join(lines).lstrip("\n") + "\n"

@@ -1,0 +1,153 @@
+"""Stage 1: find out what an input file is, and refuse what recast cannot use.
+
+Probing goes through PyAV (libavformat in-process) because the ffmpeg that the
+imageio-ffmpeg wheel ships has no ffprobe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from .errors import MediaError
+from .models import AudioStream, MediaInfo
+
+log = logging.getLogger(__name__)
+
+# Inputs that are really lists of other files or URLs. Opening them would make
+# libavformat read whatever they point at, so they are refused before opening.
+_PLAYLIST_MAGIC = (b"#EXTM3U", b"ffconcat", b"[playlist]", b"<?xml", b"<MPD", b"#EXT-X")
+_REFUSED_FORMATS = {"hls", "concat", "applehttp", "dash", "m3u8", "image2", "tty", "lavfi"}
+
+
+def check_path(path: Path) -> None:
+    """The cheap checks every input gets before any decoder sees it."""
+    if not path.exists():
+        raise MediaError("no such file", path)
+    if path.is_dir():
+        raise MediaError("is a directory, not a recording (use `recast batch` for folders)", path)
+    if not path.is_file():
+        raise MediaError("is not a regular file", path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(512)
+    except OSError as e:
+        raise MediaError(f"cannot be read: {e.strerror}", path) from e
+    if size == 0:
+        raise MediaError("is empty (0 bytes)", path)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if any(stripped.startswith(m) for m in _PLAYLIST_MAGIC):
+        raise MediaError("is a playlist or manifest, not a recording; playlists are refused for safety", path)
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Read the container and stream facts of `path`, or raise MediaError with one clear line."""
+    path = Path(path)
+    check_path(path)
+    import av  # imported here so `recast --help` stays instant
+
+    try:
+        container = av.open(str(path), options={"protocol_whitelist": "file"}, metadata_errors="ignore")
+    except av.error.InvalidDataError as e:
+        raise MediaError("unreadable media: not an audio or video file, or damaged (no usable header)", path) from e
+    except av.error.FFmpegError as e:
+        raise MediaError(f"unreadable media: {e.strerror or e}", path) from e
+    with container:
+        fmt = container.format.name or ""
+        if set(fmt.split(",")) & _REFUSED_FORMATS:
+            raise MediaError(f"format {fmt!r} is refused: only plain audio/video files are accepted", path)
+        start = container.start_time / 1_000_000 if container.start_time is not None else 0.0
+        duration = container.duration / 1_000_000 if container.duration is not None else 0.0
+        audio_streams = []
+        for n, s in enumerate(container.streams.audio):
+            cc = s.codec_context
+            s_start = float(s.start_time * s.time_base) if s.start_time is not None and s.time_base else start
+            s_dur = float(s.duration * s.time_base) if s.duration is not None and s.time_base else None
+            audio_streams.append(
+                AudioStream(
+                    index=n,
+                    stream_index=s.index,
+                    codec=cc.name if cc else "unknown",
+                    channels=getattr(cc, "channels", 0) or 0,
+                    sample_rate=getattr(cc, "sample_rate", 0) or 0,
+                    start_time=s_start,
+                    duration=s_dur,
+                    language=s.metadata.get("language"),
+                )
+            )
+        video = _first_real_video(container)
+        if duration <= 0:
+            durations = [a.duration for a in audio_streams if a.duration]
+            duration = max(durations, default=0.0)
+        if not audio_streams and video is None:
+            raise MediaError("unreadable media: no audio or video streams found", path)
+        info = MediaInfo(
+            path=path.resolve(),
+            size=path.stat().st_size,
+            format_name=fmt,
+            duration=duration,
+            start_time=start,
+            audio_streams=tuple(audio_streams),
+            has_video=video is not None,
+            width=video.codec_context.width if video is not None else 0,
+            height=video.codec_context.height if video is not None else 0,
+            fps=float(video.average_rate or video.guessed_rate or 0) if video is not None else 0.0,
+            video_codec=video.codec_context.name if video is not None else None,
+            video_start_time=(
+                float(video.start_time * video.time_base) if video is not None and video.start_time is not None else start
+            ),
+        )
+        if audio_streams:
+            _check_tail(container, container.streams.audio[0], info)
+    log.debug("probed %s: %s", path, info)
+    return info
+
+
+def _first_real_video(container):
+    """The first video stream that is a real moving picture, not cover art."""
+    for s in container.streams.video:
+        try:
+            if s.disposition & s.disposition.__class__.attached_pic:
+                continue  # cover art in an .m4a/.mp3
+        except AttributeError:
+            pass
+        if s.codec_context.name in ("mjpeg", "png") and (s.frames or 0) <= 1:
+            continue  # cover art in an .m4a/.mp3
+        return s
+    return None
+
+
+def _check_tail(container, stream, info: MediaInfo) -> None:
+    """Refuse a truncated file early: demux a packet near the stated end.
+
+    A cut-off MP4 whose index (moov) survived claims a duration its data no longer
+    holds; seeking near the end then finds nothing to read.
+    """
+    if info.duration < 2:
+        return
+    import av
+
+    target = max(0.0, info.duration - 3.0) + info.start_time
+    try:
+        container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+        for packet in container.demux(stream):
+            if packet.size and packet.pts is not None:
+                for _frame in packet.decode():
+                    return
+    except av.error.FFmpegError as e:
+        raise MediaError(f"unreadable media: truncated or corrupt ({e.strerror or e})", info.path) from e
+    raise MediaError(
+        f"unreadable media: truncated or corrupt (the data ends before the stated length of {info.duration:.1f} s)",
+        info.path,
+    )
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """Content hash of a whole file, streamed (recordings can be several GB)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()

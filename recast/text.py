@@ -1,0 +1,226 @@
+"""Text utilities shared by the chapters and summarize stages.
+
+Sentences are rebuilt from the transcript's words (Whisper's segments are cut by
+time, not by grammar), so each sentence keeps the time of its first and last word.
+Tokens are lower-cased, stopwords dropped and plurals folded to the singular, which
+is all the lemmatising that TF-IDF over one session needs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .models import Transcript
+
+# Words that end with "." without ending a sentence.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st vs etc e.g i.e fig eq no approx cf al inc ltd jr sr dept".split()
+)
+_SENTENCE_END = re.compile(r"[.?!…]+[\"')\]]*$")
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*[A-Za-z0-9]|[A-Za-z]")
+# Hesitations that carry no meaning; removed from quoted sentences ("um, so" -> "so").
+_FILLER = re.compile(r"(?i)(?<![\w'])(?:u+m+|u+h+|e+r+m*|a+h+|h+m+|mm+)(?![\w'])[,.]?\s*")
+# Whisper's marks for non-speech: [Music], (applause), ♪ ... ♪
+NON_SPEECH = re.compile(r"^\s*(?:[\[(][^\])]*[\])]|[♪♫#*\s.,!-]+)\s*$")
+
+STOPWORDS = frozenset(
+    """a about above after again against ago all almost also although always am among an and another any anybody
+    anyone anything anyway anywhere are aren't around as ask asked at away back be became because become been
+    before being below between both but by came can can't cannot could couldn't did didn't do does doesn't doing
+    don't done down during each either else enough etc even ever every everybody everyone everything exactly
+    example far few first for found from further get gets getting give given go goes going gone got gotten had
+    hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself him himself his how
+    however i i'd i'll i'm i've if in indeed instead into is isn't it it's its itself just keep kind know known
+    last later least less let let's like likely little look lot lots made make makes making many may maybe me
+    might mine more most mostly much must my myself need needs never new next no nobody none nor not nothing now
+    of off often oh ok okay on once one ones only onto or other others otherwise our ours ourselves out over own
+    particular perhaps please point pretty probably put quite rather really right said same saw say saying says
+    see seem seemed seems seen several shall she she'd she'll she's should shouldn't show since so some somebody
+    someone something sometimes somewhat soon sort still such sure take taken taking tell than thank thanks that
+    that's the their theirs them themselves then there there's these they they'd they'll they're they've thing
+    things think this those though through thus to today together too took toward towards try trying two under
+    until up upon us use used uses using usually very via want wanted wants was wasn't way ways we we'd we'll
+    we're we've well went were weren't what what's whatever when where whether which while who who's whole whom
+    whose why will with within without won't would wouldn't yeah yes yet you you'd you'll you're you've your
+    yours yourself yourselves um uh er erm ah hmm mm gonna wanna gotta actually basically simply just also thing
+    stuff bit three four five six seven eight nine ten hundred thousand time times called call calls
+    mean means meant talk talked talking going come comes coming good great nice fine able different important
+    start started end whatever etc'""".split()
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: float  # first word's start
+    end: float  # last word's end
+    text: str  # as spoken, with Whisper's punctuation
+    speaker: str | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens (letters, digits, inner apostrophes and hyphens)."""
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def singular(word: str) -> str:
+    """Fold an English plural to its singular, conservatively (light lemmatising)."""
+    w = word
+    if len(w) <= 3 or not w.endswith("s") or w.endswith(("ss", "us", "is", "'s")):
+        return w[:-2] if w.endswith("'s") else w
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return w[:-2]
+    if w.endswith("oes") and len(w) > 5:
+        return w[:-2]
+    return w[:-1]
+
+
+def content_words(text: str) -> list[str]:
+    """Tokens that carry meaning: no stopwords, no numbers-only, plurals folded."""
+    out = []
+    for t in tokenize(text):
+        if t in STOPWORDS or len(t) < 3 or t.isdigit():
+            continue
+        s = singular(t)
+        if s not in STOPWORDS:
+            out.append(s)
+    return out
+
+
+def remove_fillers(text: str) -> str:
+    """Drop hesitations ("um", "uh") and tidy the spacing left behind."""
+    cleaned = _FILLER.sub("", text)
+    cleaned = re.sub(r"\s+([,.;:?!])", r"\1", cleaned)
+    cleaned = re.sub(r"([,;:])(?=[,.;:?!])", "", cleaned)
+    cleaned = re.sub(r"\s{2,}", " ", cleaned).strip(" ,;")
+    if cleaned and cleaned[0].islower():
+        cleaned = cleaned[0].upper() + cleaned[1:]
+    return cleaned
+
+
+def _ends_sentence(token: str) -> bool:
+    if not _SENTENCE_END.search(token):
+        return False
+    bare = token.strip().rstrip(".").lower()
+    return not (token.endswith(".") and bare in _ABBREVIATIONS)
+
+
+def sentences(transcript: Transcript, max_gap: float = 2.0, max_words: int = 60) -> list[Sentence]:
+    """Sentences over the transcript's words, in time order.
+
+    A sentence ends at terminal punctuation, at a pause longer than `max_gap` seconds
+    (speech recognisers often drop the full stop before a pause) or after `max_words`
+    words (unpunctuated speech). Segments without word timings are split by
+    punctuation, with times shared out in proportion to characters.
+    """
+    out: list[Sentence] = []
+    for seg in transcript.segments:
+        words = [w for w in seg.words if w.word.strip() and not NON_SPEECH.match(w.word)]
+        if not words:
+            if seg.text.strip() and not NON_SPEECH.match(seg.text):
+                out.extend(_split_untimed(seg.text, seg.start, seg.end, seg.speaker))
+            continue
+        current: list = []
+        for i, w in enumerate(words):
+            if current and (w.start - current[-1].end > max_gap or len(current) >= max_words):
+                out.append(_make(current, seg.speaker))
+                current = []
+            current.append(w)
+            if _ends_sentence(w.word):
+                out.append(_make(current, seg.speaker))
+                current = []
+        if current:
+            out.append(_make(current, seg.speaker))
+    out.sort(key=lambda s: s.start)
+    return _merge_fragments(out)
+
+
+def _make(words: list, speaker: str | None) -> Sentence:
+    text = "".join(w.word for w in words).strip()
+    if not text.startswith(words[0].word.strip()):
+        text = " ".join(w.word.strip() for w in words)
+    text = re.sub(r"\s+", " ", text)
+    return Sentence(words[0].start, max(words[-1].end, words[0].start), text, speaker)
+
+
+def _split_untimed(text: str, start: float, end: float, speaker: str | None) -> list[Sentence]:
+    parts = [p.strip() for p in re.split(r"(?<=[.?!])\s+", text.strip()) if p.strip()]
+    total = sum(len(p) for p in parts) or 1
+    out, t = [], start
+    for p in parts:
+        d = (end - start) * len(p) / total
+        out.append(Sentence(t, t + d, p, speaker))
+        t += d
+    return out
+
+
+def _merge_fragments(sents: list[Sentence]) -> list[Sentence]:
+    """Glue a one-word fragment that Whisper split off ("Okay." "So.") onto the next
+    sentence when they are close, so it does not become a candidate boundary alone."""
+    out: list[Sentence] = []
+    for s in sents:
+        if (
+            out
+            and len(tokenize(out[-1].text)) <= 1
+            and s.start - out[-1].end < 0.6
+            and out[-1].speaker == s.speaker
+            and not out[-1].text.endswith("?")
+        ):
+            prev = out.pop()
+            s = Sentence(prev.start, s.end, f"{prev.text} {s.text}", s.speaker)
+        out.append(s)
+    return out
+
+
+_EMBEDDER: object | None = None
+_EMBEDDER_TRIED = False
+
+
+def embedder():
+    """The bundled WordLlama sentence embedder, or None when it cannot be loaded.
+
+    `WordLlama.load()` looks for its tokenizer under `wordllama/tokenizer/` while the
+    wheel ships it under `wordllama/tokenizers/`, and then tries to download it; we
+    build the model from the two bundled files ourselves so nothing is ever fetched.
+    """
+    global _EMBEDDER, _EMBEDDER_TRIED
+    if _EMBEDDER_TRIED:
+        return _EMBEDDER
+    _EMBEDDER_TRIED = True
+    try:
+        from pathlib import Path
+
+        import wordllama
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+        from wordllama.inference import WordLlamaInference
+
+        root = Path(wordllama.__file__).parent
+        tokenizer = Tokenizer.from_file(str(root / "tokenizers" / "l2_supercat_tokenizer_config.json"))
+        with safe_open(str(root / "weights" / "l2_supercat_256.safetensors"), framework="np", device="cpu") as f:
+            table = f.get_tensor("embedding.weight")
+        _EMBEDDER = WordLlamaInference(table, tokenizer, binary=False)
+    except Exception as e:  # missing package or a changed layout: lexical signals still work
+        import logging
+
+        logging.getLogger(__name__).info("sentence embeddings unavailable (%s); using word overlap only", e)
+        _EMBEDDER = None
+    return _EMBEDDER
+
+
+def embed(texts: list[str]):
+    """Unit-length sentence vectors (n x 256 float32), or None without an embedder."""
+    import numpy as np
+
+    model = embedder()
+    if model is None or not texts:
+        return None
+    vectors = np.asarray(model.embed(texts, norm=False), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-9)

@@ -1,0 +1,89 @@
+"""The command line: help, version, and bad input giving one clear line, exit 1, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from recast import __version__
+from recast.cli import main
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_version():
+    r = invoke("--version")
+    assert r.exit_code == 0
+    assert __version__ in r.output
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["serve"]])
+def test_every_command_has_help_with_examples(command):
+    r = invoke(*command, "--help")
+    assert r.exit_code == 0
+    assert "Example" in r.output
+
+
+def test_run_help_lists_the_documented_options():
+    out = invoke("run", "--help").output
+    for opt in ("--title", "--model", "--language", "--force", "--quiet", "--verbose", "--engine", "--clips",
+                "--transcript", "--audio-track", "--min-chapter", "--max-chapter"):
+        assert opt in out
+
+
+def test_python_dash_m_works():
+    r = subprocess.run([sys.executable, "-m", "recast", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and __version__ in r.stdout
+
+
+@pytest.mark.parametrize(
+    "case, problem",
+    [
+        ("missing", "no such file"),
+        ("directory", "is a directory"),
+        ("empty", "empty (0 bytes)"),
+        ("text", "unreadable media"),
+        ("truncated", "unreadable media"),
+        ("noaudio", "no audio stream"),
+        ("playlist", "playlist"),
+    ],
+)
+def test_bad_input_one_line_exit_1_nothing_written(media, tmp_path, case, problem):
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["run", str(media[case]), "-o", str(out)])
+    assert r.exit_code == 1, r.output
+    lines = [l for l in r.output.splitlines() if l.strip()]
+    assert len(lines) == 1, r.output
+    assert "Traceback" not in r.output
+    assert problem in lines[0]
+    assert str(media[case]) in lines[0] or media[case].name in lines[0]
+    assert not out.exists(), "nothing may be written for bad input"
+
+
+def test_bad_input_does_not_touch_existing_outdir(media, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    r = invoke("run", str(media["truncated"]), "-o", str(out))
+    assert r.exit_code == 1
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_audio_track_out_of_range(media, tmp_path):
+    r = invoke("run", str(media["two_tracks"]), "-o", str(tmp_path / "o"), "--audio-track", "5")
+    assert r.exit_code == 1
+    assert "has 2 audio stream(s)" in r.output
+
+
+def test_bad_option_values_are_usage_or_config_errors(media, tmp_path):
+    r = invoke("run", str(media["video"]), "-o", str(tmp_path / "o"), "--min-chapter", "600", "--max-chapter", "60")
+    assert r.exit_code == 1
+    assert "--min-chapter" in r.output
+    r = invoke("run", str(media["video"]), "-o", str(tmp_path / "o"), "--clips", "sideways")
+    assert r.exit_code == 2

@@ -1,0 +1,79 @@
+"""Stages 1-2: probing and decoding, on real media made with ffmpeg."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recast.audio import find_silences, load_audio
+from recast.errors import MediaError
+from recast.models import SAMPLE_RATE
+from recast.probe import file_sha256, probe
+
+
+def test_probe_video(media):
+    info = probe(media["video"])
+    assert info.has_video and info.width == 320 and info.height == 240
+    assert abs(info.fps - 25) < 0.01
+    assert abs(info.duration - 6) < 0.1
+    assert len(info.audio_streams) == 1 and info.audio_streams[0].codec == "aac"
+    assert info.web_playable
+
+
+def test_probe_audio_only(media):
+    info = probe(media["audio"])
+    assert info.is_audio_only
+    assert abs(info.duration - 5) < 0.1
+
+
+def test_probe_two_tracks(media):
+    info = probe(media["two_tracks"])
+    assert [a.index for a in info.audio_streams] == [0, 1]
+    assert not info.web_playable  # Matroska: the player needs an MP4 copy
+
+
+@pytest.mark.parametrize("case", ["missing", "directory", "empty", "text", "truncated", "playlist"])
+def test_probe_refuses(media, case):
+    with pytest.raises(MediaError) as e:
+        probe(media[case])
+    assert e.value.path is not None
+
+
+def test_decode_is_mono_16k_and_hashes_content(media):
+    a = load_audio(probe(media["video"]))
+    assert a.samples.dtype == np.float32 and a.samples.ndim == 1
+    assert abs(a.duration - 6) < 0.1
+    # A 440 Hz tone: the dominant frequency survives decoding.
+    spectrum = np.abs(np.fft.rfft(a.samples[:SAMPLE_RATE]))
+    assert abs(np.argmax(spectrum) - 440) <= 2
+    b = load_audio(probe(media["video"]))
+    assert a.sha256 == b.sha256 and len(a.sha256) == 64
+
+
+def test_second_track_is_a_different_sound(media):
+    info = probe(media["two_tracks"])
+    a0, a1 = load_audio(info, 0), load_audio(info, 1)
+    assert a0.sha256 != a1.sha256 and a1.track == 1
+
+
+def test_no_audio_stream(media):
+    with pytest.raises(MediaError, match="no audio stream"):
+        load_audio(probe(media["noaudio"]))
+
+
+def test_silences_found_in_a_gap(tmp_path):
+    from tests.conftest import ffmpeg
+
+    f = tmp_path / "gap.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=f=300:d=2", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono:d=1.5",
+           "-f", "lavfi", "-i", "sine=f=300:d=2", "-filter_complex", "[0][1][2]concat=n=3:v=0:a=1", str(f))
+    quiet = find_silences(load_audio(probe(f)))
+    assert len(quiet) == 1
+    start, end = quiet[0]
+    assert abs(start - 2.0) < 0.1 and abs(end - 3.5) < 0.1
+
+
+def test_file_sha256(tmp_path):
+    p = tmp_path / "x.bin"
+    p.write_bytes(b"abc")
+    assert file_sha256(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
