@@ -20,7 +20,6 @@ import bisect
 import html
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -65,7 +64,7 @@ _FUNCTION_WORDS = _ARTICLES | _PREPOSITIONS | _CONJUNCTIONS | _CLINGING | {"it",
 # Penalties for ending a line (first value) or a cue (second value) at a word
 # boundary. Only their order matters much: a sentence end is best, then a clause,
 # then before a conjunction or preposition; after an article is nearly forbidden.
-_P_SENTENCE = (0.0, 0.0)
+_P_SENTENCE = (-1.0, 0.0)  # below zero: it pays back _MID_LINE_SENTENCE when the line breaks there
 _P_CLAUSE = (0.5, 3.0)
 _P_CONJUNCTION = (1.5, 5.0)
 _P_PREPOSITION = (2.0, 6.0)
@@ -76,6 +75,7 @@ _P_NAME = (25.0, 30.0)
 _P_ARTICLE = (40.0, 45.0)
 _P_INSIDE_WORD = (4.0, 6.0)  # between the pieces of a word too long for a line
 
+_MID_LINE_SENTENCE = 1.0  # a sentence ending inside a cue, unless a line breaks there
 _CUE_COST = 6.0  # per cue: fills cues rather than scattering short ones
 _SPLIT_LINES_COST = 1.0  # a cue on two lines when one would do is not allowed; this is per extra line
 _CPS_OVER_MAX = 3.0  # per character-a-second above max_cps
@@ -125,12 +125,14 @@ def _is_unspaced_script(ch: str) -> bool:
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+
+
 def _clean(text: str) -> str:
     """One line of text: whitespace runs (newlines too) become one space; control characters go."""
     text = " ".join(text.split())
-    if any(unicodedata.category(c) == "Cc" for c in text):
-        text = "".join(c for c in text if unicodedata.category(c) != "Cc")
-        text = " ".join(text.split())
+    if _CONTROL.search(text):
+        text = " ".join(_CONTROL.sub("", text).split())
     return text
 
 
@@ -362,6 +364,10 @@ def make_cues(
     if not n:
         return []
     line_pen, cue_pen = _boundary_penalties(tokens)
+    # sentences[k]: sentence ends among the boundaries after tokens 0 .. k-1.
+    sentences = [0] * (n + 1)
+    for k in range(n):
+        sentences[k + 1] = sentences[k] + (line_pen[k] == _P_SENTENCE[0] and k < n - 1)
     layout = _Layout(tokens, line_pen, max_chars, max_lines)
     starts, ends = tokens.start, tokens.end
     capacity = max_lines * max_chars + (max_lines - 1)
@@ -374,7 +380,7 @@ def make_cues(
     speech_end = ends[0]
     for k in range(1, n + 1):
         if k == n or starts[k] - speech_end > pause:
-            groups.extend(_cut_block(block_start, k, tokens, cue_pen, layout, capacity,
+            groups.extend(_cut_block(block_start, k, tokens, cue_pen, sentences, layout, capacity,
                                      max_duration, min_duration, max_cps, target_cps))
             block_start = k
         if k < n:
@@ -382,7 +388,7 @@ def make_cues(
     return _timed_cues(groups, tokens, layout, min_duration, max_duration, max_cps)
 
 
-def _cut_block(b0, b1, tokens, cue_pen, layout, capacity, max_duration, min_duration, max_cps, target_cps):
+def _cut_block(b0, b1, tokens, cue_pen, sentences, layout, capacity, max_duration, min_duration, max_cps, target_cps):
     """Best cue ends for tokens [b0, b1): a shortest path over word boundaries."""
     starts, ends = tokens.start, tokens.end
     next_start = starts[b1] if b1 < len(tokens) else math.inf
@@ -390,37 +396,52 @@ def _cut_block(b0, b1, tokens, cue_pen, layout, capacity, max_duration, min_dura
     best = [inf] * (b1 - b0 + 1)
     back = [0] * (b1 - b0 + 1)
     best[0] = 0.0
+    C, P, S = tokens.C, tokens.P, tokens.S
+    mc = layout.mc
     for j in range(b0 + 1, b1 + 1):
-        end_cost = cue_pen[j - 1] if j < b1 else 0.0
+        end_cost = _CUE_COST + (cue_pen[j - 1] if j < b1 else 0.0)
         after = starts[j] if j < b1 else next_start
+        c_j = C[j]
+        best_j = inf
+        back_j = j - 1
         speech_end = 0.0
+        # This loop runs ~20 times per word: kept lean, since an hour of speech
+        # is 10,000 words.
         for i in range(j - 1, b0 - 1, -1):
-            speech_end = max(speech_end, ends[i])
-            width = tokens.width(i, j)
-            if i < j - 1 and (width > capacity or speech_end - starts[i] > max_duration):
+            if ends[i] > speech_end:
+                speech_end = ends[i]
+            width = c_j - P[i] - S[i + 1]
+            start = starts[i]
+            if i < j - 1 and (width > capacity or speech_end - start > max_duration):
                 break  # adding more words only makes the cue longer
-            lay = layout.cost(i, j)
-            if lay is None:
-                if i < j - 1:
-                    break
-                lay = 0.0
             prev = best[i - b0]
             if prev == inf:
                 continue
             # The longest this cue could stay up: until the next cue, at most max_duration.
-            shown = min(after, starts[i] + max_duration) - starts[i]
-            shown = max(shown, speech_end - starts[i] if after >= speech_end else 0.0)
-            cps = width / max(shown, _MIN_READ_TIME)
-            c = prev + _CUE_COST + end_cost + lay
+            shown = (after if after < start + max_duration else start + max_duration) - start
+            if after >= speech_end and speech_end - start > shown:
+                shown = speech_end - start
+            cps = width / (shown if shown > _MIN_READ_TIME else _MIN_READ_TIME)
+            c = prev + end_cost + (sentences[j - 1] - sentences[i]) * _MID_LINE_SENTENCE
             if cps > target_cps:
                 c += (cps - target_cps) * _CPS_OVER_TARGET
-            if cps > max_cps:
-                c += (cps - max_cps) * _CPS_OVER_MAX
+                if cps > max_cps:
+                    c += (cps - max_cps) * _CPS_OVER_MAX
             if shown < min_duration:
                 c += (min_duration - shown) * _TOO_SHORT
-            if c < best[j - b0]:
-                best[j - b0] = c
-                back[j - b0] = i
+            if c >= best_j:
+                continue  # a layout costs >= 0, so this cannot win
+            if width > mc:
+                lay = layout.cost(i, j)
+                if lay is None:
+                    break  # fewer words fit nowhere either
+                c += lay
+                if c >= best_j:
+                    continue
+            best_j = c
+            back_j = i
+        best[j - b0] = best_j
+        back[j - b0] = back_j
     groups = []
     j = b1
     while j > b0:
@@ -614,19 +635,24 @@ def _read(fp: TextIO | str) -> str:
     return _normalise_newlines(fp if isinstance(fp, str) else fp.read())
 
 
-def _split_speakers(cues: list[tuple[float, float, list[str], str | None]]) -> list[ParsedCue]:
+def _speaker_prefix(line: str) -> re.Match[str] | None:
+    m = _SPEAKER_PREFIX.match(line)
+    return m if m and len(m.group(1).split()) <= 5 else None
+
+
+def _split_speakers(cues: list[tuple[float, float, list[str], str | None]], prefixes: bool) -> list[ParsedCue]:
     """Take "Name: " prefixes as speakers when most cues have one (Zoom's style).
 
     Deciding for the whole file keeps "Step one: open the file" as text in a file
     where such a line is the exception.
     """
-    prefixed = sum(1 for *_, lines, speaker in cues if speaker is None and lines and _SPEAKER_PREFIX.match(lines[0]))
+    prefixed = sum(1 for *_, lines, speaker in cues if speaker is None and lines and _speaker_prefix(lines[0]))
     unlabelled = sum(1 for *_, speaker in cues if speaker is None)
-    use_prefix = unlabelled > 0 and prefixed * 2 >= unlabelled
+    use_prefix = prefixes and unlabelled > 0 and prefixed * 2 >= unlabelled
     out = []
     for start, end, lines, speaker in cues:
         if use_prefix and speaker is None and lines:
-            m = _SPEAKER_PREFIX.match(lines[0])
+            m = _speaker_prefix(lines[0])
             if m:
                 speaker = m.group(1).strip()
                 rest = lines[0][m.end():]
@@ -638,13 +664,14 @@ def _split_speakers(cues: list[tuple[float, float, list[str], str | None]]) -> l
     return out
 
 
-def parse_vtt(fp: TextIO | str) -> list[ParsedCue]:
+def parse_vtt(fp: TextIO | str, *, speakers: bool = True) -> list[ParsedCue]:
     """Read WebVTT (a text stream or the text itself), keeping speaker names.
 
     Tolerates what meeting tools write: cue identifiers, `<v Speaker>` voice
     tags (Teams), "Speaker: text" lines (Zoom), NOTE/STYLE/REGION blocks, cue
     settings after the times, a byte-order mark, CRLF line ends and times
     without hours (`mm:ss.ttt`). Other tags are dropped and entities decoded.
+    With `speakers=False` "Name: text" lines stay text (voice tags still go).
     """
     text = _read(fp)
     name = getattr(fp, "name", None)
@@ -673,10 +700,10 @@ def parse_vtt(fp: TextIO | str) -> list[ParsedCue]:
             if row:
                 texts.append(row)
         raw.append((times[0], times[1], texts, speaker))
-    return _split_speakers(raw)
+    return _split_speakers(raw, speakers)
 
 
-def parse_srt(fp: TextIO | str) -> list[ParsedCue]:
+def parse_srt(fp: TextIO | str, *, speakers: bool = True) -> list[ParsedCue]:
     """Read SubRip, keeping speaker names ("Name: text" lines).
 
     Tolerates a byte-order mark, CRLF, missing or wrong index numbers, `.` for `,`,
@@ -709,14 +736,14 @@ def parse_srt(fp: TextIO | str) -> list[ParsedCue]:
             texts.pop()
         lines = [_clean(_SRT_TAG.sub("", t)) for t in texts]
         cleaned.append((start, end, [line for line in lines if line], speaker))
-    return _split_speakers(cleaned)
+    return _split_speakers(cleaned, speakers)
 
 
-def read_vtt(fp: TextIO | str) -> list[Cue]:
+def read_vtt(fp: TextIO | str, *, speakers: bool = True) -> list[Cue]:
     """Read WebVTT cues; speaker labels are taken out of the text (see `parse_vtt`)."""
-    return [p.cue for p in parse_vtt(fp)]
+    return [p.cue for p in parse_vtt(fp, speakers=speakers)]
 
 
-def read_srt(fp: TextIO | str) -> list[Cue]:
+def read_srt(fp: TextIO | str, *, speakers: bool = True) -> list[Cue]:
     """Read SRT cues; speaker labels are taken out of the text (see `parse_srt`)."""
-    return [p.cue for p in parse_srt(fp)]
+    return [p.cue for p in parse_srt(fp, speakers=speakers)]

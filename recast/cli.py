@@ -167,6 +167,61 @@ def run(ctx: click.Context, input_path: Path, outdir: Path, verbose: int, quiet:
 
 
 @main.command(context_settings=CONTEXT)
+@click.argument("inputs", metavar="INPUT...", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--list", "list_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="CSV with a 'path' column and optional title, presenter, date, course, language.")
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Recordings built at the same time on this machine (each worker loads the model once).")
+@click.option("--scheduler", help="Run on an existing Dask cluster at this address (tcp://host:8786).")
+@run_options
+@verbosity
+@click.pass_context
+def batch(ctx: click.Context, inputs: tuple[Path, ...], list_file: Path | None, outdir: Path, jobs: int,
+          scheduler: str | None, verbose: int, quiet: bool, **kwargs: Any) -> None:
+    """Build many recordings into one OUTDIR: resumable, and a bad file never stops the rest.
+
+    INPUT may be files or folders (searched recursively for audio and video).
+    Sessions already built with the same content and settings are skipped, so
+    an interrupted batch resumes where it stopped. OUTDIR/batch-report.json
+    lists every recording with its status. Exit status 1 if anything failed.
+
+    \b
+    Examples:
+      recast batch archive/ -o site --jobs 2
+      recast batch --list sessions.csv -o site
+      recast batch /shared/recordings -o /shared/site --scheduler tcp://10.0.0.5:8786
+    """
+    verbose = verbose or ctx.obj.get("verbose", 0)
+    quiet = quiet or ctx.obj.get("quiet", False)
+    _setup_logging(verbose, quiet)
+    from .batch import discover, read_list, run_batch, summary_lines
+    from .progress import BatchReporter
+
+    try:
+        if not inputs and list_file is None:
+            raise click.UsageError("give recordings or folders, or --list FILE")
+        if kwargs.get("title"):
+            raise click.UsageError("--title names one session; use a --list CSV with a title column in a batch")
+        options = options_from(kwargs)
+        items = (read_list(list_file) if list_file else []) + discover(inputs)
+        reporter = BatchReporter(len(items), 0.0, quiet=quiet)
+        reports = run_batch(items, outdir, options, jobs=jobs, scheduler=scheduler, progress=reporter)
+    except click.UsageError:
+        raise
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, SystemExit):
+            raise
+        _fail(e, verbose)
+        return
+    for line in summary_lines(reports):
+        if not quiet or line.startswith("FAILED"):
+            click.echo(line, err=True)
+    if any(r.status == "failed" for r in reports):
+        sys.exit(1)
+
+
+@main.command(context_settings=CONTEXT)
 @click.argument("outdir", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port (0 picks a free one).")

@@ -112,12 +112,43 @@ def get_transcript(audio, options: Options, stages: _Stages) -> tuple[Transcript
     return t, False
 
 
-def build_key(source_sha256: str, options: Options) -> str:
+def session_title(source: Path, options: Options, metadata: dict[str, str] | None) -> str:
+    title = (options.title or (metadata or {}).get("title") or default_title(source)).strip()
+    return title or "Untitled session"
+
+
+def build_key(source_sha256: str, options: Options, title: str, metadata: dict[str, str] | None) -> str:
     """Identifies a build: the same input content with the same settings gives the same key."""
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()
                 if k not in ("force", "cache_dir", "title", "threads")}
-    blob = json.dumps({"recast": __version__, "source": source_sha256, "settings": settings}, sort_keys=True)
+    blob = json.dumps({"recast": __version__, "source": source_sha256, "settings": settings, "title": title,
+                       "metadata": metadata or {}}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def find_existing_build(outdir: Path, source: Path, options: Options,
+                        metadata: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """The session in `outdir` built from this content with these settings, if any.
+    Completion is what session.json records (it is written last), never "a folder exists"."""
+    from .publish import slugify
+    from .probe import file_sha256
+
+    try:
+        sha = file_sha256(source)
+    except OSError:
+        return None  # let the build report the problem
+    title = session_title(source, options, metadata)
+    key = build_key(sha, options, title, metadata)
+    base = slugify(title)
+    for folder in sorted(Path(outdir).glob(f"{base}*")):
+        try:
+            data = json.loads((folder / "session.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if data.get("build", {}).get("key") == key:
+            return {"folder": folder.name, "chapters": len(data.get("chapters", [])),
+                    "duration": data.get("source", {}).get("duration", 0.0)}
+    return None
 
 
 def process(
@@ -157,7 +188,7 @@ def process(
         audio = load_audio(media, track, progress=lambda d, t: stages.emit("audio", done=d, total=t))
         note["message"] = f"{audio.duration:.1f} s"
     sha = file_sha256(source)
-    title = (options.title or (metadata or {}).get("title") or default_title(source)).strip() or "Untitled session"
+    title = session_title(source, options, metadata)
 
     created_outdir = make_outdir(outdir)
     work: Path | None = None
@@ -219,8 +250,10 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
             with stages.stage("video") as note:
                 video, seconds = video_future.result()
                 note["message"] = f"{len(video.scene_changes)} scene changes, {seconds:.1f} s alongside transcription"
-    if not transcript.segments:
-        log.warning("%s: no speech was recognised", media.path)
+    if not any(seg.words for seg in transcript.segments):
+        from .errors import MediaError
+
+        raise MediaError("no speech found: the recording is silent or holds no recognisable speech", media.path)
 
     with stages.stage("chapters") as note:
         spans = find_chapters(transcript, audio, video, options)
@@ -301,7 +334,7 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
     )
     with stages.stage("site"):
         write_session_pages(session, work)
-        manifest = session_to_dict(session, build={"key": build_key(sha, options), "recast": __version__,
+        manifest = session_to_dict(session, build={"key": build_key(sha, options, title, metadata), "recast": __version__,
                                                    "options": _options_record(options)})
         write_json_atomic(manifest, work / "session.json")
     return BuildResult(folder=work, session=session, transcript_reused=reused, fast_cues=stats.fast)

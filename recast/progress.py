@@ -111,3 +111,48 @@ class Reporter:
         if not self.quiet:
             self._end_bar()
             self.stream.flush()
+
+
+class BatchReporter:
+    """The overall view of a batch: recordings done / total, hours of audio done,
+    an ETA, and what each worker is doing. A bar line on a terminal; plain log
+    lines otherwise (one per finished recording)."""
+
+    def __init__(self, total: int, total_seconds: float, stream: IO[str] | None = None, *, quiet: bool = False):
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.total = total
+        self.total_seconds = total_seconds  # seconds of audio, when known
+        self.bar = hasattr(self.stream, "isatty") and self.stream.isatty() and os.environ.get("TERM") != "dumb"
+        self.started = time.monotonic()
+        self._finished: set[str] = set()
+
+    def __call__(self, update: dict) -> None:
+        if self.quiet:
+            return
+        reports = update.get("reports")
+        if reports is None:
+            return
+        done = [r for r in reports if r.status != "pending"]
+        audio_done = sum(r.duration for r in done)
+        elapsed = time.monotonic() - self.started
+        built = [r for r in done if r.status == "built"]
+        eta = ""
+        if built and len(done) < self.total:
+            per_item = elapsed / len(done)
+            eta = f", about {_clock(per_item * (self.total - len(done)))} left"
+        head = f"[{len(done)}/{self.total}] {audio_done / 3600:.2f} h of audio done{eta}"
+        if self.bar:
+            workers = update.get("workers", {})
+            busy = "; ".join(f"w{wid}: {name} ({stage})" for wid, (name, stage) in workers.items() if name)
+            self.stream.write(f"\r\033[K{head}{' | ' + busy if busy else ''}")
+        for r in done:
+            if r.path not in self._finished:
+                self._finished.add(r.path)
+                line = f"{r.status:7s} {r.path}" + (f" ({r.chapters} chapters, {r.seconds:.0f} s)" if r.status == "built" else "")
+                if r.status == "failed":
+                    line = f"failed  {r.reason}"
+                self.stream.write(("\r\033[K" if self.bar else "") + line + "\n")
+                if not self.bar:
+                    self.stream.write(head + "\n")
+        self.stream.flush()

@@ -1,0 +1,338 @@
+"""Chapter segmentation benchmark on text with known topic boundaries.
+
+Data (evaluation use only, never copied into the repository):
+- MIT physics lecture transcripts, `shared/data/lectures/physics/` (`==========` between
+  gold topic segments). `.dev` lectures (L16, L22, L29) were used for tuning; the
+  report uses the `.ref` ones.
+- Wikipedia articles from gensim's test data: sections are chapters, headings are
+  the true titles. Articles 0-14 (in file order, after filtering) were used for
+  tuning (`--split dev`); the report uses the others (`--split test`).
+
+Each document becomes a Transcript with synthetic word times (about 150 words a
+minute; the pause after every sentence is drawn from one distribution, inside and
+between chapters alike, so silence does not give the boundaries away), 30-90 s of
+waiting before the talk with lead-in chatter, and a sign-off after it. "With
+slides" adds a slide change at each chapter start (a second or two off) and
+continuation slides (same title) every 60-150 s inside long chapters, rendered as
+small stills with Pillow so the continuation test and the OCR run on real pixels.
+
+Scores: boundary F1 at +-15 s (one-to-one matching), Pk (window: half the mean true
+chapter length, on a 1 s grid), first-chapter-start error against the true talk
+start, and for Wikipedia the share of titles that share a content word with the true
+heading. An equal-length split with the same number of chapters as found is the
+baseline (`equal`).
+
+    python benchmarks/bench_chapters.py                 # the report (held-out data)
+    python benchmarks/bench_chapters.py --split dev     # the tuning data
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from recast.chapters import find_chapters  # noqa: E402
+from recast.config import Options  # noqa: E402
+from recast.models import Frame, SceneChange, Segment, Transcript, VideoAnalysis, Word  # noqa: E402
+from recast.text import content_words  # noqa: E402
+
+LECTURES = ROOT.parent / "shared" / "data" / "lectures" / "physics"
+WPM = 150.0
+
+
+@dataclass
+class Doc:
+    name: str
+    chapters: list[tuple[str, list[str]]]  # (heading, sentences)
+
+
+@dataclass
+class Case:
+    doc: Doc
+    transcript: Transcript
+    true_starts: list[float]  # chapter start times (first = talk start)
+    talk_start: float
+    talk_end: float
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def _detok(s: str) -> str:
+    s = re.sub(r" (n't|'s|'re|'ll|'ve|'d|'m)\b", r"\1", s)
+    s = re.sub(r"\b(\w+) n 't\b", r"\1n't", s)
+    s = s.replace(" 't", "'t").replace(" 's", "'s")
+    s = re.sub(r" ([,.;:?!])", r"\1", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    if s and s[-1] not in ".?!":
+        s += "."
+    return s
+
+
+def load_lectures(split: str) -> list[Doc]:
+    if not LECTURES.is_dir():
+        return []
+    suffix = ".dev" if split == "dev" else ".ref"
+    docs = []
+    for path in sorted(LECTURES.glob(f"L*{suffix}")):
+        parts: list[list[str]] = [[]]
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.strip() == "==========":
+                if parts[-1]:
+                    parts.append([])
+                continue
+            if line.strip():
+                parts[-1].append(_detok(line))
+        parts = [p for p in parts if p]
+        docs.append(Doc(path.stem, [(f"Part {i + 1}", p) for i, p in enumerate(parts)]))
+    return docs
+
+
+_SKIP_SECTIONS = {"see also", "references", "external links", "notes", "further reading", "bibliography", "sources", "footnotes", "citations", "works cited"}
+
+
+def load_wiki(split: str, count: int) -> list[Doc]:
+    try:
+        import gensim
+        from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+    except ImportError:
+        return []
+    path = Path(gensim.__file__).parent / "test" / "test_data" / "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+    if not path.is_file():
+        return []
+    docs = []
+    with bz2.open(path) as fh:
+        for title, text, _ in extract_pages(fh):
+            if text.lower().startswith("#redirect"):
+                continue
+            chunks = re.split(r"(?m)^==\s*([^=].*?)\s*==\s*$", text)
+            chapters = [(title, chunks[0])] + [(chunks[i], chunks[i + 1]) for i in range(1, len(chunks) - 1, 2)]
+            out = []
+            for heading, body in chapters:
+                heading = filter_wiki(heading).strip()
+                if heading.lower() in _SKIP_SECTIONS:
+                    continue
+                plain = filter_wiki(body)
+                plain = re.sub(r"(?m)^=+.*?=+\s*$", " ", plain)  # subsection headings
+                plain = re.sub(r"(?m)^\s*[*#:;|!{].*$", " ", plain)  # lists, tables
+                plain = re.sub(r"\s+", " ", plain)
+                sents = [s.strip() for s in re.split(r"(?<=[.?!])\s+(?=[A-Z])", plain) if len(s.split()) >= 4]
+                sents = [s for s in sents if not re.search(r"[{}|=<>\[\]]", s)]
+                words, kept = 0, []
+                for s in sents:  # 1.5-6 minutes a chapter at 150 words a minute
+                    if words > 900:
+                        break
+                    kept.append(s)
+                    words += len(s.split())
+                if words >= 200:
+                    out.append((heading, kept))
+            if len(out) >= 3:
+                docs.append(Doc(title, out[:8]))
+            if len(docs) >= count:
+                break
+    return docs[:15] if split == "dev" else docs[15:count]
+
+
+# ---------------------------------------------------------------------------- synthesis
+
+
+def synthesize(doc: Doc, rng: np.random.Generator, lead_in: bool = True) -> Case:
+    segments: list[Segment] = []
+    t = 0.0
+
+    def say(sentence: str) -> None:
+        nonlocal t
+        words = []
+        for token in sentence.split():
+            dur = 0.18 + 0.045 * len(token) * rng.uniform(0.8, 1.2)
+            words.append(Word(t, t + dur, " " + token))
+            t += dur + 0.4 * 60 / WPM * 0.15
+        # one pause distribution for every sentence end (inside and between chapters)
+        segments.append(Segment(words[0].start, words[-1].end, sentence, tuple(words)))
+        t = words[-1].end + float(rng.lognormal(np.log(0.55), 0.6))
+
+    if lead_in:
+        t = float(rng.uniform(2, 8))
+        for line in ("Hello? Can everyone hear me okay?", "We'll wait a minute or two for a few more people to join."):
+            say(line)
+        t += float(rng.uniform(30, 90))
+    talk_start = t
+    starts = []
+    for _, sents in doc.chapters:
+        starts.append(t)
+        for s in sents:
+            say(s)
+    talk_end = segments[-1].end
+    if lead_in:
+        t += 2.0
+        say("Okay, thank you all for coming, bye.")
+        t += 20.0
+    transcript = Transcript(tuple(segments), "en", duration=t)
+    return Case(doc, transcript, starts, talk_start, talk_end)
+
+
+def slides(case: Case, rng: np.random.Generator, workdir: Path) -> VideoAnalysis:
+    """Scene changes and stills: a new slide at each chapter start, continuation slides inside."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    try:
+        big = ImageFont.truetype("DejaVuSans-Bold.ttf", 26)
+        small = ImageFont.truetype("DejaVuSans.ttf", 14)
+    except OSError:
+        big = small = ImageFont.load_default()
+    ends = case.true_starts[1:] + [case.talk_end]
+    changes, frames = [], []
+
+    def still(time_: float, heading: str, line: str) -> None:
+        im = Image.new("RGB", (480, 270), (250, 250, 245))
+        d = ImageDraw.Draw(im)
+        d.rectangle((0, 0, 480, 56), fill=(30, 60, 110))
+        d.text((16, 14), heading[:34], font=big, fill="white")
+        for i, chunk in enumerate(re.findall(r".{1,55}(?:\s|$)", line)[:6]):
+            d.text((20, 80 + 24 * i), chunk.strip(), font=small, fill=(20, 20, 20))
+        p = workdir / f"{case.doc.name[:20]}-{time_:.1f}.png".replace(" ", "_").replace("/", "_")
+        im.save(p)
+        frames.append(Frame(time_ + 1.0, p))
+
+    still(0.0, "Waiting to start", "The webinar begins shortly")
+    for ci, (start, end) in enumerate(zip(case.true_starts, ends)):
+        heading, sents = case.doc.chapters[ci]
+        at = max(0.5, start + float(rng.uniform(-1.5, 1.5)))
+        changes.append(SceneChange(at, 40.0))
+        still(at, heading, sents[0])
+        u = at + float(rng.uniform(60, 150))
+        j = 1
+        while u < end - 20:
+            changes.append(SceneChange(u, 25.0))
+            still(u, heading, sents[min(j * 4, len(sents) - 1)])
+            u += float(rng.uniform(60, 150))
+            j += 1
+    return VideoAnalysis(tuple(changes), tuple(frames), ())
+
+
+# ---------------------------------------------------------------------------- scores
+
+
+def boundary_f1(found: list[float], truth: list[float], tol: float = 15.0) -> tuple[float, float, float]:
+    """Precision, recall, F1 of inner boundaries with one-to-one matching inside +-tol."""
+    pairs = sorted((abs(f - t), i, j) for i, f in enumerate(found) for j, t in enumerate(truth) if abs(f - t) <= tol)
+    used_f, used_t, hits = set(), set(), 0
+    for _, i, j in pairs:
+        if i not in used_f and j not in used_t:
+            used_f.add(i)
+            used_t.add(j)
+            hits += 1
+    if not found and not truth:
+        return 1.0, 1.0, 1.0
+    p = hits / len(found) if found else 1.0
+    r = hits / len(truth) if truth else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def pk(found: list[float], truth: list[float], start: float, end: float) -> float:
+    """Beeferman's Pk on a 1 s grid over [start, end]; window = half the mean true length."""
+    grid = np.arange(start, end, 1.0)
+    if len(grid) < 3:
+        return 0.0
+    seg_t = np.searchsorted(np.array(sorted(truth)), grid, side="right")
+    seg_f = np.searchsorted(np.array(sorted(found)), grid, side="right")
+    k = max(1, int(round((end - start) / (len(truth) + 1) / 2)))
+    if k >= len(grid):
+        return 0.0
+    same_t = seg_t[:-k] == seg_t[k:]
+    same_f = seg_f[:-k] == seg_f[k:]
+    return float(np.mean(same_t != same_f))
+
+
+def title_hit(title: str, heading: str) -> bool:
+    return bool(set(content_words(title)) & set(content_words(heading)))
+
+
+# ---------------------------------------------------------------------------- run
+
+
+def evaluate(cases: list[Case], video: dict[int, VideoAnalysis], options: Options, titles: bool) -> dict[str, float]:
+    rows = {k: [] for k in ("f1", "pk", "f1_eq", "pk_eq", "start_err", "n_found", "n_true", "titles", "secs")}
+    for ci, case in enumerate(cases):
+        began = time.perf_counter()
+        v = video.get(ci)
+        spans = find_chapters(case.transcript, None, v, options)
+        found = [s for s, _ in spans.spans[1:]]
+        truth = case.true_starts[1:]
+        rows["secs"].append(time.perf_counter() - began)
+        rows["f1"].append(boundary_f1(found, truth)[2])
+        rows["pk"].append(pk(found, truth, case.talk_start, case.talk_end))
+        n = len(spans.spans)
+        eq = list(np.linspace(spans.talk_start, spans.talk_end, n + 1)[1:-1])
+        rows["f1_eq"].append(boundary_f1(eq, truth)[2])
+        rows["pk_eq"].append(pk(eq, truth, case.talk_start, case.talk_end))
+        rows["start_err"].append(abs(spans.talk_start - case.talk_start))
+        rows["n_found"].append(n)
+        rows["n_true"].append(len(case.true_starts))
+        if titles:
+            from recast.summarize import describe
+
+            outline = describe(case.transcript, spans, v, options)
+            for ch in outline.chapters:
+                mid = (ch.start + ch.end) / 2
+                j = int(np.searchsorted(np.array(case.true_starts), mid, side="right")) - 1
+                rows["titles"].append(title_hit(ch.title, case.doc.chapters[max(j, 0)][0]))
+    return {k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()} | {
+        "start_max": float(np.max(rows["start_err"])) if rows["start_err"] else float("nan")
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", choices=("dev", "test"), default="test")
+    ap.add_argument("--wiki", type=int, default=35, help="articles read from gensim's test data")
+    ap.add_argument("--no-titles", action="store_true", help="skip titles (and OCR)")
+    ap.add_argument("--ocr", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--only", choices=("lectures", "wiki"), default=None)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    options = Options(ocr=args.ocr)
+    rng = np.random.default_rng(args.seed)
+    sets = []
+    if args.only in (None, "lectures"):
+        sets.append(("lectures", load_lectures(args.split), False))
+    if args.only in (None, "wiki"):
+        sets.append(("wikipedia", load_wiki(args.split, args.wiki), not args.no_titles))
+    if not any(docs for _, docs, _ in sets):
+        print("no data: shared/data/lectures and gensim's test data are both missing; skipping")
+        return 0
+    header = f"{'data':<10} {'mode':<8} {'docs':>4} {'F1':>5} {'Pk':>5} {'F1 eq':>6} {'Pk eq':>6} {'start err':>10} {'max':>6} {'found/true':>10} {'titles':>6} {'s/doc':>6}"
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, docs, titles in sets:
+            if not docs:
+                print(f"{name:<10} (data missing: skipped)")
+                continue
+            cases = [synthesize(d, rng) for d in docs]
+            video = {i: slides(c, rng, Path(tmp)) for i, c in enumerate(cases)}
+            for mode, vids in (("audio", {}), ("slides", video)):
+                r = evaluate(cases, vids, options, titles)
+                print(
+                    f"{name:<10} {mode:<8} {len(cases):>4} {r['f1']:>5.2f} {r['pk']:>5.2f} {r['f1_eq']:>6.2f} {r['pk_eq']:>6.2f}"
+                    f" {r['start_err']:>9.1f}s {r['start_max']:>5.1f}s {r['n_found']:>4.1f}/{r['n_true']:<4.1f}"
+                    f" {r['titles'] * 100 if titles else float('nan'):>5.0f}% {r['secs']:>6.2f}",
+                    flush=True,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,881 @@
+"""Stage: cut one clip per chapter, and make the web-playable full recording.
+
+Three clip modes (`--clips`):
+
+- `encode` (default): frame-accurate H.264/AAC MP4 clips that every browser plays.
+  A *smart cut* re-encodes only the frames from the chapter start to the next
+  keyframe (and, for sources with B-frames, from the last keyframe to the chapter
+  end) and copies the compressed frames in between, so an hour of chapters takes
+  seconds instead of minutes. Where the source makes that unsafe (not H.264, odd
+  parameters, open GOPs...) or `smart_cut` is off, the whole clip is re-encoded.
+- `copy`: stream copy with cuts snapped to keyframes (the returned `Clip` records
+  the real cut times); seconds for an hour, but clips start up to a GOP early.
+- `none`: no files, just the chapter spans.
+
+Times are seconds on the source timeline (a file whose streams start at 1.5 s has
+its first frame at 1.5). Clips themselves start at 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import struct
+import tempfile
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .config import Options
+from .errors import MediaError
+from .ffmpeg import SAFE_INPUT, input_path, run_ffmpeg
+from .models import Chapter, Clip, MediaInfo, VideoAnalysis
+
+log = logging.getLogger(__name__)
+
+MAX_STEM_BYTES = 60  # clip file names: "NN-slug", ASCII, short enough for every file system and URL
+X264_PRESET = "veryfast"  # about 2x faster than "medium" for ~5% more bytes on screen content
+X264_CRF = "22"  # visually clean for slides and faces at 720p/1080p
+AUDIO_BITRATE = "128k"
+HALF_MS = 0.0005  # seconds; seek this much before a frame so float rounding never drops it
+WEB_AUDIO = ("aac", "mp3")  # audio codecs every browser plays inside MP4
+
+
+# ---------------------------------------------------------------- names
+
+
+def slugify(text: str, max_bytes: int = MAX_STEM_BYTES) -> str:
+    """ASCII, lower-case, hyphen-separated; never empty, never longer than `max_bytes`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > max_bytes:
+        cut = slug[:max_bytes]
+        # Prefer ending on a word boundary when one is reasonably close.
+        slug = cut.rsplit("-", 1)[0] if "-" in cut[max_bytes // 2 :] else cut
+        slug = slug.strip("-")
+    return slug
+
+
+def clip_name(chapter: Chapter, ext: str = ".mp4") -> str:
+    """File name of a chapter's clip: `NN-slug.mp4`, at most 60 bytes before the extension.
+
+    The index prefix keeps names unique and in order even when two titles slugify alike
+    (or to nothing: `"../../etc/passwd"` gives `01-etc-passwd`, `"???"` gives `01-chapter`).
+    """
+    prefix = f"{chapter.index:02d}-"
+    slug = slugify(chapter.title, MAX_STEM_BYTES - len(prefix)) or "chapter"
+    return f"{prefix}{slug}{ext}"
+
+
+# ---------------------------------------------------------------- the source's frames
+
+
+@dataclass(frozen=True)
+class VideoIndex:
+    """Every video packet of the source, in decode order (from demuxing; nothing decoded).
+
+    Times are integers in `time_base` units of the source video stream.
+    """
+
+    time_base: Fraction
+    pts: np.ndarray  # int64
+    dts: np.ndarray  # int64
+    duration: np.ndarray  # int64
+    key: np.ndarray  # bool: the demuxer's keyframe flag
+    idr: np.ndarray  # bool: keyframe whose access unit holds an IDR slice (a clean cut point)
+
+    def seconds(self, ticks: int | np.ndarray) -> float | np.ndarray:
+        return ticks * float(self.time_base)
+
+    def ticks(self, seconds: float) -> int:
+        return int(round(seconds / float(self.time_base)))
+
+    @property
+    def display_pts(self) -> np.ndarray:
+        """Frame times in display order."""
+        return np.sort(self.pts)
+
+    @property
+    def frame_duration(self) -> int:
+        """Typical frame duration in ticks (median gap between display times)."""
+        p = self.display_pts
+        if len(p) > 1:
+            return int(np.median(np.diff(p[: min(len(p), 2000)])))
+        return int(self.duration[0]) if len(self.duration) and self.duration[0] > 0 else 1
+
+    def keyframe_times(self) -> list[float]:
+        return sorted(float(t) for t in self.seconds(self.pts[self.key]))
+
+
+def index_video(path: Path) -> VideoIndex:
+    """Demux the first video stream's packets (no decoding): an hour at 30 fps takes a second or two."""
+    import av
+
+    pts, dts, dur, key, idr = [], [], [], [], []
+    try:
+        with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+            stream = container.streams.video[0]
+            avcc = _is_avcc(stream.codec_context.extradata)
+            for packet in container.demux(stream):
+                if packet.pts is None or packet.size == 0:
+                    continue
+                pts.append(packet.pts)
+                dts.append(packet.dts if packet.dts is not None else packet.pts)
+                dur.append(packet.duration or 0)
+                key.append(packet.is_keyframe)
+                idr.append(packet.is_keyframe and avcc and 5 in _nal_types(bytes(packet)))
+            time_base = stream.time_base
+    except (av.error.FFmpegError, IndexError) as e:
+        raise MediaError(f"cannot read the video packets: {e}", path) from e
+    if not pts:
+        raise MediaError("the video stream holds no frames", path)
+    return VideoIndex(
+        time_base=Fraction(time_base),
+        pts=np.array(pts, dtype=np.int64),
+        dts=np.array(dts, dtype=np.int64),
+        duration=np.array(dur, dtype=np.int64),
+        key=np.array(key, dtype=bool),
+        idr=np.array(idr, dtype=bool),
+    )
+
+
+# ---------------------------------------------------------------- planning the cuts
+
+
+@dataclass(frozen=True)
+class _Cut:
+    chapter: Chapter
+    start: float  # where the clip starts on the source timeline (a frame time when known)
+    end: float
+    path: Path  # final file
+    audio_only: bool
+
+
+def _media_span(media: MediaInfo) -> tuple[float, float]:
+    return media.start_time, media.start_time + media.duration
+
+
+def _frame_snap(index: VideoIndex | None, t: float, span_end: float) -> float:
+    """The time of the first frame shown at or after `t` (the frame a cut at `t` starts with)."""
+    if index is None:
+        return t
+    frames = index.display_pts
+    i = int(np.searchsorted(frames, index.ticks(t) - 1, side="left"))  # 1 tick of rounding slack
+    return float(index.seconds(frames[i])) if i < len(frames) else span_end
+
+
+def _plan_encode(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex | None, outdir: Path) -> list[_Cut]:
+    lo, hi = _media_span(media)
+    ext = ".m4a" if media.is_audio_only else ".mp4"
+    cuts = []
+    for ch in chapters:
+        start = _frame_snap(index, max(ch.start, lo), hi)
+        end = _frame_snap(index, min(ch.end, hi), hi) if ch.end < hi - 1e-3 else hi
+        if end - start <= 0:
+            raise MediaError(f"chapter {ch.index} ({ch.start:.2f}-{ch.end:.2f} s) lies outside the recording", media.path)
+        cuts.append(_Cut(ch, start, end, outdir / clip_name(ch, ext), media.is_audio_only))
+    return cuts
+
+
+def _plan_copy(media: MediaInfo, chapters: Sequence[Chapter], keyframes: Sequence[float], outdir: Path) -> list[_Cut]:
+    """Snap every boundary to the keyframe at or before it, so clips tile the
+    recording without gaps or overlap and never start after their chapter does."""
+    lo, hi = _media_span(media)
+    keys = np.array(sorted(keyframes), dtype=float)
+    ext = ".m4a" if media.is_audio_only else ".mp4"
+
+    def snap(t: float) -> float:
+        if media.is_audio_only or not len(keys):
+            return t
+        i = int(np.searchsorted(keys, t + 1e-4, side="right")) - 1
+        return float(keys[max(i, 0)])
+
+    cuts = []
+    for ch in chapters:
+        start = snap(max(ch.start, lo))
+        end = hi if ch.end >= hi - 1e-3 else snap(min(ch.end, hi))
+        if end <= start:  # a chapter shorter than a GOP: run on to the next keyframe
+            later = keys[keys > start + 1e-4] if len(keys) else keys
+            end = float(later[0]) if len(later) else hi
+        cuts.append(_Cut(ch, start, end, outdir / clip_name(ch, ext), media.is_audio_only))
+    return cuts
+
+
+# ---------------------------------------------------------------- public API
+
+
+def make_clips(
+    media: MediaInfo,
+    chapters: Sequence[Chapter],
+    video: VideoAnalysis | None,
+    outdir: Path,
+    options: Options,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Clip]:
+    """Write one clip per chapter into `outdir` (`NN-slug.mp4`, or `.m4a` for audio-only
+    input) and return them in chapter order with their actual cut times.
+
+    Clips are encoded in parallel, one ffmpeg per core. If any clip fails, the clips
+    this call wrote are removed and a MediaError naming the file is raised.
+    """
+    if options.clips == "none" or not chapters:
+        return [Clip(ch.index, None, ch.start, ch.end, "none") for ch in chapters]
+    kind = "audio" if media.is_audio_only else "video"
+    track = _audio_track(media, options.audio_track)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+
+    index = index_video(media.path) if media.has_video and _wants_index(media, video, options) else None
+    if options.clips == "copy":
+        keyframes = list(video.keyframes) if video and video.keyframes else (index.keyframe_times() if index else [])
+        if media.has_video and not keyframes:
+            keyframes = index_video(media.path).keyframe_times()
+        cuts = _plan_copy(media, chapters, keyframes, outdir)
+    else:
+        cuts = _plan_encode(media, chapters, index, outdir)
+
+    cores = options.threads or os.cpu_count() or 1
+    workers = max(1, min(len(cuts), cores))
+    threads = max(1, cores // workers)  # ffmpeg threads per clip: together about one per core
+    smart = getattr(options, "smart_cut", True)
+
+    def work(cut: _Cut) -> Clip:
+        if options.clips == "copy":
+            start, end = _copy_clip(media, cut, track)
+        elif smart and index is not None and not cut.audio_only:
+            start, end = _smart_or_full(media, cut, track, index, options, threads)
+        else:
+            start, end = _encode_clip(media, cut, track, options, threads)
+        return Clip(cut.chapter.index, cut.path, start, end, kind)
+
+    results: dict[int, Clip] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clip") as pool:
+            futures = [pool.submit(work, cut) for cut in cuts]
+            try:
+                for future in as_completed(futures):
+                    clip = future.result()
+                    results[clip.chapter] = clip
+                    if progress is not None:
+                        progress(len(results), len(cuts))
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    except BaseException:
+        for cut in cuts:  # no half-finished set of clips: the stage either completes or leaves nothing
+            cut.path.unlink(missing_ok=True)
+        raise
+    return [results[cut.chapter.index] for cut in cuts]
+
+
+def make_web_copy(
+    media: MediaInfo,
+    dest: Path,
+    *,
+    chapters_ffmetadata: str | None = None,
+    audio_track: int = 0,
+) -> Path:
+    """Write the full recording as the session page plays it, and return its path.
+
+    - A web-playable source (MP4/MOV with H.264 + AAC/MP3, M4A, MP3) with nothing to
+      change is hard-linked (or copied) as it is; the suffix follows the source.
+    - When chapters are to be embedded (FFMETADATA text), another audio track is chosen,
+      or the container is MOV, it is remuxed without re-encoding (`-c copy`, faststart).
+    - Anything else is transcoded once to H.264/AAC MP4, or AAC `.m4a` for audio-only.
+
+    Timestamps keep the source timeline (`-copyts`), so chapter times seek correctly.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    src = Path(media.path)
+    track = _audio_track(media, audio_track)
+    fmt = set(media.format_name.split(","))
+    first_track = track == 0 or len(media.audio_streams) <= 1
+    audio_codec = media.audio_streams[track].codec if media.audio_streams else None
+
+    if media.has_video:
+        playable = media.video_codec == "h264" and audio_codec in (None, *WEB_AUDIO) and bool(fmt & {"mp4", "mov"})
+        target = dest.with_suffix(".mp4")
+        if playable and first_track and not chapters_ffmetadata and src.suffix.lower() == ".mp4":
+            return _link_or_copy(src, target)
+        mode = "copy" if playable else "video"
+    else:
+        if audio_codec == "aac" and fmt & {"mp4", "mov"}:
+            target = dest.with_suffix(".m4a")
+            plain = src.suffix.lower() in (".m4a", ".mp4")
+            if first_track and not chapters_ffmetadata and plain:
+                return _link_or_copy(src, target)
+            mode = "copy"
+        elif audio_codec == "mp3" and "mp3" in fmt:
+            target = dest.with_suffix(".mp3")
+            if first_track and not chapters_ffmetadata:
+                return _link_or_copy(src, target)
+            mode = "copy"
+        else:
+            target = dest.with_suffix(".m4a")
+            mode = "audio"
+
+    args = [*SAFE_INPUT, "-i", input_path(src)]
+    meta_file: Path | None = None
+    if chapters_ffmetadata:
+        fd, name = tempfile.mkstemp(prefix=".chapters-", suffix=".txt", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(chapters_ffmetadata)
+        meta_file = Path(name)
+        args += [*SAFE_INPUT, "-f", "ffmetadata", "-i", input_path(meta_file), "-map_metadata", "1", "-map_chapters", "1"]
+    else:
+        args += ["-map_chapters", "-1"]
+    if media.has_video:
+        args += ["-map", "0:v:0"]
+    if media.audio_streams:
+        args += ["-map", f"0:a:{track}"]
+    args += ["-sn", "-dn", "-copyts"]
+    if mode == "copy":
+        args += ["-c", "copy"]
+    else:
+        if media.has_video:
+            args += _video_encoder(media, None, threads=0)
+        if media.audio_streams:
+            args += _audio_encoder(media, track)
+    muxer = "mp3" if target.suffix == ".mp3" else "mp4"
+    if muxer == "mp4":
+        args += ["-movflags", "+faststart"]
+    timeout = 120 + (0.5 if mode == "copy" else 10.0) * media.duration
+    try:
+        _run_to(args, target, muxer, media.path, timeout, what="making the web copy")
+    finally:
+        if meta_file is not None:
+            meta_file.unlink(missing_ok=True)
+    return target
+
+
+# ---------------------------------------------------------------- helpers: ffmpeg runs
+
+
+def _audio_track(media: MediaInfo, track: int) -> int:
+    if not media.audio_streams:
+        return 0
+    if not 0 <= track < len(media.audio_streams):
+        raise MediaError(
+            f"has {len(media.audio_streams)} audio stream(s); --audio-track {track} does not exist (counting from 0)",
+            media.path,
+        )
+    return track
+
+
+def _wants_index(media: MediaInfo, video: VideoAnalysis | None, options: Options) -> bool:
+    if options.clips == "copy":
+        return not (video and video.keyframes)
+    return True  # encode: frame-exact cut times (and the smart cut) need every frame's time
+
+
+def _out_size(media: MediaInfo, max_height: int | None) -> tuple[int, int]:
+    """Output frame size: the source's, or scaled down to `max_height`; always even (4:2:0)."""
+    w, h = media.width, media.height
+    if max_height and h > max_height:
+        w, h = w * max_height / h, max_height
+    return max(2, int(round(w / 2)) * 2), max(2, int(round(h / 2)) * 2)
+
+
+def _video_encoder(media: MediaInfo, max_height: int | None, threads: int) -> list[str]:
+    w, h = _out_size(media, max_height)
+    vf = "format=yuv420p" if (w, h) == (media.width, media.height) else f"scale={w}:{h}:flags=bicubic,format=yuv420p"
+    return [
+        "-vf", vf, "-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF,
+        "-profile:v", "high", "-pix_fmt", "yuv420p", "-threads", str(threads),
+    ]  # fmt: skip
+
+
+def _audio_encoder(media: MediaInfo, track: int) -> list[str]:
+    args = ["-c:a", "aac", "-b:a", AUDIO_BITRATE]
+    if media.audio_streams and media.audio_streams[track].channels > 2:
+        args += ["-ac", "2"]  # browsers and laptop speakers: stereo is plenty for a talk
+    return args
+
+
+def _temp_for(final: Path) -> Path:
+    return final.with_name(f".{final.stem}.part{final.suffix}")
+
+
+def _run_to(args: list[str], final: Path, muxer: str, source: Path, timeout: float, what: str) -> None:
+    """Run ffmpeg writing to a temporary name beside `final`, then rename: a failed or
+    killed run never leaves a file that looks finished."""
+    tmp = _temp_for(final)
+    try:
+        run_ffmpeg([*args, "-f", muxer, str(tmp)], path=source, timeout=timeout, what=what)
+        if not tmp.exists() or tmp.stat().st_size == 0:
+            raise MediaError(f"{what} produced no output", source)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _link_or_copy(src: Path, target: Path) -> Path:
+    tmp = _temp_for(target)
+    tmp.unlink(missing_ok=True)
+    try:
+        try:
+            os.link(src, tmp)
+        except OSError:  # another file system, or links not allowed
+            shutil.copyfile(src, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _clip_timeout(seconds: float) -> float:
+    return 120.0 + 10.0 * seconds  # a watchdog against hangs, not a speed limit
+
+
+def _encode_clip(media: MediaInfo, cut: _Cut, track: int, options: Options, threads: int) -> tuple[float, float]:
+    """Full re-encode of [start, end): frame-accurate, H.264 High/AAC, faststart."""
+    duration = cut.end - cut.start
+    # Input -ss is relative to the container start; ffmpeg adds start_time back.
+    args = ["-ss", f"{cut.start - media.start_time - HALF_MS:.6f}", *SAFE_INPUT, "-i", input_path(media.path)]
+    args += ["-t", f"{duration:.6f}", "-map_metadata", "-1", "-map_chapters", "-1", "-sn", "-dn"]
+    if cut.audio_only:
+        args += ["-vn", "-map", f"0:a:{track}", *_audio_encoder(media, track)]
+    else:
+        args += ["-map", "0:v:0", *_video_encoder(media, options.max_height, threads)]
+        if media.audio_streams:
+            args += ["-map", f"0:a:{track}", *_audio_encoder(media, track)]
+    args += ["-movflags", "+faststart"]
+    _run_to(args, cut.path, "mp4", media.path, _clip_timeout(duration), what=f"encoding clip {cut.path.name}")
+    return cut.start, cut.end
+
+
+def _copy_clip(media: MediaInfo, cut: _Cut, track: int) -> tuple[float, float]:
+    """Stream copy of [start, end) where start is a keyframe. Streams browsers cannot
+    play from MP4 are re-encoded (audio is cheap; non-H.264 video is slow, and says so)."""
+    duration = cut.end - cut.start
+    # Seek a hair past the keyframe: input seeking lands on the keyframe at or before.
+    args = ["-ss", f"{max(0.0, cut.start - media.start_time + HALF_MS):.6f}", *SAFE_INPUT, "-i", input_path(media.path)]
+    args += ["-t", f"{duration:.6f}", "-map_metadata", "-1", "-map_chapters", "-1", "-sn", "-dn"]
+    if not cut.audio_only:
+        args += ["-map", "0:v:0"]
+        if media.video_codec == "h264":
+            args += ["-c:v", "copy"]
+        else:
+            log.warning("%s: %s video cannot be copied into a web clip; re-encoding", media.path, media.video_codec)
+            args += _video_encoder(media, None, threads=1)
+    else:
+        args += ["-vn"]
+    if media.audio_streams:
+        args += ["-map", f"0:a:{track}"]
+        if media.audio_streams[track].codec in ("aac", "mp3") and not cut.audio_only:
+            args += ["-c:a", "copy"]
+        elif media.audio_streams[track].codec == "aac":
+            args += ["-c:a", "copy"]
+        else:
+            args += _audio_encoder(media, track)
+    args += ["-avoid_negative_ts", "make_zero", "-movflags", "+faststart"]
+    _run_to(args, cut.path, "mp4", media.path, 120 + 2.0 * duration, what=f"copying clip {cut.path.name}")
+    return cut.start, cut.end
+
+
+# ---------------------------------------------------------------- smart cut
+
+
+class _NoSmartCut(Exception):
+    """The source does not allow a safe smart cut here; re-encode the clip instead."""
+
+
+def _smart_or_full(
+    media: MediaInfo, cut: _Cut, track: int, index: VideoIndex, options: Options, threads: int
+) -> tuple[float, float]:
+    try:
+        return smart_cut(media, cut.start, cut.end, cut.path, index, track=track, options=options, threads=threads)
+    except _NoSmartCut as why:
+        log.info("%s: full re-encode (%s)", cut.path.name, why)
+    except MediaError:
+        raise
+    except Exception as e:  # libav errors, unexpected bitstreams: the full encode is always right
+        log.warning("%s: smart cut failed (%s); re-encoding the whole clip", cut.path.name, e)
+    return _encode_clip(media, cut, track, options, threads)
+
+
+def smart_cut(
+    media: MediaInfo,
+    start: float,
+    end: float,
+    dest: Path,
+    index: VideoIndex,
+    *,
+    track: int = 0,
+    options: Options | None = None,
+    threads: int = 1,
+) -> tuple[float, float]:
+    """Cut [start, end) frame-accurately, re-encoding only the partial GOPs at the ends.
+
+    The head (start up to the next IDR frame) and, when the source reorders frames,
+    the tail (last IDR up to end) are encoded with x264 using the source's profile,
+    level and frame size, under a different SPS/PPS id; the frames between are copied.
+    The MP4's avcC carries both parameter sets, so one decoder configuration plays the
+    whole clip. AAC audio is copied packet by packet (other codecs are re-encoded).
+    Raises `_NoSmartCut` when the source is unsuitable; the caller re-encodes instead.
+    """
+    import av
+
+    if media.video_codec != "h264":
+        raise _NoSmartCut(f"video is {media.video_codec}, not H.264")
+    if options is not None and options.max_height and media.height > options.max_height:
+        raise _NoSmartCut("scaling requested")
+    if media.width % 2 or media.height % 2:
+        raise _NoSmartCut("odd frame size")
+
+    tb = index.time_base
+    s, e = index.ticks(start), index.ticks(end)
+    order = np.argsort(index.pts, kind="stable")
+    disp = index.pts[order]
+    sel = (disp >= s - 1) & (disp < e - 1)
+    frames = disp[sel]
+    if len(frames) < 2:
+        raise _NoSmartCut("too few frames")
+    f0, flast = int(frames[0]), int(frames[-1])
+    nxt = disp[disp > flast]
+    stop = int(nxt[0]) if len(nxt) else flast + max(int(index.duration[np.argmax(index.pts == flast)]), index.frame_duration)
+
+    idr_pts = np.sort(index.pts[index.idr])
+    if len(idr_pts) and not np.all(index.key <= index.idr):
+        raise _NoSmartCut("keyframes that are not IDR (open GOP)")
+    inside = idr_pts[(idr_pts >= f0) & (idr_pts <= flast)]
+    if not len(inside):
+        raise _NoSmartCut("no keyframe inside the clip")
+    k1 = int(inside[0])
+
+    # The copied run must be exactly a contiguous stretch of decode order that starts
+    # with an IDR frame: then nothing in it references a frame we did not copy.
+    def copyable(a: int, b: int) -> tuple[int, int] | None:
+        first = int(np.nonzero(index.pts == a)[0][0])
+        want = np.count_nonzero((index.pts >= a) & (index.pts < b))
+        run = index.pts[first : first + want]
+        if len(run) == want and np.all((run >= a) & (run < b)):
+            return first, first + want
+        return None
+
+    k_last = stop
+    span = copyable(k1, stop)
+    if span is None:  # frames are reordered across `end`: encode the last partial GOP too
+        for k in inside[::-1]:
+            k = int(k)
+            if k > k1 and (span := copyable(k1, k)) is not None:
+                k_last = k
+                break
+        else:
+            raise _NoSmartCut("B-frames across the cut and no second keyframe")
+    head = frames[frames < k1]
+    tail = frames[frames >= k_last]
+
+    with av.open(str(media.path), options={"protocol_whitelist": "file"}) as src:
+        vsrc = src.streams.video[0]
+        cc = vsrc.codec_context
+        avcc = bytes(cc.extradata or b"")
+        if not _is_avcc(avcc) or (avcc[4] & 3) != 3:
+            raise _NoSmartCut("no avcC parameter sets with 4-byte NAL lengths")
+        profile_idc, compat, level_idc = avcc[1], avcc[2], avcc[3]
+        if profile_idc not in (66, 77, 100):
+            raise _NoSmartCut(f"H.264 profile {profile_idc}")
+        if cc.pix_fmt not in ("yuv420p", "yuvj420p"):
+            raise _NoSmartCut(f"pixel format {cc.pix_fmt}")
+        if media.audio_streams and src.streams.audio[track].codec_context.name != "aac":
+            raise _NoSmartCut("audio is not AAC")  # copying it into MP4 would not play everywhere
+        src_sps, src_pps, ext = _parse_avcc(avcc)
+        used = {_sps_id(x) for x in src_sps} | {_ue_first(x[1:]) for x in src_pps}
+        free = [i for i in range(32) if i not in used]
+        encoder = dict(
+            profile={66: "baseline", 77: "main", 100: "high"}[profile_idc],
+            level=f"{level_idc // 10}.{level_idc % 10}",
+            pix_fmt=cc.pix_fmt,
+            width=cc.width,
+            height=cc.height,
+            threads=threads,
+        )
+        head_pkts, head_ps = _encode_range(media.path, head, index, free[0], encoder) if len(head) else ([], ([], []))
+        tail_pkts, tail_ps = _encode_range(media.path, tail, index, free[1], encoder) if len(tail) else ([], ([], []))
+
+    first_dec, last_dec = span
+    d_k1 = int(index.pts[first_dec] - index.dts[first_dec])
+    if d_k1 < 0:
+        raise _NoSmartCut("timestamps with dts after pts")
+    for p, pts in zip(head_pkts, head):
+        p.pts, p.dts = int(pts), int(pts) - d_k1
+    if tail_pkts:
+        k_last_dec = int(np.nonzero(index.pts == k_last)[0][0])
+        d_kl = int(index.pts[k_last_dec] - index.dts[k_last_dec])
+        for p, pts in zip(tail_pkts, tail):
+            p.pts, p.dts = int(pts), int(pts) - d_kl
+    everything = np.append(disp, stop)
+    for group, times in ((head_pkts, head), (tail_pkts, tail)):
+        for p, pts in zip(group, times):
+            j = int(np.searchsorted(everything, pts, side="right"))
+            p.duration = int(everything[j] - pts) if j < len(everything) else index.frame_duration
+
+    sps_all = list(head_ps[0]) + list(src_sps) + [x for x in tail_ps[0] if x not in head_ps[0]]
+    pps_all = list(head_ps[1]) + list(src_pps) + [x for x in tail_ps[1] if x not in head_ps[1]]
+    extradata = _build_avcc(profile_idc, compat, level_idc, sps_all, pps_all, ext)
+
+    tmp = _temp_for(dest)
+    try:
+        _mux_smart(media, tmp, f0, stop, index, (first_dec, last_dec), head_pkts, tail_pkts, extradata, track)
+        _check_smart(tmp, head_count=len(head), total=len(frames), k_last_offset=float((k_last - f0) * tb) if len(tail) else None)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return float(f0 * tb), float(stop * tb)
+
+
+@dataclass
+class _Pkt:
+    data: bytes
+    key: bool
+    pts: int = 0
+    dts: int = 0
+    duration: int = 0
+
+
+def _encode_range(path: Path, times: np.ndarray, index: VideoIndex, ps_id: int, enc: dict) -> tuple[list[_Pkt], tuple[list[bytes], list[bytes]]]:
+    """Decode the source frames at `times` (display-order pts) and encode them with x264
+    without B-frames, returning length-prefixed packets (in order) and the encoder's SPS/PPS."""
+    import av
+
+    want = set(int(t) for t in times)
+    lo, hi = int(times[0]), int(times[-1])
+    ctx = av.CodecContext.create("libx264", "w")
+    ctx.width, ctx.height, ctx.pix_fmt = enc["width"], enc["height"], enc["pix_fmt"]
+    ctx.time_base = index.time_base
+    ctx.framerate = Fraction(1) / (index.time_base * index.frame_duration)
+    ctx.flags |= av.codec.context.Flags.global_header
+    ctx.thread_count = enc["threads"]
+    ctx.options = {
+        "preset": X264_PRESET,
+        "crf": "18",  # the head sits next to the source's own frames: keep it close in quality
+        "profile": enc["profile"],
+        "level": enc["level"],
+        "x264-params": f"sps-id={ps_id}:bframes=0:scenecut=0:keyint=100000:open-gop=0",
+    }
+    out: list[_Pkt] = []
+    got = 0
+    with av.open(str(path), options={"protocol_whitelist": "file"}) as src:
+        stream = src.streams.video[0]
+        stream.thread_type = "AUTO"
+        src.seek(lo, stream=stream, backward=True, any_frame=False)
+        for frame in src.decode(stream):
+            if frame.pts is None or frame.pts < lo:
+                continue
+            if frame.pts > hi:
+                break
+            if frame.pts not in want:
+                continue
+            frame.pict_type = av.video.frame.PictureType.NONE  # else x264 copies the decoder's frame types
+            for packet in ctx.encode(frame):
+                out.append(_Pkt(bytes(packet), packet.is_keyframe))
+            got += 1
+    for packet in ctx.encode(None):
+        out.append(_Pkt(bytes(packet), packet.is_keyframe))
+    if got != len(times) or len(out) != len(times):
+        raise _NoSmartCut(f"decoded {got} and encoded {len(out)} of {len(times)} frames")
+    if not out[0].key:
+        raise _NoSmartCut("the re-encoded part does not start with a keyframe")
+    sps, pps = [], []
+    for nal in _split_annexb(bytes(ctx.extradata or b"")):
+        (sps if nal[0] & 0x1F == 7 else pps if nal[0] & 0x1F == 8 else []).append(nal)
+    if not sps or not pps:
+        raise _NoSmartCut("x264 gave no parameter sets")
+    for p in out:
+        nals = [n for n in _split_annexb(p.data) if n[0] & 0x1F not in (7, 8, 9)]
+        p.data = b"".join(struct.pack(">I", len(n)) + n for n in nals)
+    return out, (sps, pps)
+
+
+def _mux_smart(
+    media: MediaInfo,
+    dest: Path,
+    f0: int,
+    stop: int,
+    index: VideoIndex,
+    span: tuple[int, int],
+    head: list[_Pkt],
+    tail: list[_Pkt],
+    extradata: bytes,
+    track: int,
+) -> None:
+    """Write head + copied packets + tail (and the audio of [f0, stop)) into one MP4."""
+    import av
+
+    tb = index.time_base
+    start_s, stop_s = float(f0 * tb), float(stop * tb)
+    first_dec, last_dec = span
+    with av.open(str(media.path), options={"protocol_whitelist": "file"}) as src, av.open(
+        str(dest), "w", format="mp4", options={"movflags": "+faststart"}
+    ) as out:
+        vsrc = src.streams.video[0]
+        vout = out.add_stream_from_template(vsrc)
+        vout.codec_context.extradata = extradata
+        asrc = aout = None
+        if media.audio_streams:
+            asrc = src.streams.audio[track]
+            aout = out.add_stream_from_template(asrc)
+
+        def emit(p: _Pkt) -> None:
+            packet = av.Packet(p.data)
+            packet.pts, packet.dts, packet.duration = p.pts - f0, p.dts - f0, p.duration
+            packet.time_base = tb
+            packet.is_keyframe = p.key
+            packet.stream = vout
+            out.mux(packet)
+
+        for p in head:
+            emit(p)
+        # Seek a little early on the video stream so the audio around `start` is read too.
+        src.seek(max(0, f0 - int(2 / tb)), stream=vsrc, backward=True, any_frame=False)
+        first_video_pts = int(index.pts[first_dec])
+        decode_no = None  # position in decode order of the next copied video packet
+        audio_done = asrc is None
+        shift = None
+        for packet in src.demux(*([vsrc] + ([asrc] if asrc is not None else []))):
+            if packet.pts is None:
+                continue
+            if packet.stream is vsrc:
+                if packet.size == 0:
+                    continue
+                if decode_no is None:
+                    if packet.pts != first_video_pts:
+                        continue
+                    decode_no = first_dec
+                if decode_no >= last_dec:
+                    if audio_done:
+                        break
+                    continue
+                decode_no += 1
+                dts = packet.dts if packet.dts is not None else packet.pts
+                packet.pts, packet.dts = packet.pts - f0, dts - f0
+                packet.stream = vout
+                out.mux(packet)
+            elif not audio_done:
+                atb = packet.time_base
+                mid = float(packet.pts * atb) + float((packet.duration or 0) * atb) / 2
+                if mid < start_s:
+                    continue  # the packet nearest the cut starts the audio: sync within half a packet
+                if mid >= stop_s:
+                    audio_done = True
+                    continue
+                shift = int(round(start_s / float(atb))) if shift is None else shift
+                dts = packet.dts if packet.dts is not None else packet.pts
+                packet.pts, packet.dts = packet.pts - shift, dts - shift
+                packet.stream = aout
+                out.mux(packet)
+        if decode_no != last_dec:
+            raise _NoSmartCut(f"copied {(decode_no or first_dec) - first_dec} of {last_dec - first_dec} frames")
+        for p in tail:
+            emit(p)
+
+
+def _check_smart(path: Path, head_count: int, total: int, k_last_offset: float | None) -> None:
+    """Decode the joins of a smart-cut clip: the head, the first copied GOP and the tail.
+    A broken parameter set or reference shows up there as missing frames or an error."""
+    import av
+
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        v.thread_type = "AUTO"
+        if c.streams.video[0].frames and c.streams.video[0].frames != total:
+            raise _NoSmartCut(f"clip holds {c.streams.video[0].frames} frames, expected {total}")
+        n = 0
+        for _ in c.decode(v):
+            n += 1
+            if n > head_count + 3:
+                break
+        if n < min(total, head_count + 3):
+            raise _NoSmartCut(f"decoded {n} frames at the start, expected {min(total, head_count + 3)}")
+        if k_last_offset is not None:
+            c.seek(int(max(0.0, k_last_offset - 0.5) / v.time_base), stream=v, backward=True)
+            last = None
+            for frame in c.decode(v):
+                last = frame
+            if last is None or last.time < k_last_offset:
+                raise _NoSmartCut("the re-encoded tail does not decode")
+
+
+# ---------------------------------------------------------------- H.264 bitstream helpers
+
+
+def _is_avcc(extradata: bytes | None) -> bool:
+    return bool(extradata) and len(extradata) >= 7 and extradata[0] == 1
+
+
+def _nal_types(data: bytes, length_size: int = 4) -> list[int]:
+    types, i = [], 0
+    while i + length_size <= len(data):
+        n = int.from_bytes(data[i : i + length_size], "big")
+        i += length_size
+        if n <= 0 or i + n > len(data):
+            break
+        types.append(data[i] & 0x1F)
+        i += n
+    return types
+
+
+def _split_annexb(data: bytes) -> list[bytes]:
+    """NAL units of an Annex B byte stream (start codes 00 00 01 / 00 00 00 01)."""
+    out, i, n = [], 0, len(data)
+    starts = []
+    while True:
+        j = data.find(b"\x00\x00\x01", i)
+        if j < 0:
+            break
+        starts.append(j + 3)
+        i = j + 3
+    for a, b in zip(starts, starts[1:] + [n + 3]):
+        nal = data[a : b - 3]
+        nal = nal.rstrip(b"\x00") if b <= n else nal  # trailing zero of a 4-byte start code
+        if nal:
+            out.append(nal)
+    return out
+
+
+def _parse_avcc(avcc: bytes) -> tuple[list[bytes], list[bytes], bytes]:
+    """SPS list, PPS list and the trailing extension bytes (High profiles) of an avcC box."""
+    i = 5
+    sps, pps = [], []
+    for _ in range(avcc[i] & 0x1F):
+        n = struct.unpack(">H", avcc[i + 1 : i + 3])[0]
+        sps.append(avcc[i + 3 : i + 3 + n])
+        i += 2 + n
+    i += 1
+    for _ in range(avcc[i]):
+        n = struct.unpack(">H", avcc[i + 1 : i + 3])[0]
+        pps.append(avcc[i + 3 : i + 3 + n])
+        i += 2 + n
+    return sps, pps, avcc[i + 1 :]
+
+
+def _build_avcc(profile: int, compat: int, level: int, sps: list[bytes], pps: list[bytes], ext: bytes) -> bytes:
+    out = bytearray([1, profile, compat, level, 0xFF, 0xE0 | len(sps)])
+    for x in sps:
+        out += struct.pack(">H", len(x)) + x
+    out.append(len(pps))
+    for x in pps:
+        out += struct.pack(">H", len(x)) + x
+    if profile in (100, 110, 122, 144):
+        out += ext if ext else bytes([0xFD, 0xF8, 0xF8, 0x00])  # 4:2:0, 8-bit, no SPS extensions
+    return bytes(out)
+
+
+def _ue_first(rbsp: bytes) -> int:
+    """The first Exp-Golomb ue(v) value of a NAL payload (enough for the id fields)."""
+    bits = "".join(f"{b:08b}" for b in rbsp[:8])
+    zeros = len(bits) - len(bits.lstrip("0"))
+    return int(bits[zeros : 2 * zeros + 1], 2) - 1
+
+
+def _sps_id(sps: bytes) -> int:
+    return _ue_first(sps[4:])  # after the NAL header, profile_idc, constraint flags, level_idc

@@ -1,0 +1,121 @@
+"""recast batch: discovery, failure isolation, resume, lock, worker loss, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from recast.batch import BatchItem, discover, read_list, run_batch, sniff_media
+from recast.cli import main
+from recast.config import Options
+from recast.errors import OutputError
+from recast.publish import OutdirLock
+from tests.conftest import ffmpeg
+
+
+def test_discover_by_extension_and_by_content(tmp_path, media):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    shutil.copy(media["video"], tmp_path / "a" / "talk.mp4")
+    shutil.copy(media["audio"], tmp_path / "a" / "b" / "recording.bin")  # media with a misleading name
+    (tmp_path / "a" / "notes.txt").write_text("not media")
+    (tmp_path / "a" / ".hidden.mp4").write_bytes(b"x")
+    found = sorted(p.path.name for p in discover([tmp_path]))
+    assert found == ["recording.bin", "talk.mp4"]
+    assert sniff_media(tmp_path / "a" / "b" / "recording.bin")
+    assert not sniff_media(tmp_path / "a" / "notes.txt")
+
+
+def test_read_list(tmp_path):
+    csv = tmp_path / "list.csv"
+    csv.write_text("path,title,course,presenter\nx/one.mp4,First one,Biology 101,Ada\n/abs/two.m4a,,,\n")
+    items = read_list(csv)
+    assert items[0] == BatchItem(tmp_path / "x" / "one.mp4", "First one", "Ada", None, "Biology 101", None)
+    assert items[1].path == Path("/abs/two.m4a") and items[1].title is None
+    assert items[0].metadata() == {"title": "First one", "presenter": "Ada", "course": "Biology 101"}
+
+
+def _variant(sample: Path, dest: Path, tag: str) -> Path:
+    """The sample remuxed with different metadata: new file content, same sound
+    (so the transcript comes from the cache and the test stays fast)."""
+    ffmpeg("-i", str(sample), "-c", "copy", "-metadata", f"comment={tag}", str(dest))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, sample, media):
+    d = tmp_path_factory.mktemp("archive")
+    _variant(sample, d / "good one.mp4", "1")
+    (d / "course b").mkdir()
+    _variant(sample, d / "course b" / "good-two.mp4", "2")
+    shutil.copy(media["truncated"], d / "corrupt.mp4")
+    shutil.copy(media["empty"], d / "empty.mp4")
+    shutil.copy(media["noaudio"], d / "no-audio.mp4")
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono:d=20", "-c:a", "aac", str(d / "silent.m4a"))
+    return d
+
+
+@pytest.mark.slow
+def test_batch_with_faults_then_resume(archive, tmp_path):
+    out = tmp_path / "site"
+    r = CliRunner().invoke(main, ["batch", str(archive), "-o", str(out), "--clips", "none"])
+    assert r.exit_code == 1, r.output
+    report = json.loads((out / "batch-report.json").read_text())
+    status = {Path(i["path"]).name: (i["status"], i["reason"]) for i in report["items"]}
+    assert status["good one.mp4"][0] == "built" and status["good-two.mp4"][0] == "built"
+    assert "unreadable media" in status["corrupt.mp4"][1]
+    assert "empty (0 bytes)" in status["empty.mp4"][1]
+    assert "no audio stream" in status["no-audio.mp4"][1]
+    assert "no speech" in status["silent.m4a"][1]
+    assert report["summary"] == {"built": 2, "skipped": 0, "failed": 4}
+    for name in ("corrupt.mp4", "empty.mp4", "no-audio.mp4", "silent.m4a"):
+        assert name in r.output  # the human summary names every failure
+    sessions = sorted(p.parent.name for p in out.glob("*/session.json"))
+    assert len(sessions) == 2
+    library = (out / "index.html").read_text()
+    for slug in sessions:
+        assert slug in library
+    assert not (out / ".recast-work").exists()
+
+    # Resume: finished sessions are skipped, not rebuilt.
+    before = {s: (out / s / "session.json").stat().st_mtime_ns for s in sessions}
+    r2 = CliRunner().invoke(main, ["batch", str(archive), "-o", str(out), "--clips", "none"])
+    assert r2.exit_code == 1
+    report2 = json.loads((out / "batch-report.json").read_text())
+    assert report2["summary"]["skipped"] == 2 and report2["summary"]["built"] == 0
+    assert before == {s: (out / s / "session.json").stat().st_mtime_ns for s in sessions}
+
+
+def test_lock_stops_a_second_run(tmp_path, media):
+    out = tmp_path / "site"
+    out.mkdir()
+    with OutdirLock(out):
+        r = CliRunner().invoke(main, ["batch", str(media["video"]), "-o", str(out)])
+    assert r.exit_code == 1
+    assert "another recast run" in r.output and str(os.getpid()) in r.output
+
+
+@pytest.mark.slow
+def test_killed_worker_is_retried(tmp_path, sample, monkeypatch):
+    src = _variant(sample, tmp_path / "victim.mp4", "victim")
+    marker = tmp_path / "killed"
+    monkeypatch.setenv("RECAST_TEST_KILL_WORKER", f"victim.mp4:{marker}")
+    reports = run_batch([BatchItem(src)], tmp_path / "site", Options(clips="none"), jobs=1)
+    assert marker.exists(), "the worker should have been killed once"
+    assert reports[0].status == "built" and reports[0].attempts == 2
+
+
+@pytest.mark.slow
+def test_dask_local_cluster(tmp_path, sample):
+    distributed = pytest.importorskip("distributed")
+    src = _variant(sample, tmp_path / "dask.mp4", "dask")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        reports = run_batch([BatchItem(src), BatchItem(tmp_path / "missing.mp4")], tmp_path / "site",
+                            Options(clips="none"), scheduler=cluster.scheduler_address)
+    assert [r.status for r in reports] == ["built", "failed"]
+    assert "no such file" in reports[1].reason
+    assert (tmp_path / "site" / reports[0].folder / "session.json").is_file()
