@@ -8,10 +8,10 @@ to 7 s on screen, 17-20 characters a second at most, line breaks after
 punctuation or before conjunctions and prepositions, never between an article
 and its noun or a first and last name, and a pause over 1.5 s ends a cue.
 
-The writers and parsers are our own (about a hundred lines) rather than
-pysubs2's: the rules we need (exactly three decimals, escaping, milliseconds
-rounded as a whole, tolerant reading of Zoom/Teams exports, keeping speaker
-labels) are easier to state here than to coax out of a general library.
+The writers and parsers are our own rather than pysubs2's: the rules we need
+(exactly three decimals, escaping, milliseconds rounded as a whole, tolerant
+reading of Zoom/Teams exports, keeping speaker labels) are easier to state here
+than to coax out of a general library. pysrt is GPL and must not be used.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ _SENTENCE_END = re.compile(r"[.!?…。！？]['\"”’)\]»]*$")
 _CLAUSE_END = re.compile(r"[,;:—–\-、，；：)\]]['\"”’]*$")
 # "Dr." is not the end of a sentence; it belongs with the name after it.
 _TITLES = {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "sr.", "jr.", "mt.", "gen.", "capt.", "rev."}
-_NON_FINAL_ABBREVIATIONS = {"e.g.", "i.e.", "vs.", "cf.", "approx.", "no."}
+_NON_FINAL_ABBREVIATIONS = {"e.g.", "i.e.", "vs.", "cf.", "approx."}
 _ARTICLES = {
     "a", "an", "the", "this", "these", "those", "my", "your", "his", "her", "its", "our",
     "their", "some", "any", "each", "every", "either", "neither", "another", "such", "whose",
@@ -68,19 +68,19 @@ _P_SENTENCE = (-1.0, 0.0)  # below zero: it pays back _MID_LINE_SENTENCE when th
 _P_CLAUSE = (0.5, 3.0)
 _P_CONJUNCTION = (1.5, 5.0)
 _P_PREPOSITION = (2.0, 6.0)
-_P_NEUTRAL = (3.0, 9.0)
-_P_CLINGING = (6.0, 12.0)
-_P_AFTER_PREPOSITION = (8.0, 14.0)
+_P_NEUTRAL = (4.0, 12.0)
+_P_CLINGING = (7.0, 15.0)
+_P_AFTER_PREPOSITION = (9.0, 18.0)
 _P_NAME = (25.0, 30.0)
 _P_ARTICLE = (40.0, 45.0)
 _P_INSIDE_WORD = (4.0, 6.0)  # between the pieces of a word too long for a line
 
 _MID_LINE_SENTENCE = 1.0  # a sentence ending inside a cue, unless a line breaks there
-_CUE_COST = 6.0  # per cue: fills cues rather than scattering short ones
-_SPLIT_LINES_COST = 1.0  # a cue on two lines when one would do is not allowed; this is per extra line
+_CUE_COST = 4.0  # per cue: fills cues rather than scattering short ones
+_SPLIT_LINES_COST = 1.0  # per line after the first (text that fits one line always gets one)
 _CPS_OVER_MAX = 3.0  # per character-a-second above max_cps
 _CPS_OVER_TARGET = 0.5  # per character-a-second above the 17 cps target
-_TOO_SHORT = 8.0  # per second below min_duration
+_TOO_SHORT = 30.0  # per second below min_duration: Netflix's 5/6 s is close to a hard rule
 _MIN_READ_TIME = 0.05  # seconds; keeps a divide-by-zero out of the cps of stacked zero-length words
 _PAUSE_BONUS = 3.0  # a silence of 0.5 s or more between words is a natural cue end
 _BONUS_GAP = 0.5  # seconds
@@ -154,7 +154,7 @@ class _Tokens:
         self.end: list[float] = []
         prev_start = 0.0
         for w in words:
-            raw = w.word if isinstance(w.word, str) else str(w.word)
+            raw = w.word if isinstance(w.word, str) else ""
             text = _clean(raw)
             if not text:
                 continue
@@ -167,16 +167,20 @@ class _Tokens:
             glued = bool(self.text) and not raw[:1].isspace() and (
                 _is_unspaced_script(self.text[-1][-1]) or _is_unspaced_script(text[0])
             )
-            if len(text) <= max_chars:
+            if len(text) <= max_chars and " " not in text:
                 self._add(text, 0 if glued else 1, start, end)
                 continue
-            # Longer than a line (a URL, a run of CJK): cut into line-sized pieces,
-            # sharing the word's time in proportion to their length.
-            for k in range(0, len(text), max_chars):
-                piece = text[k : k + max_chars]
-                s = start + (end - start) * k / len(text)
-                e = start + (end - start) * min(k + max_chars, len(text)) / len(text)
-                self._add(piece, 0 if (k or glued) else 1, s, e)
+            # A "word" holding spaces (from an imported transcript) is several words;
+            # one longer than a line (a URL, a run of CJK) is cut into line-sized
+            # pieces. The word's time is shared in proportion to the characters.
+            offset = 0
+            for part_no, part in enumerate(text.split(" ")):
+                for k in range(0, len(part), max_chars):
+                    piece = part[k : k + max_chars]
+                    a, b = offset + k, offset + k + len(piece)
+                    sep = 0 if (k or (part_no == 0 and glued)) else 1
+                    self._add(piece, sep, start + (end - start) * a / len(text), start + (end - start) * b / len(text))
+                offset += len(part) + 1
         n = len(self.text)
         # Prefix sums give any run's length in O(1): run [i, j) on one line is
         # lens[i:j] plus the spaces before tokens i+1 .. j-1.
@@ -457,16 +461,17 @@ def _timed_cues(groups, tokens, layout, min_duration, max_duration, max_cps) -> 
     starts = []
     prev = -1
     for i, _ in groups:
-        s = max(round(tokens.start[i] * 1000), prev + 1)  # starts strictly increase
+        s = max(_ms(tokens.start[i]), prev + 1)  # starts strictly increase
         starts.append(s)
         prev = s
     min_ms, max_ms = round(min_duration * 1000), round(max_duration * 1000)
     cues = []
     for n, (i, j) in enumerate(groups):
         s = starts[n]
-        speech_end = round(max(tokens.end[i:j]) * 1000)
+        speech_end = _ms(max(tokens.end[i:j]))
         nxt = starts[n + 1] if n + 1 < len(starts) else math.inf
-        reading = math.ceil(tokens.width(i, j) / max_cps * 1000)
+        # Stay up long enough to read at the 17 cps target when the silence allows.
+        reading = math.ceil(tokens.width(i, j) / (max_cps * TARGET_CPS_RATIO) * 1000)
         want = max(speech_end, s + min_ms, s + reading)
         want = max(min(want, s + max_ms), speech_end)
         if nxt - want < CHAIN_GAP * 1000 and nxt - s <= max_ms:

@@ -100,9 +100,9 @@ def find_chapters(
 
     first, last = talk_bounds(sents, rec_start, rec_end)
     talk_start = max(rec_start, sents[first].start - LEAD, (sents[first - 1].end if first else rec_start))
+    # the talk ends half a second after its last word (the sign-off, if any, is left out)
     next_start = sents[last + 1].start if last + 1 < len(sents) else rec_end
-    talk_end = min(rec_end, max(sents[last].end + 0.5, sents[last].end), next_start) if last + 1 < len(sents) else rec_end
-    talk_end = max(talk_end, sents[last].end)
+    talk_end = max(min(sents[last].end + 0.5, next_start, rec_end), sents[last].end)
     body = sents[first : last + 1]
 
     if talk_end - talk_start < 2 * options.min_chapter or len(body) < 4:
@@ -333,7 +333,7 @@ def segment(
     for j in range(1, n + 1):
         dur = edge[j] - edge[:j]
         ok = (dur >= min_len) & (dur <= limit)
-        ok[0] |= edge[j] - edge[0] < min_len  # the first chapter may be short only if it is the only one so far
+        ok[0] |= j == n  # one chapter over everything is always possible
         if j < n and edge[n] - edge[j] < min_len:
             continue  # what would remain after j is too short to be a chapter
         idx = np.flatnonzero(ok & np.isfinite(best[:j]))

@@ -111,7 +111,32 @@ class VideoIndex:
         return int(self.duration[0]) if len(self.duration) and self.duration[0] > 0 else 1
 
     def keyframe_times(self) -> list[float]:
-        return sorted(float(t) for t in self.seconds(self.pts[self.key]))
+        """Clean cut points: IDR frames where the stream has them, else flagged keyframes."""
+        cut = self.idr if self.idr.any() else self.key
+        return sorted(float(t) for t in self.seconds(self.pts[cut]))
+
+    @property
+    def end(self) -> int:
+        """When the last frame stops showing, in ticks."""
+        last = int(np.argmax(self.pts))
+        return int(self.pts[last] + max(int(self.duration[last]), self.frame_duration))
+
+    def decode_run(self, a: int, b: int) -> tuple[int, int] | None:
+        """The decode-order positions [first, last) of the frames shown in [a, b), if they
+        form one contiguous run that starts with the frame at `a`; else None.
+
+        Copying such a run is safe when `a` is an IDR frame: nothing in it references a
+        frame outside it. With B-frames a run that ends mid-GOP usually fails this test.
+        """
+        hits = np.nonzero(self.pts == a)[0]
+        if not len(hits):
+            return None
+        first = int(hits[0])
+        want = int(np.count_nonzero((self.pts >= a) & (self.pts < b)))
+        run = self.pts[first : first + want]
+        if len(run) == want and np.all((run >= a) & (run < b)):
+            return first, first + want
+        return None
 
 
 def index_video(path: Path) -> VideoIndex:
@@ -184,15 +209,17 @@ def _plan_encode(media: MediaInfo, chapters: Sequence[Chapter], index: VideoInde
     return cuts
 
 
-def _plan_copy(media: MediaInfo, chapters: Sequence[Chapter], keyframes: Sequence[float], outdir: Path) -> list[_Cut]:
+def _plan_copy(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex | None, outdir: Path) -> list[_Cut]:
     """Snap every boundary to the keyframe at or before it, so clips tile the
     recording without gaps or overlap and never start after their chapter does."""
     lo, hi = _media_span(media)
-    keys = np.array(sorted(keyframes), dtype=float)
     ext = ".m4a" if media.is_audio_only else ".mp4"
+    keys = np.array(index.keyframe_times() if index is not None else [], dtype=float)
+    video_end = float(index.seconds(index.end)) if index is not None else hi
+    half_frame = float(index.seconds(index.frame_duration)) / 2 if index is not None else 1e-3
 
     def snap(t: float) -> float:
-        if media.is_audio_only or not len(keys):
+        if not len(keys):
             return t
         i = int(np.searchsorted(keys, t + 1e-4, side="right")) - 1
         return float(keys[max(i, 0)])
@@ -200,10 +227,10 @@ def _plan_copy(media: MediaInfo, chapters: Sequence[Chapter], keyframes: Sequenc
     cuts = []
     for ch in chapters:
         start = snap(max(ch.start, lo))
-        end = hi if ch.end >= hi - 1e-3 else snap(min(ch.end, hi))
+        end = (video_end if index is not None else hi) if ch.end >= min(hi, video_end) - half_frame else snap(ch.end)
         if end <= start:  # a chapter shorter than a GOP: run on to the next keyframe
-            later = keys[keys > start + 1e-4] if len(keys) else keys
-            end = float(later[0]) if len(later) else hi
+            later = keys[keys > start + 1e-4]
+            end = float(later[0]) if len(later) else video_end
         cuts.append(_Cut(ch, start, end, outdir / clip_name(ch, ext), media.is_audio_only))
     return cuts
 
@@ -229,30 +256,29 @@ def make_clips(
         return [Clip(ch.index, None, ch.start, ch.end, "none") for ch in chapters]
     kind = "audio" if media.is_audio_only else "video"
     track = _audio_track(media, options.audio_track)
-    outdir = Path(outdir)
+    outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
 
-    index = index_video(media.path) if media.has_video and _wants_index(media, video, options) else None
+    # Every frame's time, from one demux pass: exact cut times, keyframes, and the
+    # smart cut's and copy mode's packet selection all come from it.
+    index = index_video(media.path) if media.has_video else None
     if options.clips == "copy":
-        keyframes = list(video.keyframes) if video and video.keyframes else (index.keyframe_times() if index else [])
-        if media.has_video and not keyframes:
-            keyframes = index_video(media.path).keyframe_times()
-        cuts = _plan_copy(media, chapters, keyframes, outdir)
+        cuts = _plan_copy(media, chapters, index, outdir)
     else:
         cuts = _plan_encode(media, chapters, index, outdir)
 
     cores = options.threads or os.cpu_count() or 1
     workers = max(1, min(len(cuts), cores))
     threads = max(1, cores // workers)  # ffmpeg threads per clip: together about one per core
-    smart = getattr(options, "smart_cut", True)
+    smart = options.smart_cut
 
     def work(cut: _Cut) -> Clip:
         if options.clips == "copy":
-            start, end = _copy_clip(media, cut, track)
+            start, end = _copy_clip(media, cut, track, index)
         elif smart and index is not None and not cut.audio_only:
             start, end = _smart_or_full(media, cut, track, index, options, threads)
         else:
-            start, end = _encode_clip(media, cut, track, options, threads)
+            start, end = _encode_clip(media, cut, track, options.max_height, threads)
         return Clip(cut.chapter.index, cut.path, start, end, kind)
 
     results: dict[int, Clip] = {}
@@ -371,12 +397,6 @@ def _audio_track(media: MediaInfo, track: int) -> int:
     return track
 
 
-def _wants_index(media: MediaInfo, video: VideoAnalysis | None, options: Options) -> bool:
-    if options.clips == "copy":
-        return not (video and video.keyframes)
-    return True  # encode: frame-exact cut times (and the smart cut) need every frame's time
-
-
 def _out_size(media: MediaInfo, max_height: int | None) -> tuple[int, int]:
     """Output frame size: the source's, or scaled down to `max_height`; always even (4:2:0)."""
     w, h = media.width, media.height
@@ -436,7 +456,7 @@ def _clip_timeout(seconds: float) -> float:
     return 120.0 + 10.0 * seconds  # a watchdog against hangs, not a speed limit
 
 
-def _encode_clip(media: MediaInfo, cut: _Cut, track: int, options: Options, threads: int) -> tuple[float, float]:
+def _encode_clip(media: MediaInfo, cut: _Cut, track: int, max_height: int | None, threads: int) -> tuple[float, float]:
     """Full re-encode of [start, end): frame-accurate, H.264 High/AAC, faststart."""
     duration = cut.end - cut.start
     # Input -ss is relative to the container start; ffmpeg adds start_time back.
@@ -445,7 +465,7 @@ def _encode_clip(media: MediaInfo, cut: _Cut, track: int, options: Options, thre
     if cut.audio_only:
         args += ["-vn", "-map", f"0:a:{track}", *_audio_encoder(media, track)]
     else:
-        args += ["-map", "0:v:0", *_video_encoder(media, options.max_height, threads)]
+        args += ["-map", "0:v:0", *_video_encoder(media, max_height, threads)]
         if media.audio_streams:
             args += ["-map", f"0:a:{track}", *_audio_encoder(media, track)]
     args += ["-movflags", "+faststart"]
@@ -453,31 +473,52 @@ def _encode_clip(media: MediaInfo, cut: _Cut, track: int, options: Options, thre
     return cut.start, cut.end
 
 
-def _copy_clip(media: MediaInfo, cut: _Cut, track: int) -> tuple[float, float]:
-    """Stream copy of [start, end) where start is a keyframe. Streams browsers cannot
-    play from MP4 are re-encoded (audio is cheap; non-H.264 video is slow, and says so)."""
+def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None) -> tuple[float, float]:
+    """Stream copy of [start, end) where start is a keyframe.
+
+    H.264 with AAC/MP3 is remuxed packet by packet from the index, so the clip holds
+    exactly the frames of [start, end) (ffmpeg's `-t` with stream copy cuts on decode
+    times and lets B-frames spill over). Other inputs go through ffmpeg; streams that
+    browsers cannot play from MP4 are re-encoded (non-H.264 video is slow, and says so).
+    """
     duration = cut.end - cut.start
+    remuxable = index is not None and media.video_codec == "h264" and bool(index.idr.any())  # avcC with IDR frames
+    if remuxable and (not media.audio_streams or media.audio_streams[track].codec in WEB_AUDIO):
+        a, b = index.ticks(cut.start), index.ticks(cut.end)
+        span = index.decode_run(a, b)
+        if span is not None:
+            import av
+
+            with av.open(str(media.path), options={"protocol_whitelist": "file"}) as src:
+                extradata = bytes(src.streams.video[0].codec_context.extradata or b"")
+            tmp = _temp_for(cut.path)
+            try:
+                _mux_smart(media, tmp, a, b, index, span, [], [], extradata, track)
+                os.replace(tmp, cut.path)
+            except av.error.FFmpegError as e:
+                raise MediaError(f"copying clip {cut.path.name} failed: {e}", media.path) from e
+            finally:
+                tmp.unlink(missing_ok=True)
+            return cut.start, cut.end
+        log.info("%s: frames reordered across the cut; copying with ffmpeg", cut.path.name)
+    audio = media.audio_streams[track].codec if media.audio_streams else None
+    if cut.audio_only and audio != "aac":
+        return _encode_clip(media, cut, track, None, 1)  # audio must be encoded anyway: cut exactly
     # Seek a hair past the keyframe: input seeking lands on the keyframe at or before.
     args = ["-ss", f"{max(0.0, cut.start - media.start_time + HALF_MS):.6f}", *SAFE_INPUT, "-i", input_path(media.path)]
     args += ["-t", f"{duration:.6f}", "-map_metadata", "-1", "-map_chapters", "-1", "-sn", "-dn"]
-    if not cut.audio_only:
+    if cut.audio_only:
+        args += ["-vn"]
+    else:
         args += ["-map", "0:v:0"]
         if media.video_codec == "h264":
             args += ["-c:v", "copy"]
         else:
             log.warning("%s: %s video cannot be copied into a web clip; re-encoding", media.path, media.video_codec)
             args += _video_encoder(media, None, threads=1)
-    else:
-        args += ["-vn"]
-    if media.audio_streams:
-        args += ["-map", f"0:a:{track}"]
-        if media.audio_streams[track].codec in ("aac", "mp3") and not cut.audio_only:
-            args += ["-c:a", "copy"]
-        elif media.audio_streams[track].codec == "aac":
-            args += ["-c:a", "copy"]
-        else:
-            args += _audio_encoder(media, track)
-    args += ["-avoid_negative_ts", "make_zero", "-movflags", "+faststart"]
+    if audio is not None:
+        args += ["-map", f"0:a:{track}", *(["-c:a", "copy"] if audio in WEB_AUDIO else _audio_encoder(media, track))]
+    args += ["-movflags", "+faststart"]
     _run_to(args, cut.path, "mp4", media.path, 120 + 2.0 * duration, what=f"copying clip {cut.path.name}")
     return cut.start, cut.end
 
@@ -500,7 +541,7 @@ def _smart_or_full(
         raise
     except Exception as e:  # libav errors, unexpected bitstreams: the full encode is always right
         log.warning("%s: smart cut failed (%s); re-encoding the whole clip", cut.path.name, e)
-    return _encode_clip(media, cut, track, options, threads)
+    return _encode_clip(media, cut, track, options.max_height, threads)
 
 
 def smart_cut(
@@ -552,22 +593,12 @@ def smart_cut(
         raise _NoSmartCut("no keyframe inside the clip")
     k1 = int(inside[0])
 
-    # The copied run must be exactly a contiguous stretch of decode order that starts
-    # with an IDR frame: then nothing in it references a frame we did not copy.
-    def copyable(a: int, b: int) -> tuple[int, int] | None:
-        first = int(np.nonzero(index.pts == a)[0][0])
-        want = np.count_nonzero((index.pts >= a) & (index.pts < b))
-        run = index.pts[first : first + want]
-        if len(run) == want and np.all((run >= a) & (run < b)):
-            return first, first + want
-        return None
-
     k_last = stop
-    span = copyable(k1, stop)
+    span = index.decode_run(k1, stop)
     if span is None:  # frames are reordered across `end`: encode the last partial GOP too
         for k in inside[::-1]:
             k = int(k)
-            if k > k1 and (span := copyable(k1, k)) is not None:
+            if k > k1 and (span := index.decode_run(k1, k)) is not None:
                 k_last = k
                 break
         else:

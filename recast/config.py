@@ -62,6 +62,7 @@ class Options:
     force: bool = False
     cache_dir: Path = field(default_factory=default_cache_dir)
     threads: int = 0  # 0: all cores
+    smart_cut: bool = True  # encode clips: re-encode only the partial GOPs at the cuts (clips.py)
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> None:

@@ -234,7 +234,8 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
     from . import captions as cap
     from . import markers
     from .chapters import find_chapters
-    from .clips import make_clips, make_thumbnails, make_web_copy
+    from .clips import make_clips, make_web_copy
+    from .thumbnails import make_thumbnails
     from .manifest import session_to_dict, transcript_to_dict, write_json_atomic
     from .site import write_session_pages
     from .summarize import describe
@@ -271,7 +272,7 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
     with stages.stage("captions") as note:
         cues = cap.make_cues(transcript.words, max_chars=options.caption_chars, max_lines=options.caption_lines)
         stats = cap.caption_stats(cues)
-        note["message"] = f"{len(cues)} cues, {stats.fast} above 20 characters a second"
+        note["message"] = f"{len(cues)} cues, {stats.over_speed} above 20 characters a second"
         write_text("captions.vtt", cap.write_vtt, cues)
         write_text("captions.srt", cap.write_srt, cues)
         write_text("chapters.vtt", markers.write_vtt_chapters, outline.chapters)
@@ -337,7 +338,7 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
         manifest = session_to_dict(session, build={"key": build_key(sha, options, title, metadata), "recast": __version__,
                                                    "options": _options_record(options)})
         write_json_atomic(manifest, work / "session.json")
-    return BuildResult(folder=work, session=session, transcript_reused=reused, fast_cues=stats.fast)
+    return BuildResult(folder=work, session=session, transcript_reused=reused, fast_cues=stats.over_speed)
 
 
 def _timed(fn, *args):

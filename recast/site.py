@@ -493,7 +493,7 @@ def write_session_pages(session: Session, folder: Path) -> None:
     view = session_view(session, folder)
     copy_static(folder.parent / STATIC_DIR_NAME)
 
-    html = render("session.html", s=view, static="../" + STATIC_DIR_NAME + "/", root="../",
+    html = render("session.html", s=view, lang=view.lang, static="../" + STATIC_DIR_NAME + "/", root="../",
                   data=session_page_data(view))
     write_text_atomic(folder / "index.html", html)
 
@@ -509,7 +509,7 @@ def write_session_pages(session: Session, folder: Path) -> None:
             media = f"../{view.player}#t={_t(chapter.start):g},{_t(chapter.end):g}"
         kind = ("audio" if chapter.clip_kind == "audio" else "video") if chapter.clip else view.player_kind
         html = render(
-            "chapter.html", s=view, c=chapter, prev=prev_ch, next=next_ch, media=media,
+            "chapter.html", s=view, lang=view.lang, c=chapter, prev=prev_ch, next=next_ch, media=media,
             media_kind=kind if media else "none", static="../../" + STATIC_DIR_NAME + "/",
             root="../../", data=chapter_page_data(view, chapter),
         )
@@ -628,6 +628,6 @@ def write_library(outdir: Path) -> None:
         ],
     }
     total = sum(c.duration for c in cards)
-    html = render("library.html", cards=cards, groups=groups, courses=courses, total=total,
+    html = render("library.html", lang="en", cards=cards, groups=groups, courses=courses, total=total,
                   static=STATIC_DIR_NAME + "/", root="", data=data)
     write_text_atomic(outdir / "index.html", html)

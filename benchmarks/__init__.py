@@ -1,0 +1,1 @@
+"""Benchmarks and the synthetic-webinar generator (`benchmarks.synth`); not shipped in the wheel."""

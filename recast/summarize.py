@@ -1,0 +1,485 @@
+"""Titles, summaries, keywords and questions for a chaptered session.
+
+Everything here is extractive and deterministic by default:
+- titles come from the slide title read by OCR on the still at the chapter's start,
+  when it reads like words; otherwise from the chapter's key phrases (runs of content
+  words scored by TF-IDF against the other chapters);
+- summaries are sentences copied from the transcript (fillers such as "um" removed),
+  chosen by centrality (similarity to the chapter's centroid) with a little weight on
+  position and redundancy avoided (maximal marginal relevance);
+- keywords are TF-IDF-ranked lemmas and two-word phrases;
+- questions are interrogative sentences that expect an answer, with the span after
+  them as the answer.
+With `llm_url` set, an OpenAI-compatible endpoint may rewrite titles and summaries;
+any failure of it falls back to the extractive result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .config import Options
+from .models import Chapter, ChapterSpans, Outline, Question, Transcript, VideoAnalysis
+from .text import STOPWORDS, Sentence, content_words, embed, remove_fillers, sentences, singular, tokenize
+
+log = logging.getLogger(__name__)
+
+MAX_TITLE = 60  # characters
+LLM_TIMEOUT = 30.0  # s for one request; the extractive result is already there
+ANSWER_CAP = 120.0  # s: an answer span ends here at the latest
+ANSWER_PAUSE = 4.0  # s: a pause this long ends an answer
+_TITLE_SMALL = frozenset("a an and as at but by for from in into of on or the to vs via with".split())
+_FILLER_QUESTION = re.compile(
+    r"^(right|okay|ok|yeah|yes|no|you know|see|huh|eh|alright|all right|correct|isn't it|is that right|"
+    r"does that make sense|make sense|makes sense|is that clear|got it|everyone with me|are you with me|"
+    r"any (other |more |further )?questions( so far)?( at this point)?|questions)\s*[?.!]*$"
+)
+_QA_PROMPT = re.compile(r"\b(any|other|more|further) questions\b|\bquestions?\b.{0,20}\b(now|floor|open|chat)\b|\bq ?& ?a\b|\bq and a\b")
+_ASKING = re.compile(
+    r"^(so |and |but |um |uh |yeah |okay |ok )*(does anyone|does anybody|has anyone|can you|could you|would you|will you|"
+    r"how do|how does|how can|how would|how did|how is|how are|what about|what if|what is|what's|what are|what do|"
+    r"what does|why do|why does|why is|why are|why did|is there|are there|is it|is this|are you|do you|did you|"
+    r"when do|when does|when will|where do|where does|which|should we|should i|can i|can we|could i|i have a question|"
+    r"my question|i was wondering|i'm wondering)\b"
+)
+
+
+@dataclass(frozen=True)
+class _Chapter:
+    start: float
+    end: float
+    sents: list[Sentence]
+
+
+def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis | None, options: Options) -> Outline:
+    """Title, summarise and index the chapters in `spans`."""
+    all_sents = [s for s in sentences(transcript) if tokenize(s.text)]
+    talk = [s for s in all_sents if spans.talk_start - 0.5 <= (s.start + s.end) / 2 <= spans.talk_end + 0.5]
+    chapters = [
+        _Chapter(a, b, [s for s in talk if a <= (s.start + s.end) / 2 < b or (i == len(spans.spans) - 1 and (s.start + s.end) / 2 >= b)])
+        for i, (a, b) in enumerate(spans.spans)
+    ]
+    docs = [[w for s in ch.sents for w in content_words(s.text)] for ch in chapters]
+    idf = _idf(docs)
+
+    keywords = [_keywords(ch.sents, idf, len(chapters)) for ch in chapters]
+    session_keywords = _session_keywords(talk, docs)
+    titles, sources = _titles(chapters, idf, video, options, transcript_vocab={w for d in docs for w in d})
+
+    vectors = _vectors(talk)
+    index = {id(s): i for i, s in enumerate(talk)}
+    summaries, points = [], []
+    for ch in chapters:
+        rows = [index[id(s)] for s in ch.sents]
+        n_sum = 1 if ch.end - ch.start < 90 else (3 if ch.end - ch.start > 300 else 2)
+        picked = _central(ch.sents, vectors[rows] if len(rows) else vectors[:0], n_sum)
+        summaries.append(" ".join(remove_fillers(s.text) for s in picked))
+        extra = _central(ch.sents, vectors[rows] if len(rows) else vectors[:0], n_sum + 3)
+        points.append(tuple(remove_fillers(s.text) for s in extra if s not in picked)[:3])
+
+    summary_sents = _central(talk, vectors, 3)
+    session_summary = " ".join(remove_fillers(s.text) for s in summary_sents)
+    k_points = min(7, max(3, len(chapters)))
+    session_points = tuple(remove_fillers(s.text) for s in _central(talk, vectors, k_points, position_weight=0.0))
+
+    if options.llm_url:
+        rewritten = llm_rewrite(chapters, options)
+        if rewritten is not None:
+            llm_titles, llm_summaries, llm_session = rewritten
+            titles = [t if t else old for t, old in zip(llm_titles, titles)]
+            sources = ["llm" if t else src for t, src in zip(llm_titles, sources)]
+            summaries = [s if s else old for s, old in zip(llm_summaries, summaries)]
+            session_summary = llm_session or session_summary
+    titles = _distinct(titles, chapters, idf)
+
+    out = tuple(
+        Chapter(
+            index=i + 1,
+            start=ch.start,
+            end=ch.end,
+            title=titles[i],
+            summary=summaries[i],
+            keywords=keywords[i],
+            key_points=points[i],
+            title_source=sources[i],
+        )
+        for i, ch in enumerate(chapters)
+    )
+    return Outline(
+        chapters=out,
+        talk_start=spans.talk_start,
+        talk_end=spans.talk_end,
+        summary=session_summary,
+        key_points=session_points,
+        keywords=session_keywords,
+        questions=find_questions(all_sents, spans),
+    )
+
+
+# ---------------------------------------------------------------------------- keywords
+
+
+def _idf(docs: list[list[str]]) -> dict[str, float]:
+    n = len(docs)
+    df = Counter(w for d in docs for w in set(d))
+    return {w: math.log((n + 1) / (c + 0.5)) + 0.1 for w, c in df.items()}
+
+
+def _phrases(sents: list[Sentence]) -> Counter:
+    """Runs of 1-3 content words inside a sentence (noun-phrase-ish), keyed by lemmas,
+    counted; the surface form kept is the most frequent one."""
+    counts: Counter = Counter()
+    for s in sents:
+        run: list[str] = []
+        for tok in tokenize(remove_fillers(s.text)) + ["."]:
+            if tok in STOPWORDS or len(tok) < 3 or tok.isdigit() or tok == ".":
+                for n in (1, 2, 3):
+                    for i in range(len(run) - n + 1):
+                        counts[tuple(run[i : i + n])] += 1
+                run = []
+            else:
+                run.append(tok)
+    return counts
+
+
+def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[float, tuple[str, ...]]]:
+    counts = _phrases(sents)
+    lemma_counts: Counter = Counter()
+    surface: dict[tuple[str, ...], Counter] = {}
+    for words, c in counts.items():
+        key = tuple(singular(w) for w in words)
+        lemma_counts[key] += c
+        surface.setdefault(key, Counter())[words] += c
+    scored = []
+    for key, c in lemma_counts.items():
+        if len(key) > 1 and c < 2:
+            continue  # a two-word phrase said once is chance
+        if len(set(key)) < len(key):
+            continue
+        weight = sum(idf.get(w, 0.1) for w in key) / len(key)
+        score = (1 + math.log(c)) * weight * (1.0 + 0.35 * (len(key) - 1))
+        scored.append((score, surface[key].most_common(1)[0][0]))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return scored
+
+
+def _keywords(sents: list[Sentence], idf: dict[str, float], n_docs: int, k: int = 8) -> tuple[str, ...]:
+    tf = Counter(w for s in sents for w in content_words(s.text))
+    scored = sorted(((1 + math.log(c)) * idf.get(w, 0.1), w) for w, c in tf.items() if c >= 1)
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return tuple(w for _, w in scored[:k])
+
+
+def _session_keywords(talk: list[Sentence], docs: list[list[str]], k: int = 10) -> tuple[str, ...]:
+    """Words that are frequent in the session and concentrated in part of it (a
+    word spread evenly over every minute is more likely filler than a topic)."""
+    tf = Counter(w for s in talk for w in content_words(s.text))
+    if not tf:
+        return ()
+    blocks = [talk[i : i + 20] for i in range(0, len(talk), 20)]
+    df = Counter(w for b in blocks for w in {x for s in b for x in content_words(s.text)})
+    nb = max(len(blocks), 1)
+    scored = sorted(
+        ((c * math.log((nb + 1) / (df[w] + 0.5) + 1.0), w) for w, c in tf.items() if c >= 2),
+        key=lambda x: (-x[0], x[1]),
+    )
+    return tuple(w for _, w in scored[:k])
+
+
+# ---------------------------------------------------------------------------- titles
+
+
+def _title_case(words: list[str] | tuple[str, ...]) -> str:
+    out = []
+    for i, w in enumerate(words):
+        if any(ch.isupper() for ch in w[1:]) or (w.isupper() and len(w) > 1):
+            out.append(w)  # acronyms and names as spoken
+        elif i > 0 and w.lower() in _TITLE_SMALL:
+            out.append(w.lower())
+        else:
+            out.append(w[:1].upper() + w[1:])
+    return " ".join(out)
+
+
+def _clip(title: str, limit: int = MAX_TITLE) -> str:
+    title = re.sub(r"\s+", " ", title).strip(" -:;,.")
+    if len(title) <= limit:
+        return title
+    cut = title[: limit + 1].rsplit(" ", 1)[0].rstrip(" -:;,.&")
+    words = cut.split()
+    while words and words[-1].lower() in _TITLE_SMALL:  # never end on "and"/"of"
+        words.pop()
+    return " ".join(words) or title[:limit]
+
+
+def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str] = frozenset()) -> str | None:
+    """A title from the chapter's best one or two key phrases, in Title Case."""
+    scored = [(s, p) for s, p in _score_phrases(sents, idf) if " ".join(p).lower() not in avoid]
+    if not scored:
+        return None
+    first = scored[0][1]
+    used = {singular(w) for w in first}
+    second = next((p for _, p in scored[1:6] if not ({singular(w) for w in p} & used) and len(p) <= 2), None)
+    words = list(first) + (["and", *second] if second and len(first) + len(second) <= 5 else [])
+    return _clip(_title_case(words))
+
+
+def readable(text: str, confidence: float, vocabulary: set[str]) -> bool:
+    """Does an OCR'd title read like words? Confident, mostly letters, of title length,
+    and most of its words are said in the talk or are common English words."""
+    toks = re.findall(r"[A-Za-z]+", text)
+    if confidence < 0.75 or not 3 <= len(text) <= 90 or not toks:
+        return False
+    letters = sum(len(t) for t in toks)
+    if letters < 0.6 * len(re.sub(r"\s", "", text)) or max(len(t) for t in toks) < 3:
+        return False
+    words = [t.lower() for t in toks if len(t) >= 3]
+    if not words:
+        return False
+    known = sum(1 for w in words if w in STOPWORDS or singular(w) in vocabulary or w in vocabulary)
+    return known >= 0.5 * len(words)
+
+
+def _still_for(ch: _Chapter, video: VideoAnalysis | None):
+    if video is None or not video.frames:
+        return None
+    # the first still taken from shortly before the start to a third into the chapter
+    limit = ch.start + min(60.0, max(5.0, (ch.end - ch.start) / 3))
+    after = [f for f in video.frames if ch.start - 1.5 <= f.time <= limit]
+    if after:
+        return after[0]
+    before = [f for f in video.frames if f.time < ch.start]
+    return before[-1] if before else None
+
+
+def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_vocab: set[str]):
+    titles, sources = [], []
+    ocr_cache: dict = {}
+    for i, ch in enumerate(chapters):
+        title, source = None, "keyphrases"
+        still = _still_for(ch, video) if options.ocr else None
+        if still is not None:
+            from .ocr import read_title
+
+            if still.path not in ocr_cache:
+                ocr_cache[still.path] = read_title(still.path)
+            found = ocr_cache[still.path]
+            if found is not None and readable(found.title, found.confidence, transcript_vocab):
+                title, source = _clip(found.title), "slide"
+        if title is None:
+            title = keyphrase_title(ch.sents, idf)
+        if title is None:
+            title, source = f"Part {i + 1}", "fallback"
+        titles.append(title)
+        sources.append(source)
+    return titles, sources
+
+
+def _distinct(titles: list[str], chapters: list[_Chapter], idf) -> list[str]:
+    """No two chapters share a title: a repeat gets the chapter's own key phrase added
+    ("Momentum: Elastic Collisions"), or failing that a part number."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for title, ch in zip(titles, chapters):
+        t = title
+        if t.lower() in seen:
+            extra = keyphrase_title(ch.sents, idf, avoid={x.lower() for x in seen} | {title.lower()})
+            if extra and extra.lower() not in title.lower():
+                t = _clip(f"{title}: {extra}")
+            n = 2
+            while t.lower() in seen:
+                t = f"{_clip(title, MAX_TITLE - 4)} ({n})"
+                n += 1
+        seen.add(t.lower())
+        out.append(t)
+    return out
+
+
+# ---------------------------------------------------------------------------- summaries
+
+
+def _vectors(sents: list[Sentence]) -> np.ndarray:
+    """Unit vectors for sentences: embeddings when available, else TF-IDF."""
+    if not sents:
+        return np.zeros((0, 1), dtype=np.float32)
+    vec = embed([s.text for s in sents])
+    if vec is not None:
+        vec = vec - vec.mean(axis=0)
+        return vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9)
+    lem = [content_words(s.text) for s in sents]
+    vocab = {w: i for i, w in enumerate(sorted({w for l in lem for w in l}))}
+    m = np.zeros((len(sents), max(len(vocab), 1)), dtype=np.float32)
+    for i, l in enumerate(lem):
+        for w in l:
+            m[i, vocab[w]] += 1
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+def _central(sents: list[Sentence], vec: np.ndarray, k: int, position_weight: float = 0.15) -> list[Sentence]:
+    """Up to k summary-worthy sentences by centrality with MMR, returned in time order."""
+    if not sents or k <= 0:
+        return []
+    n_words = np.array([len(tokenize(s.text)) for s in sents])
+    usable = (n_words >= 6) & (n_words <= 45) & np.array([not s.text.rstrip().endswith("?") for s in sents])
+    if not usable.any():
+        usable = n_words >= 3
+    if not usable.any():
+        return []
+    centroid = vec[usable].mean(axis=0)
+    norm = np.linalg.norm(centroid)
+    centrality = vec @ (centroid / norm) if norm > 0 else np.zeros(len(sents))
+    position = 1.0 - np.arange(len(sents)) / max(len(sents), 1)  # openings state the topic
+    relevance = centrality + position_weight * position
+    chosen: list[int] = []
+    candidates = list(np.flatnonzero(usable))
+    while candidates and len(chosen) < k:
+        if chosen:
+            redundancy = np.max(vec[candidates] @ vec[chosen].T, axis=1)
+        else:
+            redundancy = np.zeros(len(candidates))
+        mmr = 0.7 * relevance[candidates] - 0.3 * redundancy
+        best = candidates[int(np.argmax(mmr))]
+        chosen.append(best)
+        candidates.remove(best)
+    return [sents[i] for i in sorted(chosen)]
+
+
+# ---------------------------------------------------------------------------- questions
+
+
+def find_questions(sents: list[Sentence], spans: ChapterSpans) -> tuple[Question, ...]:
+    """Questions put to the speaker (or by the speaker to the audience and answered),
+    each with the answer span that follows it."""
+    if not sents:
+        return ()
+    speakers = Counter(s.speaker for s in sents if s.speaker)
+    main_speaker = speakers.most_common(1)[0][0] if speakers else None
+    boundaries = [a for a, _ in spans.spans[1:]]
+    qa_from = math.inf
+    for s in sents:
+        if _QA_PROMPT.search(s.text.lower()) and s.start > spans.talk_start + 0.5 * (spans.talk_end - spans.talk_start):
+            qa_from = min(qa_from, s.start)
+    out: list[Question] = []
+    idx = [i for i, s in enumerate(sents) if _is_question(s)]
+    for n, i in enumerate(idx):
+        s = sents[i]
+        low = s.text.lower().strip()
+        gap_after = sents[i + 1].start - s.end if i + 1 < len(sents) else math.inf
+        other_speaker = main_speaker is not None and s.speaker is not None and s.speaker != main_speaker
+        asking = bool(_ASKING.match(low)) and not low.startswith(("what is", "what's", "why is", "how does", "how do", "what are", "what does", "which"))
+        in_qa = s.start >= qa_from
+        handed_over = main_speaker is not None and i + 1 < len(sents) and sents[i + 1].speaker not in (None, s.speaker)
+        if not (
+            other_speaker
+            or handed_over
+            or gap_after >= 1.2  # the speaker waits for an answer
+            or (in_qa and main_speaker is None)  # in a Q&A with no speaker labels, questions are the audience's
+            or (asking and _audience_opener(low))
+        ):
+            continue  # rhetorical: the speaker carries straight on
+        if i + 1 >= len(sents):
+            continue
+        a0 = sents[i + 1].start
+        stop = min(
+            a0 + ANSWER_CAP,
+            sents[idx[n + 1]].start if n + 1 < len(idx) else math.inf,
+            next((b for b in boundaries if b > a0 + 1.0), math.inf),
+            spans.talk_end if spans.talk_end > a0 else math.inf,
+        )
+        answer: list[Sentence] = []
+        prev_end = s.end
+        for t in sents[i + 1 :]:
+            if t.start >= stop or (answer and t.start - prev_end > ANSWER_PAUSE):
+                break
+            if other_speaker and t.speaker == s.speaker and answer:
+                break  # the asker speaks again
+            answer.append(t)
+            prev_end = t.end
+        if not answer:
+            continue
+        text = " ".join(remove_fillers(t.text) for t in answer)
+        if len(text) > 400:
+            text = text[:400].rsplit(" ", 1)[0] + " …"
+        out.append(Question(time=s.start, text=remove_fillers(s.text), answer_start=answer[0].start, answer_end=answer[-1].end, answer=text))
+    return tuple(out)
+
+
+def _audience_opener(low: str) -> bool:
+    return bool(re.match(r"^(so |and |but |um |uh |yeah |okay |ok )*(does anyone|does anybody|has anyone|can you|could you|would you|what about|what if|i have a question|my question|i was wondering|is it possible|can i|can we|could i|do you)\b", low))
+
+
+def _is_question(s: Sentence) -> bool:
+    low = remove_fillers(s.text).lower().strip()
+    if not low or _FILLER_QUESTION.match(low):
+        return False
+    if len(tokenize(low)) < 4 or not content_words(low):
+        return False
+    return low.endswith("?") or bool(_ASKING.match(low) and _audience_opener(low))
+
+
+# ---------------------------------------------------------------------------- LLM
+
+
+def _endpoint(url: str) -> str:
+    url = url.rstrip("/")
+    if url.endswith("/chat/completions"):
+        return url
+    return url + "/chat/completions" if url.endswith("/v1") else url + "/v1/chat/completions"
+
+
+def llm_rewrite(chapters: list[_Chapter], options: Options) -> tuple[list[str], list[str], str] | None:
+    """Abstractive titles and summaries from an OpenAI-compatible endpoint.
+
+    Returns None on any failure (network, HTTP error, timeout, a reply that is not the
+    JSON asked for); fields that come back empty or malformed are left to the caller's
+    extractive values (empty strings)."""
+    try:
+        parts = []
+        for i, ch in enumerate(chapters):
+            text = " ".join(remove_fillers(s.text) for s in ch.sents)
+            parts.append(f"Chapter {i + 1}:\n{text[:2500]}")
+        prompt = (
+            "Below are the chapters of a recorded talk, transcribed. For each chapter write a specific title "
+            f"(at most {MAX_TITLE} characters, no numbering) and a summary of one to three sentences that only "
+            "states what is said in the chapter. Also write a two-sentence summary of the whole talk. Answer with "
+            'JSON only: {"chapters": [{"title": "...", "summary": "..."}], "summary": "..."}\n\n' + "\n\n".join(parts)
+        )
+        body = {
+            "model": options.llm_model or "default",
+            "messages": [{"role": "user", "content": prompt}],
+            "temperature": 0.2,
+        }
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get("RECAST_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        request = urllib.request.Request(_endpoint(options.llm_url or ""), data=json.dumps(body).encode(), headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=LLM_TIMEOUT) as response:  # noqa: S310 - the user's own endpoint
+            reply = json.loads(response.read(4_000_000).decode("utf-8"))
+        content = reply["choices"][0]["message"]["content"]
+        match = re.search(r"\{.*\}", content, re.S)
+        data = json.loads(match.group(0) if match else content)
+        items = data["chapters"]
+        if not isinstance(items, list) or len(items) != len(chapters):
+            raise ValueError(f"{len(items) if isinstance(items, list) else 'no'} chapters in the reply, expected {len(chapters)}")
+        titles, summaries = [], []
+        for item in items:
+            t = item.get("title") if isinstance(item, dict) else None
+            s = item.get("summary") if isinstance(item, dict) else None
+            titles.append(_clip(t) if isinstance(t, str) and t.strip() else "")
+            summaries.append(s.strip() if isinstance(s, str) else "")
+        session = data.get("summary")
+        return titles, summaries, session.strip() if isinstance(session, str) else ""
+    except Exception as e:  # any failure: the extractive result stands
+        log.warning("LLM summaries unavailable (%s); using extractive ones", e)
+        return None

@@ -1,0 +1,292 @@
+"""`--transcript FILE`: use an existing transcript instead of recognising speech.
+
+Reads WebVTT and SubRip as Zoom, Teams, YouTube and caption editors write them,
+and Whisper JSON (openai-whisper's `result`, faster-whisper's segments, WhisperX).
+Speaker names are kept: Teams writes `<v Jane Doe>text</v>`, Zoom writes
+`Jane Doe: text`. Files without word timings get them spread over each segment by
+character count, so every `Segment` has words like a recognised one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import ConfigError
+from .models import Segment, Transcript, Word
+from .transcribe import spread_words, tidy_segments
+
+# 00:01:02.345, 01:02.345, 00:01:02,345 (SRT), and the sloppy 0:01:02.3 some tools write.
+_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?"
+_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>")  # <i>, <c.yellow>, </v>, <00:00:01.000>
+_ASS_TAG = re.compile(r"\{\\[^}]*\}")  # {\an8} in SRT files from subtitle editors
+# "Jane Doe: text". A name is up to 5 words and 40 characters, with no sentence
+# punctuation, and the same names recur (checked per file in _zoom_speakers).
+_NAME_PREFIX = re.compile(r"^([^\s:.?!,;\"“”()][^:.?!;\"“”()]{0,39}?):\s+(\S.*)$", re.DOTALL)
+
+# Common short words per language, to label a caption file that does not say its
+# language. Only languages whose function words barely overlap are listed.
+_STOPWORDS = {
+    "en": "the and is of to in that it you we this for are with was",
+    "fr": "le la les et est des un une que dans nous vous pour pas sur",
+    "de": "der die das und ist nicht ein eine ich wir sie mit zu auf",
+    "es": "el los las y es del una que en por para con se no lo",
+    "it": "il la che di è e un una per non sono gli del della",
+    "pt": "o os as e é do da um uma que em não para com se",
+    "nl": "de het een en is van dat niet ik we zijn op te met",
+}
+
+
+def import_transcript(path: Path, *, duration: float | None = None) -> Transcript:
+    """Read a WebVTT, SRT or Whisper JSON transcript as a `Transcript`.
+
+    `duration` (seconds of the recording, when known) drops cues that start after
+    the end and clips the ones that run past it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError("transcript file not found" if not path.exists() else "transcript is not a file", path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read the transcript: {e.strerror or e}", path) from e
+    text = _decode(raw)
+    head = text.lstrip()[:200]
+    suffix = path.suffix.lower()
+    if suffix == ".json" or head.startswith(("{", "[")):
+        segments, language = _read_json(text, path)
+        engine = "whisper-json"
+    elif suffix == ".vtt" or head.startswith("WEBVTT"):
+        segments, language = _read_cues(text, path, vtt=True)
+        engine = "webvtt"
+    elif suffix == ".srt" or "-->" in head:
+        segments, language = _read_cues(text, path, vtt=False)
+        engine = "srt"
+    else:
+        raise ConfigError("unknown transcript format: expected WebVTT (.vtt), SubRip (.srt) or Whisper JSON (.json)", path)
+    if duration is not None:
+        segments = [s for s in segments if s.start < duration]
+        segments = [Segment(s.start, min(s.end, duration), s.text, tuple(w for w in s.words if w.start < duration), s.speaker) for s in segments]
+    segments = [s for s in segments if s.text.strip()]
+    if not segments:
+        raise ConfigError("the transcript has no text", path)
+    tidy = tidy_segments(segments, end_limit=duration)
+    return Transcript(
+        segments=tidy,
+        language=language or guess_language(s.text for s in tidy),
+        language_probability=None,
+        engine=engine,
+        model=path.name,
+        duration=duration if duration is not None else max(s.end for s in tidy),
+    )
+
+
+def _decode(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
+        try:
+            return raw.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+        except UnicodeDecodeError:
+            continue
+    # Older caption tools write Windows-1252; every byte decodes, so this never fails.
+    return raw.decode("cp1252", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _seconds(h: str | None, m: str, s: str, frac: str | None) -> float:
+    value = int(h or 0) * 3600 + int(m) * 60 + int(s)
+    if frac:
+        value += int(frac) / 10 ** len(frac)
+    return float(value)
+
+
+def guess_language(texts: Iterable[str]) -> str:
+    """The language whose common words occur most often ("en" when nothing stands out)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(re.findall(r"[^\W\d_]+", text.lower()))
+    scores = {lang: sum(counts[w] for w in words.split()) for lang, words in _STOPWORDS.items()}
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] >= 3 else "en"
+
+
+# --------------------------------------------------------------------------- VTT / SRT
+
+
+def _read_cues(text: str, path: Path, *, vtt: bool) -> tuple[list[Segment], str | None]:
+    language = None
+    cues: list[tuple[float, float, list[str]]] = []
+    blocks = re.split(r"\n[ \t]*\n", text.strip("\n"))
+    for index, block in enumerate(blocks):
+        lines = block.split("\n")
+        if vtt and index == 0 and lines[0].lstrip("\ufeff").startswith("WEBVTT"):
+            for line in lines[1:]:  # header metadata, e.g. "Language: en" (YouTube)
+                key, _, value = line.partition(":")
+                if key.strip().lower() == "language" and value.strip():
+                    language = value.strip().split("-")[0].lower()
+            continue
+        if vtt and lines[0].startswith(("NOTE", "STYLE", "REGION")):
+            continue
+        timing_at = next((i for i, line in enumerate(lines[:3]) if "-->" in line), None)
+        if timing_at is None:
+            continue  # a stray block (some exporters put a title or blank cue ids)
+        m = _TIMING.match(lines[timing_at])
+        if m is None:
+            raise ConfigError(f"unreadable cue timing {lines[timing_at].strip()!r}", path)
+        start = _seconds(*m.group(1, 2, 3, 4))
+        end = _seconds(*m.group(5, 6, 7, 8))
+        body = [line for line in lines[timing_at + 1 :] if line.strip()]
+        if end < start:
+            start, end = end, start
+        cues.append((start, end, body))
+    if not cues:
+        raise ConfigError("no cues found in the transcript", path)
+    return _cues_to_segments(cues), language
+
+
+def _clean_line(line: str) -> str:
+    line = _ASS_TAG.sub("", line)
+    line = _TAG.sub("", line)
+    return html.unescape(line).replace("\u00a0", " ").strip()
+
+
+def _cues_to_segments(cues: list[tuple[float, float, list[str]]]) -> list[Segment]:
+    # First pass: voice tags (Teams) and "Name: text" prefixes (Zoom).
+    parsed: list[tuple[float, float, str | None, str]] = []
+    prefixes: list[str | None] = []
+    for start, end, body in cues:
+        raw = "\n".join(body)
+        voice = _VOICE.search(raw)
+        speaker = _clean_line(voice.group(1)) if voice else None
+        text = " ".join(filter(None, (_clean_line(line) for line in body)))
+        m = _NAME_PREFIX.match(text) if speaker is None else None
+        prefixes.append(m.group(1).strip() if m else None)
+        parsed.append((start, end, speaker, text))
+    names = _zoom_speakers(prefixes)
+    segments = []
+    for (start, end, speaker, text), prefix in zip(parsed, prefixes):
+        if speaker is None and prefix is not None and prefix in names:
+            speaker, text = prefix, text.split(":", 1)[1].strip()
+        # A cue often breaks a line mid-sentence; the text is kept as one line.
+        text = re.sub(r"\s+", " ", text).strip()
+        if text:
+            segments.append(Segment(start, end, text, spread_words(text, start, end), speaker))
+    return segments
+
+
+def _zoom_speakers(prefixes: list[str | None]) -> set[str]:
+    """The "Name:" prefixes that are speaker names rather than text that has a colon.
+
+    Zoom labels every cue whose speaker it knows, so names recur; "Note: ..." in one
+    cue of a hundred is text. A prefix counts when it is at most 5 words and either
+    recurs or at least half of the cues carry a prefix.
+    """
+    found = [p for p in prefixes if p and len(p.split()) <= 5 and not p.lower().startswith(("http", "note", "warning", "step", "example", "question", "answer"))]
+    if not found:
+        return set()
+    counts = Counter(found)
+    share = len(found) / max(1, len(prefixes))
+    return {p for p, n in counts.items() if n >= 2 or share >= 0.5}
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _read_json(text: str, path: Path) -> tuple[list[Segment], str | None]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"not valid JSON: {e}", path) from e
+    language = None
+    if isinstance(data, dict):
+        info = data.get("info") if isinstance(data.get("info"), dict) else {}
+        language = data.get("language") or info.get("language")
+        items = data.get("segments")
+        if items is None and "chunks" in data:  # Hugging Face pipeline output
+            items = [{"start": c["timestamp"][0], "end": c["timestamp"][1], "text": c["text"]} for c in data["chunks"]]
+    else:
+        items = data
+    if not isinstance(items, list):
+        raise ConfigError("Whisper JSON must have a list of segments", path)
+    segments = []
+    for i, item in enumerate(items):
+        seg = _json_segment(item)
+        if seg is None:
+            raise ConfigError(f"segment {i} has no start/end/text", path)
+        segments.append(seg)
+    if isinstance(language, str):
+        language = language.strip().lower() or None
+        # openai-whisper's CLI writes names ("english") when the language was given that way.
+        language = _LANGUAGE_NAMES.get(language, language)
+    return segments, language
+
+
+_LANGUAGE_NAMES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it", "portuguese": "pt", "dutch": "nl", "japanese": "ja", "chinese": "zh", "russian": "ru"}
+
+
+def _num(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _json_segment(item: Any) -> Segment | None:
+    if isinstance(item, (list, tuple)):
+        # faster-whisper's Segment serialised as a list: id, seek, start, end, text, tokens, ..., words
+        if len(item) >= 5:
+            item = {"start": item[2], "end": item[3], "text": item[4], "words": item[-1] if isinstance(item[-1], list) else None}
+        else:
+            return None
+    if not isinstance(item, dict):
+        return None
+    start, end, text = _num(item.get("start")), _num(item.get("end")), item.get("text")
+    if start is None or end is None or not isinstance(text, str):
+        return None
+    end = max(end, start)
+    words = []
+    timed = True
+    for w in item.get("words") or ():
+        if isinstance(w, (list, tuple)) and len(w) >= 3:  # faster-whisper's Word as a list
+            w = {"start": w[0], "end": w[1], "word": w[2], "probability": w[3] if len(w) > 3 else 1.0}
+        if not isinstance(w, dict):
+            continue
+        token = w.get("word", w.get("text"))
+        if not isinstance(token, str) or not token.strip():
+            continue
+        ws, we = _num(w.get("start")), _num(w.get("end"))
+        probability = _num(w.get("probability", w.get("score", 1.0)))
+        if ws is None or we is None:
+            timed = False  # WhisperX leaves numbers and symbols it cannot align untimed
+        words.append((ws, we, token if token.startswith(" ") else " " + token, 1.0 if probability is None else probability))
+    speaker = item.get("speaker") if isinstance(item.get("speaker"), str) else None
+    if words and timed:
+        return Segment(start, end, text.strip(), tuple(Word(a, max(a, b), t, p) for a, b, t, p in words), speaker)
+    if words:
+        return Segment(start, end, text.strip(), _fill_untimed(words, start, end), speaker)
+    return Segment(start, end, text.strip(), spread_words(text, start, end), speaker)
+
+
+def _fill_untimed(words: list[tuple[float | None, float | None, str, float]], start: float, end: float) -> tuple[Word, ...]:
+    """Give untimed words times between their timed neighbours, by character count."""
+    out: list[Word] = []
+    i = 0
+    while i < len(words):
+        ws, we, token, p = words[i]
+        if ws is not None and we is not None:
+            out.append(Word(ws, max(ws, we), token, p))
+            i += 1
+            continue
+        j = i
+        while j < len(words) and (words[j][0] is None or words[j][1] is None):
+            j += 1
+        lo = out[-1].end if out else start
+        hi = words[j][0] if j < len(words) and words[j][0] is not None else end
+        run = spread_words(" ".join(t.strip() for _, _, t, _ in words[i:j]), lo, max(lo, hi))
+        out.extend(Word(w.start, w.end, w.word, src[3]) for w, src in zip(run, words[i:j]))
+        i = j
+    return tuple(out)

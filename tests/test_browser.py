@@ -1,0 +1,381 @@
+"""The revisit site in a real browser: Debian's Chromium, headless, through Playwright.
+
+Pages are opened from disk (file://), the hardest case. The site under test is
+synthetic by default (tests/site_fixtures.py); set RECAST_BROWSER_SITE=sample to
+run the same tests on a real build of samples/webinar.mp4 (the `built_sample`
+fixture), or to the path of any built OUTDIR.
+Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from .site_fixtures import XSS, build_session
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+FOCUSABLE = ('a[href], button:not([disabled]), input:not([type="hidden"]):not([disabled]), select:not([disabled]), '
+             'textarea:not([disabled]), video[controls], audio[controls], [tabindex]')
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed; browser tests need it")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def outdir(request, tmp_path_factory) -> Path:
+    """The site under test: synthetic, or the real sample build (RECAST_BROWSER_SITE)."""
+    choice = os.environ.get("RECAST_BROWSER_SITE", "")
+    if choice == "sample":
+        return Path(request.getfixturevalue("built_sample").folder).parent
+    if choice:
+        return Path(choice)
+    from recast.site import write_library
+
+    out = tmp_path_factory.mktemp("browser") / "site"
+    build_session(out, media_cache=tmp_path_factory.mktemp("media"))
+    write_library(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def xss_site(tmp_path_factory) -> Path:
+    from recast.site import write_library
+
+    out = tmp_path_factory.mktemp("xss") / "site"
+    build_session(out, "payload", "Payload", xss=True, course="Security 101", media_cache=tmp_path_factory.mktemp("m"))
+    write_library(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def manifest(outdir) -> dict:
+    first = sorted(outdir.glob("*/session.json"))[0]
+    data = json.loads(first.read_text(encoding="utf-8"))
+    data["_dir"] = first.parent
+    return data
+
+
+class Watch:
+    """Console errors, page errors, dialogs and every request a page makes."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: r.url.startswith(("file:", "data:", "blob:")) or self.outside.append(r.url))
+        page.on("dialog", self._dialog)
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                   else (self.outside.append(route.request.url), route.abort()))
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def check(self):
+        assert not self.errors, self.errors
+        assert not self.outside, self.outside
+        assert not self.dialogs, self.dialogs
+
+
+@pytest.fixture()
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield ctx
+    ctx.close()
+
+
+def open_page(context, path: Path):
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(path.resolve().as_uri())
+    page.wait_for_selector("html[data-ready]")
+    return page, watch
+
+
+def wait_metadata(page):
+    page.wait_for_function("document.getElementById('player') && document.getElementById('player').readyState >= 1",
+                           timeout=15000)
+
+
+def current_time(page) -> float:
+    return page.evaluate("document.getElementById('player').currentTime")
+
+
+def spoken_word(page) -> tuple[str, float]:
+    """A distinctive word from the middle of the transcript and its line's start."""
+    lines = page.evaluate("JSON.parse(document.getElementById('recast-data').textContent).lines")
+    for line in lines[len(lines) // 2:] + lines:
+        words = [w for w in re.findall(r"[A-Za-z]{7,}", line[2])]
+        if words:
+            return max(words, key=len), line[0]
+    pytest.skip("the transcript has no long word to search for")
+
+
+# ----------------------------------------------------------------- tests
+
+
+def test_pages_load_clean_from_disk(context, outdir, manifest):
+    folder = manifest["_dir"]
+    pages = [outdir / "index.html", folder / "index.html"] + [folder / ch["page"] for ch in manifest["chapters"]]
+    for path in pages:
+        page, watch = open_page(context, path)
+        if page.query_selector("#player"):
+            wait_metadata(page)
+        page.wait_for_timeout(200)
+        watch.check()
+        assert page.title()
+        page.close()
+
+
+def test_h264_plays_here(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    kind = page.evaluate("""document.createElement('video').canPlayType('video/mp4; codecs="avc1.42E01E, mp4a.40.2"')""")
+    assert kind in ("probably", "maybe"), "this Chromium cannot play H.264/AAC MP4"
+    wait_metadata(page)
+    assert page.evaluate("document.getElementById('player').duration") > 1
+    watch.check()
+
+
+def test_chapter_click_seeks_to_its_start(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    for ch in manifest["chapters"][1:3]:
+        page.click(f'li.chapter[data-chapter="{ch["index"]}"] .chapter__seek')
+        page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {ch['start']}) < 0.5",
+                               timeout=5000)
+        page.evaluate("document.getElementById('player').pause()")
+        page.wait_for_function(
+            f"document.querySelector('li.chapter[data-chapter=\"{ch['index']}\"]').classList.contains('chapter--current')")
+    watch.check()
+
+
+def test_captions_are_built_from_embedded_cues(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    assert page.evaluate("document.getElementById('player').textTracks[0].cues.length") > 0
+    assert page.evaluate("document.getElementById('player').textTracks[0].mode") == "showing"
+    page.click("#captions-toggle")
+    assert page.evaluate("document.getElementById('player').textTracks[0].mode") == "hidden"
+    assert page.get_attribute("#captions-toggle", "aria-pressed") == "false"
+    page.keyboard.press("c")
+    assert page.evaluate("document.getElementById('player').textTracks[0].mode") == "showing"
+    # the chapter page's track is shifted onto the clip's own timeline
+    chapter = manifest["chapters"][0]
+    page2, watch2 = open_page(context, manifest["_dir"] / chapter["page"])
+    wait_metadata(page2)
+    first = page2.evaluate("document.getElementById('player').textTracks[0].cues[0].startTime")
+    assert 0 <= first < (chapter["end"] - chapter["start"])
+    watch.check()
+    watch2.check()
+
+
+def test_transcript_line_click_seeks(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    lines = page.query_selector_all("#transcript button.line")
+    assert len(lines) > 5
+    target = lines[len(lines) // 2]
+    index = int(target.get_attribute("data-i"))
+    start = page.evaluate(f"JSON.parse(document.getElementById('recast-data').textContent).lines[{index}][0]")
+    target.click()
+    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {start}) < 0.5", timeout=5000)
+    page.evaluate("document.getElementById('player').pause()")
+    page.wait_for_function(f"document.querySelector('#transcript button.line[data-i=\"{index}\"]')"
+                           ".classList.contains('line--current')")
+    watch.check()
+
+
+def test_search_finds_a_spoken_word_and_jumps_to_it(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    word, line_start = spoken_word(page)
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "search"
+    page.keyboard.type(word.lower())
+    page.wait_for_selector("#search-hits button.hit")
+    assert word.lower() in page.inner_text("#search-hits").lower()
+    assert "match" in page.inner_text("#search-status")
+    page.click("#search-hits button.hit >> nth=0")
+    page.wait_for_function(f"document.getElementById('player').currentTime >= {line_start} - 0.5", timeout=5000)
+    page.evaluate("document.getElementById('player').pause()")
+    t = current_time(page)
+    assert t < line_start + 30
+    current = page.inner_text("#transcript .line--current")
+    assert word.lower() in current.lower() or t >= line_start - 0.5
+    watch.check()
+
+
+def test_library_search_links_to_the_moment(context, outdir, manifest):
+    page, watch = open_page(context, outdir / "index.html")
+    session_page, _ = open_page(context, manifest["_dir"] / "index.html")
+    word, line_start = spoken_word(session_page)
+    session_page.close()
+    page.fill("#library-search", word)
+    page.wait_for_selector("#library-hits .result__hits a")
+    href = page.get_attribute("#library-hits .result__hits a >> nth=0", "href")
+    assert re.search(r"index\.html#t=[\d.]+$", href), href
+    page.click("#library-hits .result__hits a >> nth=0")
+    page.wait_for_selector("html[data-ready]")
+    wait_metadata(page)
+    t = float(href.rsplit("=", 1)[1])
+    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {t}) < 0.5", timeout=5000)
+    assert page.evaluate("document.getElementById('player').paused")  # no autoplay
+    watch.check()
+
+
+def test_mark_as_done_survives_reload_and_shows_in_library(context, outdir, manifest):
+    chapter = manifest["chapters"][0]
+    page, watch = open_page(context, manifest["_dir"] / chapter["page"])
+    assert page.get_attribute("#mark-done", "aria-pressed") == "false"
+    page.click("#mark-done")
+    assert page.get_attribute("#mark-done", "aria-pressed") == "true"
+    page.reload()
+    page.wait_for_selector("html[data-ready]")
+    assert page.get_attribute("#mark-done", "aria-pressed") == "true"
+    page.goto((manifest["_dir"] / "index.html").resolve().as_uri())
+    page.wait_for_selector("html[data-ready]")
+    assert page.is_visible(f'li.chapter[data-chapter="{chapter["index"]}"] .chapter__done')
+    assert f"1 of {len(manifest['chapters'])} chapters done" in page.inner_text(".intro [data-progress]")
+    page.goto((outdir / "index.html").resolve().as_uri())
+    page.wait_for_selector("html[data-ready]")
+    card = page.locator(f'.session-card[data-slug="{manifest["slug"]}"]')
+    assert f"1 of {len(manifest['chapters'])} chapters done" in card.inner_text()
+    assert card.locator(".session-card__continue").is_visible()
+    watch.check()
+
+
+def test_xss_payload_stays_text(context, xss_site):
+    for rel in ("index.html", "payload/index.html", "payload/chapters/" + sorted(
+            p.name for p in (xss_site / "payload" / "chapters").glob("*.html"))[0]):
+        page, watch = open_page(context, xss_site / rel)
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__xss") is None
+        assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert XSS in page.inner_text("body")
+        if rel == "payload/index.html":
+            page.fill("#search", "onerror")
+            page.wait_for_selector("#search-hits button.hit")
+            assert "onerror" in page.inner_text("#search-hits")
+        if rel == "index.html":
+            page.fill("#library-search", "onerror")
+            page.wait_for_selector("#library-hits .result")
+            assert "onerror" in page.inner_text("#library-hits")
+        page.wait_for_timeout(200)
+        assert page.evaluate("window.__xss") is None
+        watch.check()
+        page.close()
+
+
+def _tab_through(page) -> list[str]:
+    """Tab through the page; return the focusable controls that Tab never reached."""
+    ids = page.evaluate(
+        """(sel) => {
+          const out = [];
+          document.querySelectorAll(sel).forEach((el, i) => {
+            if (el.tabIndex < 0 || el.closest('[hidden]') || !el.getClientRects().length) return;
+            const st = getComputedStyle(el);
+            if (st.visibility === 'hidden' || st.display === 'none') return;
+            el.dataset.tabid = String(i);
+            out.push(String(i));
+          });
+          return out;
+        }""", FOCUSABLE)
+    assert ids
+    seen: set[str] = set()
+    page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    for _ in range(len(ids) * 8 + 40):  # a <video> holds several internal controls
+        page.keyboard.press("Tab")
+        got = page.evaluate("document.activeElement && document.activeElement.dataset.tabid || null")
+        if got:
+            seen.add(got)
+        if seen >= set(ids):
+            break
+    missing = [i for i in ids if i not in seen]
+    return [page.evaluate(f"document.querySelector('[data-tabid=\"{i}\"]').outerHTML.slice(0, 120)") for i in missing]
+
+
+def test_keyboard_reaches_every_control(context, outdir, manifest):
+    for path in (outdir / "index.html", manifest["_dir"] / "index.html",
+                 manifest["_dir"] / manifest["chapters"][0]["page"]):
+        page, watch = open_page(context, path)
+        assert _tab_through(page) == [], path
+        # focus is visible: a 3px outline on the focused control
+        page.evaluate("document.activeElement.blur()")
+        page.keyboard.press("Tab")
+        assert page.evaluate("getComputedStyle(document.activeElement).outlineWidth") == "3px"
+        watch.check()
+        page.close()
+
+
+def test_keyboard_shortcuts(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    chapters = manifest["chapters"]
+    page.keyboard.press("n")
+    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {chapters[0]['start']}) < 0.5"
+                           if chapters[0]["start"] > 0.5 else
+                           f"Math.abs(document.getElementById('player').currentTime - {chapters[1]['start']}) < 0.5")
+    page.keyboard.press("n")
+    page.keyboard.press("Shift+ArrowLeft")
+    page.keyboard.press("k")
+    page.wait_for_function("!document.getElementById('player').paused", timeout=5000)
+    page.keyboard.press("k")
+    page.wait_for_function("document.getElementById('player').paused")
+    shortcuts = page.inner_text(".keys")
+    for key in ("k", "n", "p", "c", "/"):
+        assert key in shortcuts
+    watch.check()
+
+
+def test_layout_and_screenshots(browser, outdir, manifest):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    folder = manifest["_dir"]
+    pages = {"library": outdir / "index.html", "session": folder / "index.html",
+             "chapter": folder / manifest["chapters"][0]["page"]}
+    for width, height, tag in ((1280, 800, "desktop"), (360, 740, "phone")):
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        for name, path in pages.items():
+            page, watch = open_page(ctx, path)
+            if page.query_selector("#player"):
+                wait_metadata(page)
+            page.wait_for_timeout(300)
+            # no horizontal scrolling at 360 px
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, tag)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{tag}.png"))
+            if tag == "desktop":
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-{tag}-full.png"), full_page=True)
+            watch.check()
+            page.close()
+        ctx.close()
+    assert len(list(SCREENSHOTS.glob("*.png"))) >= 6
+
+
+def test_print_shows_the_transcript_with_chapter_headings(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    page.emulate_media(media="print")
+    assert not page.is_visible("#player")
+    assert page.is_visible("#transcript .transcript__heading")
+    assert page.evaluate("getComputedStyle(document.getElementById('transcript')).maxHeight") == "none"
+    headings = page.locator("#transcript .transcript__heading").all_inner_texts()
+    assert len(headings) >= len(manifest["chapters"])
+    watch.check()

@@ -1,0 +1,238 @@
+"""Chapter segmentation on hand-built transcripts with synthetic word times."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recast.chapters import boundary_time, find_chapters, segment, talk_bounds
+from recast.config import Options
+from recast.models import SAMPLE_RATE, Audio, Frame, SceneChange, Segment, Transcript, VideoAnalysis, Word
+from recast.text import Sentence, remove_fillers, sentences, singular
+
+BREAD = """Baking bread at home starts with flour, water, salt and yeast.
+The flour should be strong bread flour with plenty of gluten protein.
+Knead the dough for ten minutes until the gluten makes it smooth and elastic.
+Yeast eats the sugars in the flour and releases carbon dioxide that makes the dough rise.
+Let the dough rise in a warm kitchen until it doubles in size, usually an hour or two.
+Sourdough bread uses a starter of wild yeast and bacteria instead of dried yeast.
+The sourdough starter needs feeding with fresh flour and water every day.
+Shape the risen dough into a loaf and let it prove a second time in a floured basket.
+Bake the loaf in a very hot oven, with steam for the first minutes so the crust can expand.
+A good crust is dark and crackly, and the crumb inside the loaf is open and chewy.
+Tap the bottom of the loaf; a hollow sound means the bread is baked through.
+Let the bread cool on a rack before slicing, or the crumb turns gummy.
+Whole wheat flour absorbs more water, so wholemeal dough needs a wetter mix.
+Rye flour has little gluten, which is why rye bread is dense and heavy.""".splitlines()
+
+SPACE = """Black holes form when a massive star collapses under its own gravity at the end of its life.
+The event horizon of a black hole is the boundary from which not even light can escape.
+Astronomers detect black holes by watching stars orbit an invisible massive companion.
+At the centre of our galaxy sits a supermassive black hole four million times the mass of the sun.
+Gravitational waves from merging black holes were first detected by the LIGO observatory in 2015.
+The telescope network called the Event Horizon Telescope imaged the shadow of a black hole in galaxy M87.
+Hawking radiation means black holes slowly evaporate by emitting particles over immense times.
+Neutron stars are the collapsed cores of stars that were not quite massive enough to become black holes.
+A teaspoon of neutron star matter would weigh billions of tons on Earth.
+Pulsars are spinning neutron stars whose radio beams sweep past the Earth like a lighthouse.
+Quasars are galaxies whose central black holes swallow gas and shine brighter than all their stars.
+The light from distant quasars left them billions of years ago, so telescopes see the young universe.
+Dark matter holds galaxies together, yet no telescope has seen it directly.
+Cosmologists measure the expansion of the universe with distant supernova explosions.""".splitlines()
+
+TAXES = """Filing your income tax return starts with collecting your payslips and bank statements.
+Your employer reports your salary and the tax already withheld on an annual wage statement.
+Deductions such as pension contributions and charitable donations reduce your taxable income.
+Tax credits are subtracted from the tax you owe rather than from your income.
+Self-employed workers must pay estimated tax every quarter instead of through payroll withholding.
+Keep receipts for business expenses like a home office, equipment and travel for at least six years.
+The marginal tax rate applies only to the part of income above each bracket threshold.
+Capital gains from selling shares are taxed differently from wages and salary.
+Interest from a savings account counts as taxable income in most countries.
+Missing the filing deadline can bring penalties and interest charges on unpaid tax.
+An accountant can check your return and find deductions you may have missed.
+Electronic filing gets your refund paid faster than a paper return.
+If the tax office audits your return, it will ask for receipts and statements.
+Correct a mistake on your return by filing an amended return as soon as you notice it.""".splitlines()
+
+
+def make_transcript(lines: list[str], start: float = 0.0, pause: float = 0.5, speaker: str | None = None, tail: float = 2.0):
+    """A Transcript speaking `lines` at 150 words a minute from `start`."""
+    segments = []
+    t = start
+    for line in lines:
+        words = []
+        for token in line.split():
+            words.append(Word(t, t + 0.32, " " + token))
+            t += 0.4
+        segments.append(Segment(words[0].start, words[-1].end, line, tuple(words), speaker))
+        t = words[-1].end + pause
+    return Transcript(tuple(segments), "en", duration=t + tail)
+
+
+def concat(*transcripts: Transcript) -> Transcript:
+    segs = tuple(s for tr in transcripts for s in tr.segments)
+    return Transcript(segs, "en", duration=max(tr.duration for tr in transcripts))
+
+
+def speak(groups: list[list[str]], start: float = 0.0) -> tuple[Transcript, list[float]]:
+    """Several groups of lines, back to back, with the start time of each group."""
+    lines = [l for g in groups for l in g]
+    tr = make_transcript(lines, start)
+    starts, i = [], 0
+    for g in groups:
+        starts.append(tr.segments[i].start)
+        i += len(g)
+    return tr, starts
+
+
+def three_topics(repeat: int = 1) -> tuple[Transcript, list[float]]:
+    return speak([BREAD * repeat, SPACE * repeat, TAXES * repeat])
+
+
+def test_three_topics_give_three_chapters_at_the_right_places():
+    tr, starts = three_topics()
+    spans = find_chapters(tr, None, None, Options())
+    assert len(spans.spans) == 3
+    assert spans.spans[0][0] == pytest.approx(spans.talk_start)
+    for (got, _), want in zip(spans.spans[1:], starts[1:]):
+        assert abs(got - want) <= 8.0  # within one sentence (about 7 s here)
+    # spans tile the talk
+    for (a, b), (c, d) in zip(spans.spans, spans.spans[1:]):
+        assert b == c and a < b
+    assert spans.spans[-1][1] == pytest.approx(spans.talk_end)
+
+
+def test_boundaries_fall_in_pauses_never_inside_words():
+    tr, _ = three_topics()
+    spans = find_chapters(tr, None, None, Options())
+    words = tr.words
+    for a, _ in spans.spans[1:]:
+        assert not any(w.start < a < w.end for w in words)
+        nxt = min(w.start for w in words if w.start >= a)
+        assert nxt - a <= 0.45  # just before the chapter's first word
+
+
+def test_single_topic_is_one_chapter():
+    # four minutes about bread only: no cut is worth its price
+    tr = make_transcript(BREAD * 3)
+    assert tr.duration > 240
+    spans = find_chapters(tr, None, None, Options())
+    assert len(spans.spans) == 1
+
+
+def test_short_recording_is_one_chapter():
+    tr = make_transcript((BREAD[:4] + SPACE[:4] + TAXES[:4])[:11])
+    assert 60 < tr.duration < 120
+    spans = find_chapters(tr, None, None, Options())
+    assert len(spans.spans) == 1
+    assert spans.spans[0] == (spans.talk_start, spans.talk_end)
+
+
+def test_lead_in_and_sign_off_are_left_out():
+    lead = make_transcript(
+        ["Hello, can everyone hear me okay?", "We'll wait a minute for a few more people to join."], start=3.0
+    )
+    body, starts = speak([BREAD, SPACE, TAXES], start=75.0)
+    outro_start = body.segments[-1].end + 3.0
+    outro = make_transcript(["Okay, thank you all for coming.", "Bye."], start=outro_start, tail=30.0)
+    tr = concat(lead, body, outro)
+    spans = find_chapters(tr, None, None, Options())
+    assert abs(spans.talk_start - 75.0) <= 5.0
+    assert spans.talk_start <= 75.0
+    assert spans.talk_end < outro_start
+    assert spans.talk_end >= body.segments[-1].end
+    assert len(spans.spans) == 3
+
+
+def test_lets_get_started_marks_the_start():
+    lead = make_transcript(["Is my screen showing?", "Great, how is everyone doing today?"], start=1.0)
+    body = make_transcript(["Okay, let's get started."] + BREAD + SPACE, start=40.0)
+    spans = find_chapters(concat(lead, body), None, None, Options())
+    assert abs(spans.talk_start - 40.0) <= 1.0
+
+
+def test_mic_check_before_long_silence():
+    lead = make_transcript(["Testing, one two.", "Right."], start=2.0)
+    body = make_transcript(BREAD + SPACE, start=90.0)
+    spans = find_chapters(concat(lead, body), None, None, Options())
+    assert abs(spans.talk_start - 90.0) <= 1.0
+
+
+def test_slide_changes_cut_and_continuation_slides_do_not(tmp_path):
+    from PIL import Image, ImageDraw
+
+    tr, starts = speak([BREAD * 2, SPACE * 2, TAXES * 2])
+
+    def slide(name: str, title: str, body: str) -> Frame:
+        im = Image.new("RGB", (320, 180), "white")
+        d = ImageDraw.Draw(im)
+        d.text((10, 8), title, fill="black")
+        d.text((10, 90), body, fill="black")
+        p = tmp_path / f"{name}.png"
+        im.save(p)
+        return p
+
+    changes, frames = [], [Frame(0.5, slide("s0", "Bread", "flour"))]
+    for i, (t, title) in enumerate(zip(starts, ["Bread", "Space", "Taxes"])):
+        if i:
+            changes.append(SceneChange(t + 0.8, 50.0))
+            frames.append(Frame(t + 1.8, slide(f"s{i}", title, "first")))
+        # a continuation slide a minute in: same title, new bullet points
+        changes.append(SceneChange(t + 70.0, 30.0))
+        frames.append(Frame(t + 71.0, slide(f"c{i}", title, "more points here")))
+    video = VideoAnalysis(tuple(sorted(changes, key=lambda c: c.time)), tuple(sorted(frames, key=lambda f: f.time)))
+    spans = find_chapters(tr, None, video, Options())
+    assert len(spans.spans) == 3
+    for (got, _), want in zip(spans.spans[1:], starts[1:]):
+        assert abs(got - want) <= 1.0
+
+
+def test_chapter_lengths_respect_the_minimum():
+    tr, _ = three_topics()
+    opts = Options(min_chapter=100.0, max_chapter=480.0)
+    spans = find_chapters(tr, None, None, opts)
+    for a, b in spans.spans:
+        assert b - a >= 100.0 or len(spans.spans) == 1
+
+
+def test_no_speech_gives_one_span_over_the_recording():
+    audio = Audio(np.zeros(SAMPLE_RATE * 30, dtype=np.float32), offset=0.0)
+    spans = find_chapters(Transcript((), "en", duration=30.0), audio, None, Options())
+    assert spans.spans == ((0.0, 30.0),)
+
+
+def test_boundary_snaps_to_the_quiet_part_of_the_pause():
+    rate = SAMPLE_RATE
+    samples = np.zeros(rate * 4, dtype=np.float32)
+    samples[: int(1.0 * rate)] = 0.3  # speech until 1.0 s
+    samples[int(2.0 * rate) :] = 0.3  # speech from 2.0 s
+    samples[int(1.0 * rate) : int(1.7 * rate)] = 0.05  # breath noise until 1.7 s
+    audio = Audio(samples)
+    t = boundary_time(Sentence(0.0, 1.0, "One."), Sentence(2.0, 3.0, "Two."), audio)
+    assert 1.7 <= t < 2.0
+    # without audio: just before the next word
+    assert boundary_time(Sentence(0.0, 1.0, "One."), Sentence(2.0, 3.0, "Two."), None) == pytest.approx(1.6)
+
+
+def test_talk_bounds_keeps_everything_when_nothing_is_chatter():
+    sents = [Sentence(i * 5.0, i * 5.0 + 4.0, f"Sentence number {i} about thermodynamics and entropy.") for i in range(20)]
+    assert talk_bounds(sents, 0.0, 100.0) == (0, 19)
+
+
+def test_segment_prefers_fewer_cuts_for_uniform_text():
+    sents = [Sentence(i * 6.0, i * 6.0 + 5.5, line) for i, line in enumerate(TAXES * 4)]
+    assert segment(sents, None, Options()) == [0]
+
+
+def test_sentences_split_on_punctuation_and_pauses():
+    tr = make_transcript(["First one. Second one here?", "third without a stop"], pause=3.0)
+    got = [s.text for s in sentences(tr)]
+    assert got == ["First one.", "Second one here?", "third without a stop"]
+
+
+def test_text_helpers():
+    assert singular("collisions") == "collision"
+    assert singular("bodies") == "body"
+    assert singular("class") == "class"
+    assert remove_fillers("Um, so the, uh, momentum is conserved.") == "So the, momentum is conserved."

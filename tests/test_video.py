@@ -1,0 +1,132 @@
+"""Video analysis on small generated videos, and OCR of a rendered slide title."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from recast.ffmpeg import ffmpeg_exe
+from recast.models import Frame, MediaInfo, SceneChange, VideoAnalysis
+from recast.video import analyze_video, keyframe_times
+
+
+def _font() -> str | None:
+    for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
+        if Path(p).is_file():
+            return p
+    return None
+
+
+def _slides_video(path: Path, colours: list[tuple[str, float]], gop: int = 250) -> list[float]:
+    """An MP4 of coloured slides with a title each (lavfi); returns the change times."""
+    inputs, chain, t, changes = [], [], 0.0, []
+    font = _font()
+    for i, (colour, dur) in enumerate(colours):
+        inputs += ["-f", "lavfi", "-i", f"color=c={colour}:s=640x360:r=25:d={dur}"]
+        text = f",drawtext=fontfile={font}:text='Slide {i + 1}':fontsize=40:x=30:y=20:fontcolor=white" if font else ""
+        chain.append(f"[{i}:v]null{text}[v{i}]")
+        if i:
+            changes.append(t)
+        t += dur
+    graph = ";".join(chain) + ";" + "".join(f"[v{i}]" for i in range(len(colours))) + f"concat=n={len(colours)}:v=1:a=0[out]"
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]",
+           "-c:v", "libx264", "-preset", "ultrafast", "-g", str(gop), "-pix_fmt", "yuv420p", str(path)]
+    subprocess.run(cmd, check=True, timeout=120)
+    return changes
+
+
+def _media(path: Path, duration: float) -> MediaInfo:
+    return MediaInfo(path=path, size=path.stat().st_size, format_name="mov,mp4,m4a,3gp,3g2,mj2", duration=duration,
+                     start_time=0.0, audio_streams=(), has_video=True, width=640, height=360, fps=25.0, video_codec="h264")
+
+
+@pytest.mark.slow
+def test_three_slides_found_within_half_a_second(tmp_path):
+    video = tmp_path / "slides.mp4"
+    truth = _slides_video(video, [("red", 4.0), ("navy", 5.2), ("darkgreen", 4.6)])
+    result = analyze_video(_media(video, 13.8), tmp_path / "work")
+    found = [c.time for c in result.scene_changes]
+    assert len(found) == len(truth), found
+    for f, t in zip(found, truth):
+        assert abs(f - t) <= 0.5
+    # one still per stable shot, taken after the change, readable images 640 px wide
+    assert len(result.frames) == 3
+    from PIL import Image
+
+    for frame, start in zip(result.frames, [0.0, *truth]):
+        assert start < frame.time < start + 2.0
+        with Image.open(frame.path) as im:
+            assert im.size[0] == 640
+    assert result.keyframes and result.keyframes[0] == pytest.approx(0.0)
+
+
+@pytest.mark.slow
+def test_changes_between_sparse_keyframes_are_found(tmp_path):
+    # one keyframe a minute (and none at the changes): the coarse pass sees nothing useful
+    video = tmp_path / "sparse.mp4"
+    truth = _slides_video(video, [("black", 3.0), ("white", 3.0), ("gray", 3.0)], gop=1500)
+    assert len(keyframe_times(video)) <= 3
+    result = analyze_video(_media(video, 9.0), tmp_path / "work")
+    found = [c.time for c in result.scene_changes]
+    assert len(found) == 2 and all(abs(f - t) <= 0.5 for f, t in zip(found, truth)), found
+
+
+def test_audio_only_media_has_no_video_analysis(tmp_path):
+    media = MediaInfo(path=tmp_path / "a.m4a", size=1, format_name="mp4", duration=1.0, start_time=0.0, audio_streams=())
+    assert analyze_video(media, tmp_path) == VideoAnalysis()
+
+
+@pytest.mark.slow
+def test_ocr_reads_a_rendered_slide_title(tmp_path):
+    ocr = pytest.importorskip("recast.ocr")
+    if not ocr.available():
+        pytest.skip("rapidocr is not installed")
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = _font()
+    if font is None:
+        pytest.skip("no TrueType font to render with")
+    im = Image.new("RGB", (640, 360), "white")
+    d = ImageDraw.Draw(im)
+    d.text((30, 12), "Physics 8.01 - Week 6", font=ImageFont.truetype(font, 16), fill="gray")
+    d.text((30, 40), "Conservation of Momentum", font=ImageFont.truetype(font, 36), fill="black")
+    d.text((40, 130), "- elastic collisions keep kinetic energy", font=ImageFont.truetype(font, 20), fill="black")
+    path = tmp_path / "slide.png"
+    im.save(path)
+    got = ocr.read_title(path)
+    assert got is not None
+    assert got.title.lower().replace(" ", "") == "conservationofmomentum"
+    assert got.confidence > 0.8
+
+
+@pytest.mark.slow
+def test_slide_title_becomes_the_chapter_title(tmp_path):
+    ocr = pytest.importorskip("recast.ocr")
+    if not ocr.available() or _font() is None:
+        pytest.skip("rapidocr or a font is missing")
+    from PIL import Image, ImageDraw, ImageFont
+
+    from recast.chapters import find_chapters
+    from recast.config import Options
+    from recast.summarize import describe
+    from tests.test_chapters import BREAD, SPACE, TAXES, speak
+
+    tr, starts = speak([BREAD, SPACE, TAXES])
+    frames, changes = [], []
+    for i, (t, title) in enumerate(zip(starts, ["Baking Sourdough Bread", "Black Holes and Neutron Stars", "Filing Your Income Tax"])):
+        im = Image.new("RGB", (640, 360), "white")
+        ImageDraw.Draw(im).text((30, 30), title, font=ImageFont.truetype(_font(), 34), fill="black")
+        im.save(tmp_path / f"s{i}.png")
+        frames.append(Frame(t + 1.0, tmp_path / f"s{i}.png"))
+        if i:
+            changes.append(SceneChange(t + 0.2, 60.0))
+    video = VideoAnalysis(tuple(changes), tuple(frames))
+    spans = find_chapters(tr, None, video, Options())
+    outline = describe(tr, spans, video, Options())
+    assert [c.title for c in outline.chapters] == ["Baking Sourdough Bread", "Black Holes and Neutron Stars", "Filing Your Income Tax"]
+    assert all(c.title_source == "slide" for c in outline.chapters)
+    # with OCR off the same chapters get key-phrase titles
+    plain = describe(tr, spans, video, Options(ocr=False))
+    assert all(c.title_source == "keyphrases" for c in plain.chapters)
