@@ -55,7 +55,7 @@ def run_options(f: Callable) -> Callable:
         click.option("--vad/--no-vad", default=None, help="Voice-activity detection (skip silence and music). [default: on]"),
         click.option("--transcript", "transcript_file", type=click.Path(path_type=Path),
                      help="Use this transcript (WebVTT/SRT from Zoom or Teams, or Whisper JSON) instead of recognising speech."),
-        click.option("--min-chapter", type=float, help="Shortest chapter in seconds. [default: 60]"),
+        click.option("--min-chapter", type=float, help="Shortest chapter in seconds. [default: 30]"),
         click.option("--max-chapter", type=float, help="Longest chapter in seconds. [default: 480]"),
         click.option("--clips", type=click.Choice(CLIP_MODES), help="encode: frame-accurate clips; copy: stream copy "
                                                                     "snapped to keyframes; none: no clip files. [default: encode]"),

@@ -687,8 +687,8 @@ def _encode_range(path: Path, times: np.ndarray, index: VideoIndex, ps_id: int, 
     ctx.flags |= av.codec.context.Flags.global_header
     ctx.thread_count = enc["threads"]
     ctx.options = {
-        "preset": X264_PRESET,
-        "crf": "18",  # the head sits next to the source's own frames: keep it close in quality
+        "preset": "superfast",  # a few dozen frames: speed matters more than their size
+        "crf": "18",  # they sit next to the source's own frames: keep them close in quality
         "profile": enc["profile"],
         "level": enc["level"],
         "x264-params": f"sps-id={ps_id}:bframes=0:scenecut=0:keyint=100000:open-gop=0",
@@ -771,7 +771,7 @@ def _mux_smart(
         first_video_pts = int(index.pts[first_dec])
         decode_no = None  # position in decode order of the next copied video packet
         audio_done = asrc is None
-        shift = None
+        shift = atb = None
         for packet in src.demux(*([vsrc] + ([asrc] if asrc is not None else []))):
             if packet.pts is None:
                 continue
@@ -792,14 +792,15 @@ def _mux_smart(
                 packet.stream = vout
                 out.mux(packet)
             elif not audio_done:
-                atb = packet.time_base
-                mid = float(packet.pts * atb) + float((packet.duration or 0) * atb) / 2
+                if atb is None:
+                    atb = float(packet.time_base)  # float, not Fraction: this loop runs per packet
+                mid = (packet.pts + (packet.duration or 0) / 2) * atb
                 if mid < start_s:
                     continue  # the packet nearest the cut starts the audio: sync within half a packet
                 if mid >= stop_s:
                     audio_done = True
                     continue
-                shift = int(round(start_s / float(atb))) if shift is None else shift
+                shift = int(round(start_s / atb)) if shift is None else shift
                 dts = packet.dts if packet.dts is not None else packet.pts
                 packet.pts, packet.dts = packet.pts - shift, dts - shift
                 packet.stream = aout
@@ -828,7 +829,7 @@ def _check_smart(path: Path, head_count: int, total: int, k_last_offset: float |
         if n < min(total, head_count + 3):
             raise _NoSmartCut(f"decoded {n} frames at the start, expected {min(total, head_count + 3)}")
         if k_last_offset is not None:
-            c.seek(int(max(0.0, k_last_offset - 0.5) / v.time_base), stream=v, backward=True)
+            c.seek(int(k_last_offset / v.time_base), stream=v, backward=True)  # lands on the tail's IDR
             last = None
             for frame in c.decode(v):
                 last = frame

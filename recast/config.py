@@ -20,9 +20,11 @@ DEVICES = ("auto", "cpu", "cuda")
 TASKS = ("transcribe", "translate")
 
 # Microlearning: research on video engagement (Guo, Kim & Rubin 2014, edX) found
-# viewers stop watching after about 6 minutes; 1 minute is the least that carries
-# one idea. 8 minutes leaves room for a topic that runs a little long.
-DEFAULT_MIN_CHAPTER = 60.0  # seconds
+# viewers stop watching after about 6 minutes, so 8 minutes is the ceiling that
+# leaves room for a topic that runs a little long. The floor is 30 s: one short
+# explanation still makes a unit worth linking to (YouTube accepts 10 s), and a
+# one-hour webinar is still kept from splintering by the length prior in chapters.py.
+DEFAULT_MIN_CHAPTER = 30.0  # seconds
 DEFAULT_MAX_CHAPTER = 480.0  # seconds
 
 

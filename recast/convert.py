@@ -48,7 +48,10 @@ def read_ctranslate2_model(path: Path) -> tuple[str, dict[str, np.ndarray], dict
 
     Scalars come back as 0-d arrays; bfloat16 is widened to float32.
     """
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read the model: {e.strerror or e}", path) from e
     pos = 0
 
     def take(fmt: str) -> Any:
@@ -216,11 +219,11 @@ def convert(model_dir: Path, out: Path) -> Path:
     `whisper.load_model(str(out))` loads it, plus `alignment_heads`, which
     recast's openai-whisper engine applies for word timings (load_model does not).
     """
+    checkpoint = ctranslate2_to_whisper_state(model_dir)  # before importing torch: bad input fails fast
     try:
         import torch
     except ImportError as e:
         raise ConfigError("converting needs PyTorch: install recast[openai-whisper]") from e
-    checkpoint = ctranslate2_to_whisper_state(model_dir)
     checkpoint["model_state_dict"] = {k: torch.from_numpy(np.ascontiguousarray(a)) for k, a in checkpoint["model_state_dict"].items()}
     if checkpoint["alignment_heads"] is None:
         del checkpoint["alignment_heads"]

@@ -72,7 +72,12 @@ def import_transcript(path: Path, *, duration: float | None = None) -> Transcrip
         raise ConfigError("unknown transcript format: expected WebVTT (.vtt), SubRip (.srt) or Whisper JSON (.json)", path)
     if duration is not None:
         segments = [s for s in segments if s.start < duration]
-        segments = [Segment(s.start, min(s.end, duration), s.text, tuple(w for w in s.words if w.start < duration), s.speaker) for s in segments]
+        # A cue that runs past the end keeps all its words: caption words (synthetic)
+        # are spread again over what is left; timed words are squeezed by tidy_segments.
+        segments = [
+            s if s.end <= duration or engine == "whisper-json" else Segment(s.start, duration, s.text, spread_words(s.text, s.start, duration), s.speaker)
+            for s in segments
+        ]
     segments = [s for s in segments if s.text.strip()]
     if not segments:
         raise ConfigError("the transcript has no text", path)

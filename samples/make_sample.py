@@ -53,7 +53,7 @@ SCRIPT = [
         "Baking sourdough bread",
         "Our third part takes us into the kitchen, to bake sourdough bread. Instead of packaged yeast, "
         "sourdough uses a starter, a living mix of flour and water that is full of wild yeast. You feed "
-        "the starter every day until it bubbles. Then you mix it with more flour, water and salt, and "
+        "the starter every day until it bubbles and smells slightly sour. Then you mix it with more flour, water and salt, and "
         "knead the dough until it is smooth. The dough rises slowly for several hours, which gives the "
         "bread its tangy flavour. Finally, bake the loaf in a very hot oven until the crust is deep brown, "
         "and let it cool for an hour before you slice it.",

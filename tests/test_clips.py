@@ -243,6 +243,24 @@ def test_non_h264_source_falls_back_to_full_encode(media_dir, tmp_path, caplog):
         check_video_clip(clip, src)
 
 
+@pytest.mark.slow
+def test_broken_smart_cut_is_caught_and_reencoded(media_dir, tmp_path, monkeypatch, caplog):
+    """If the joined clip does not decode (here: the head's parameter sets left out of
+    the avcC), the check catches it and the clip is re-encoded whole."""
+    src = media_dir / "bframes.mp4"
+    real = clips_mod._build_avcc
+
+    def without_head_sets(profile, compat, level, sps, pps, ext):
+        return real(profile, compat, level, sps[1:], pps[1:], ext)
+
+    monkeypatch.setattr(clips_mod, "_build_avcc", without_head_sets)
+    with caplog.at_level(logging.INFO, logger="recast.clips"):
+        result = make_clips(probe(src), _chapters()[1:2], None, tmp_path, Options())
+    assert "re-encod" in caplog.text  # "smart cut failed ...; re-encoding" or "full re-encode (...)"
+    check_video_clip(result[0], src)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["02-die-zukunft-der-uberwachung.mp4"]
+
+
 def test_smart_cut_refuses_open_gop(media_dir, tmp_path):
     src = media_dir / "opengop.mp4"
     media = probe(src)
