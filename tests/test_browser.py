@@ -1,9 +1,9 @@
 """The revisit site in a real browser: Debian's Chromium, headless, through Playwright.
 
 Pages are opened from disk (file://), the hardest case. The site under test is
-synthetic by default (tests/site_fixtures.py); set RECAST_BROWSER_SITE=sample to
-run the same tests on a real build of samples/webinar.mp4 (the `built_sample`
-fixture), or to the path of any built OUTDIR.
+a real build of samples/webinar.mp4 by default (the `built_sample` fixture, shared
+with the end-to-end tests); RECAST_BROWSER_SITE=synthetic uses the quick hand-made
+site of tests/site_fixtures.py, and a path tests any built OUTDIR.
 Screenshots go to test-artifacts/screenshots/.
 """
 
@@ -41,11 +41,11 @@ def browser():
 
 @pytest.fixture(scope="module")
 def outdir(request, tmp_path_factory) -> Path:
-    """The site under test: synthetic, or the real sample build (RECAST_BROWSER_SITE)."""
-    choice = os.environ.get("RECAST_BROWSER_SITE", "")
+    """The site under test: the real sample build, or synthetic / a path (RECAST_BROWSER_SITE)."""
+    choice = os.environ.get("RECAST_BROWSER_SITE", "sample")
     if choice == "sample":
         return Path(request.getfixturevalue("built_sample").folder).parent
-    if choice:
+    if choice != "synthetic":
         return Path(choice)
     from recast.site import write_library
 
