@@ -475,7 +475,7 @@ class Speech:
         v = SPEAKERS[speaker]
         path = self.cache_dir / f"{self._key(text, v)}.npy" if self.cache_dir else None
         if path is not None and path.is_file():
-            return np.load(path)
+            return np.load(path).astype(np.float32) / 32767
         from piper import SynthesisConfig
 
         config = SynthesisConfig(length_scale=v.length_scale, noise_scale=v.noise_scale, volume=v.volume)
@@ -492,7 +492,7 @@ class Speech:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, audio)
+            np.save(tmp, np.round(np.clip(audio, -1, 1) * 32767).astype(np.int16))  # half the disk of float32
             tmp.replace(path)
         return audio
 

@@ -44,8 +44,6 @@ CONTINUATION_BONUS = 0.6  # a new slide that keeps the previous title
 PAUSE_BONUS = 0.6  # a pause much longer than this speaker's usual
 SLIDE_SNAP = 8.0  # s: how far a slide change may lie from the sentence end it marks
 SEMANTIC_WEIGHT = 0.8  # share of the embedding signal against TF-IDF word overlap
-REFINE = 0  # sentences a cut may move in local refinement
-WINDOW = 8  # sentences on each side compared there
 LEAD = 0.4  # s before a chapter's first word
 
 _LEAD_IN = [
@@ -354,30 +352,4 @@ def segment(
     while j > 0:
         j = int(back[j])
         cuts.append(j)
-    cuts = sorted(set(cuts))
-    return _refine(cuts, prefix, sig, edge, min_len) if REFINE else cuts
-
-
-def _refine(cuts: list[int], prefix: np.ndarray, sig: _Signals, edge: np.ndarray, min_len: float) -> list[int]:
-    """Move each cut to the nearby sentence end where the text just before and just
-    after it differ most. The global choice is right about which topics there are; a
-    local window places the seam more sharply (TextTiling's depth, Hearst 1997)."""
-    n = len(prefix) - 1
-    out = list(cuts)
-    for c in range(1, len(out)):
-        k = out[c]
-        if sig.slide[k] >= 0.5:
-            continue  # a new slide already marks the seam
-        lo_lim = out[c - 1]
-        hi_lim = out[c + 1] if c + 1 < len(out) else n
-        best, best_sim = k, np.inf
-        for m in range(max(lo_lim + 1, k - REFINE), min(hi_lim - 1, k + REFINE) + 1):
-            if edge[m] - edge[lo_lim] < min_len or edge[hi_lim] - edge[m] < min_len:
-                continue
-            left = prefix[m] - prefix[max(lo_lim, m - WINDOW)]
-            right = prefix[min(hi_lim, m + WINDOW)] - prefix[m]
-            sim = float(left @ right / max(np.linalg.norm(left) * np.linalg.norm(right), 1e-9)) - 0.05 * sig.bonus[m]
-            if sim < best_sim:
-                best, best_sim = m, sim
-        out[c] = best
-    return out
+    return sorted(set(cuts))

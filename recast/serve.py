@@ -8,6 +8,7 @@ sends the MIME types the site uses (`.vtt` as `text/vtt`, `.webp`, `.m4a`) and
 """
 
 from __future__ import annotations
+import sys
 
 import email.utils
 import logging
@@ -163,7 +164,8 @@ def serve(outdir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve OUTDIR at http://host:port/ until interrupted (Ctrl+C)."""
     server = make_server(outdir, host, port)
     address, real_port = server.server_address[:2]
-    log.warning("serving %s at http://%s:%d/ (Ctrl+C stops)", outdir, address, real_port)
+    # The one line a user needs, not a warning: straight to stderr.
+    print(f"Serving {outdir} at http://{address}:{real_port}/ (Ctrl+C stops)", file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

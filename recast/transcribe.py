@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import errno
 import importlib.util
 import logging
 import mmap
@@ -425,12 +426,18 @@ class _Worker:
                     return reply[1]
                 else:
                     self._raise(reply)
-        except KeyboardInterrupt:
-            # The worker is mid-recording and its state unknown: stop it, start fresh next time.
-            self.close()
+        except (ConfigError, TranscriptionError):
+            raise  # the worker finished its reply (or is already gone)
+        except BaseException:
+            # Ctrl-C or a failing progress callback: the worker is mid-recording with
+            # messages still coming, so stop it; the next call starts a fresh one.
+            self.close(kill=True)
             raise
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        if kill and self.alive:
+            assert self.proc is not None
+            self.proc.kill()
         if self.conn is not None:
             if self.alive:
                 try:
@@ -567,7 +574,9 @@ class _audio_file:
                 np.ascontiguousarray(samples, dtype=np.float32).tofile(f)
         except OSError as e:
             self.path.unlink(missing_ok=True)
-            raise TranscriptionError(f"cannot write the audio for the speech engine: {e}", tmp_dir) from e
+            error = TranscriptionError(f"cannot write the audio for the speech engine: {e.strerror or e}", tmp_dir)
+            error.retryable = e.errno == errno.ENOSPC  # a full disk may have room later
+            raise error from e
         return {"path": str(self.path), "offset": 0, "length": len(samples)}
 
     def __exit__(self, *exc: object) -> None:

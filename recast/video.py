@@ -4,7 +4,7 @@ Runs in a thread while speech is recognised, so it must not decode an hour of vi
 at full rate. Three steps:
 1. Keyframe times from packet flags (PyAV demux, no decoding).
 2. A coarse pass that decodes only keyframes (`-skip_frame nokey`), scaled to
-   160x90 RGB, in an ffmpeg subprocess; consecutive keyframes that differ mark an
+   320x180 RGB, in an ffmpeg subprocess; consecutive keyframes that differ mark an
    interval with a change. When keyframes are rare (some screen recorders write one
    a minute, or one per file) the whole video is decoded at 1 frame a second instead.
 3. Each such interval is decoded at 5 frames a second to place the change to 0.2 s,
@@ -26,9 +26,9 @@ from .models import Frame, MediaInfo, SceneChange, VideoAnalysis
 
 log = logging.getLogger(__name__)
 
-THUMB_W, THUMB_H = 160, 90  # px: analysis size; a slide title line is still several pixels tall
+THUMB_W, THUMB_H = 320, 180  # px: analysis size; a changed word of body text is still a few dozen pixels
 PIXEL_STEP = 24  # grey levels: a pixel this much brighter or darker has changed (compression noise is below)
-MIN_CHANGE = 0.4  # % of pixels changed: a new slide title alone changes about 1%
+MIN_CHANGE = 0.12  # % of pixels changed (70 px at 320x180): one changed word on a slide is more
 SETTLE = 1.0  # s after a change when the still is taken
 STILL_WIDTH = 640  # px
 FINE_FPS = 5.0  # frames a second when placing a change

@@ -312,3 +312,25 @@ def test_openai_whisper_engine_with_converted_model(speech: np.ndarray, options:
 def test_openai_whisper_missing_is_a_config_error(options: Options) -> None:
     with pytest.raises(ConfigError, match=r"install recast\[openai-whisper\]"):
         tr.resolve_model(options.replace(engine="openai-whisper"))
+
+
+@pytest.mark.slow
+def test_model_that_cannot_be_downloaded_is_a_config_error(options: Options, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, a named model that is not on disk fails at once with a clear message."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the worker inherits it: no network attempt at all
+    with pytest.raises(ConfigError, match="'small.en' is not downloaded and cannot be fetched"):
+        tr.transcribe(Audio(np.zeros(SAMPLE_RATE, dtype=np.float32)), options.replace(model="small.en", device="cpu"))
+    assert not tr._WORKERS  # nothing half-started is kept
+
+
+@pytest.mark.slow
+def test_failing_progress_callback_leaves_a_usable_engine(speech: np.ndarray, options: Options) -> None:
+    opts = options.replace(device="cpu")
+
+    def boom(done: float, total: float) -> None:
+        raise RuntimeError("progress display broke")
+
+    with pytest.raises(RuntimeError, match="progress display broke"):
+        tr.transcribe(Audio(speech), opts, progress=boom)
+    t = tr.transcribe(Audio(speech), opts)  # no stale messages from the interrupted run
+    assert "fox" in normalize(t.text)
