@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import bz2
-import os
 import re
 import sys
 import tempfile

@@ -208,10 +208,40 @@ class TreeSampler:
             self._stop.wait(self.interval)
 
 
+def tree_cpu(roots: Sequence[psutil.Process]) -> float:
+    """User + system CPU seconds of live processes and their descendants, with what
+    each has collected from children it reaped (psutil's children_user/system)."""
+    seen: set[int] = set()
+    total = 0.0
+    for root in roots:
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
+        for p in procs:
+            if p.pid in seen:
+                continue
+            seen.add(p.pid)
+            try:
+                t = p.cpu_times()
+            except psutil.Error:
+                continue
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
 def measure(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float | None = None) -> Measurement:
-    """Run `argv` to the end, sampling its process tree; collect stdout/stderr."""
+            timeout: float | None = None,
+            extra_roots: Callable[[], Sequence[psutil.Process]] | None = None) -> Measurement:
+    """Run `argv` to the end, sampling its process tree; collect stdout/stderr.
+
+    `extra_roots`: processes started elsewhere that do the command's work (a Dask
+    cluster's workers): their trees count in memory, and their CPU time used
+    during the run is added (measured from their live CPU counters).
+    """
     argv = [str(a) for a in argv]
+    extra_roots = extra_roots or (lambda: [])
+    extra_cpu_start = tree_cpu(extra_roots())
     load_start = os.getloadavg()
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True)
@@ -225,7 +255,7 @@ def measure(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path
                for s, b in ((proc.stdout, out_chunks), (proc.stderr, err_chunks))]
     for r in readers:
         r.start()
-    sampler = TreeSampler(lambda: [root] if root is not None else [])
+    sampler = TreeSampler(lambda: ([root] if root is not None else []) + list(extra_roots()))
     deadline = time.monotonic() + timeout if timeout else None
     with sampler:
         # wait4 reaps the child ourselves so its rusage (covering every descendant
@@ -242,6 +272,7 @@ def measure(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path
                         pass
             time.sleep(0.05)
     wall = time.perf_counter() - start
+    extra_cpu = max(0.0, tree_cpu(extra_roots()) - extra_cpu_start)
     proc.returncode = os.waitstatus_to_exitcode(status)
     for r in readers:
         r.join()
@@ -253,13 +284,14 @@ def measure(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path
         stderr="".join(err_chunks),
         peak_tree_rss=sampler.peak_rss,
         peak_single_rss=max(usage.ru_maxrss * 1024, sampler.peak_single),  # Linux: ru_maxrss in KiB
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
-        cpu_source="wait4",
+        cpu_seconds=usage.ru_utime + usage.ru_stime + extra_cpu,
+        cpu_source="wait4" + (" + live counters of the extra processes" if extra_cpu else ""),
         max_processes=sampler.max_processes,
         system_busy=sampler.system_busy,
         load_start=load_start,
         load_end=os.getloadavg(),
         samples=sampler.samples,
+        extra={"sampled_cpu_seconds": round(sampler.cpu_seconds, 2)},
     )
 
 

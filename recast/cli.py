@@ -59,6 +59,9 @@ def run_options(f: Callable) -> Callable:
         click.option("--max-chapter", type=float, help="Longest chapter in seconds. [default: 480]"),
         click.option("--clips", type=click.Choice(CLIP_MODES), help="encode: frame-accurate clips; copy: stream copy "
                                                                     "snapped to keyframes; none: no clip files. [default: encode]"),
+        click.option("--smart-cut/--no-smart-cut", default=None,
+                     help="encode mode: re-encode only from each cut to the next keyframe and copy the rest "
+                          "(falls back to a full re-encode when the source does not allow it). [default: on]"),
         click.option("--max-height", type=int, help="Scale clips down to at most this many pixels high."),
         click.option("--caption-chars", type=int, help="Characters per caption line. [default: 42]"),
         click.option("--caption-lines", type=int, help="Lines per caption. [default: 2]"),

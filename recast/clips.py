@@ -200,6 +200,8 @@ def _plan_encode(media: MediaInfo, chapters: Sequence[Chapter], index: VideoInde
     lo, hi = _media_span(media)
     ext = ".m4a" if media.is_audio_only else ".mp4"
     cuts = []
+    if index is not None:
+        hi = min(hi, float(index.seconds(index.end)))  # a video clip ends with its last frame
     for ch in chapters:
         start = _frame_snap(index, max(ch.start, lo), hi)
         end = _frame_snap(index, min(ch.end, hi), hi) if ch.end < hi - 1e-3 else hi

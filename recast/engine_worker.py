@@ -39,7 +39,13 @@ SAMPLE_RATE = 16000  # Hz
 WINDOW_SECONDS = 20 * 60  # longest stretch of audio handed to the engine at once
 CUT_SEARCH_SECONDS = 30  # look this far either side of a window boundary for a quiet cut
 CHUNK_SECONDS = 30  # Whisper's context: 480000 samples in a 30-second chunk
-BATCH_SIZE = 8  # chunks decoded together; 8 measured fastest on 2 CPU cores (4: 26x, 8: 31x, 16: 27x)
+# 30-second chunks decoded together. On 2 CPU cores 8 measured fastest (4: 26x, 8: 31x,
+# 16: 27x real time, tiny.en). Memory grows with it: the encoder's attention scores
+# are batch x heads x 1500 x 1500 floats (432 MB for tiny at 8), so big models on a
+# CPU get smaller batches; GPUs have the memory and gain from more.
+CPU_BATCH_SIZE = 8
+CPU_BATCH_BUDGET = 48  # batch x attention heads, at most, on a CPU (tiny: 6 heads -> 8)
+CUDA_BATCH_SIZE = 16
 
 # Silero VAD settings: a pause of half a second ends a speech region, and 200 ms of
 # padding keeps word onsets and endings that the detector clips.
@@ -96,6 +102,11 @@ class FasterWhisperEngine:
             raise
         self.pipeline = BatchedInferencePipeline(self.model)
         self.multilingual = bool(self.model.model.is_multilingual)
+        if device == "cuda":
+            self.batch_size = CUDA_BATCH_SIZE
+        else:
+            heads = _attention_heads(str(spec["model"]))
+            self.batch_size = max(1, min(CPU_BATCH_SIZE, CPU_BATCH_BUDGET // heads)) if heads else 4
         self.device = device
         self.compute_type = compute_type
 
@@ -110,7 +121,7 @@ class FasterWhisperEngine:
             temperature=0.0,
             condition_on_previous_text=False,
             word_timestamps=True,
-            batch_size=BATCH_SIZE,
+            batch_size=self.batch_size,
             log_progress=False,
         )
         duration = len(audio) / SAMPLE_RATE
@@ -141,6 +152,20 @@ class FasterWhisperEngine:
         return info.language, info.language_probability
 
 
+def _attention_heads(model_dir: str) -> int | None:
+    """Rough encoder attention heads of a CTranslate2 Whisper model, from the size of
+    model.bin (float16: tiny 75 MB has 6 heads, base 145 MB 8, small 480 MB 12,
+    medium 1.5 GB 16, large 3 GB 20); reading the header would mean reading the file."""
+    try:
+        size = os.path.getsize(os.path.join(model_dir, "model.bin"))
+    except OSError:
+        return None  # a name the worker downloaded into the Hugging Face cache
+    for limit, heads in ((100e6, 6), (300e6, 8), (1000e6, 12), (2000e6, 16)):
+        if size < limit:
+            return heads
+    return 20
+
+
 class OpenAIWhisperEngine:
     name = "openai-whisper"
 
@@ -164,6 +189,10 @@ class OpenAIWhisperEngine:
         if spec["threads"]:
             torch.set_num_threads(spec["threads"])
         model = str(spec["model"])
+        from .convert import converted_bundled_model, converted_bundled_path
+
+        if spec.get("cache_dir") and model == str(converted_bundled_path(spec["cache_dir"])):
+            converted_bundled_model(spec["cache_dir"])  # convert the bundled tiny.en on first use
         try:
             self.model = whisper.load_model(model, device=device, download_root=spec.get("download_root"))
         except (OSError, RuntimeError) as e:

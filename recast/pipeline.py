@@ -202,6 +202,10 @@ def process(
         result = _build(media, audio, sha, title, slug, work, options, stages, metadata or {})
         del audio
         with stages.stage("publish"):
+            from .site import STATIC_DIR_NAME, copy_static
+
+            # The shared CSS/JS first, so a published session is never without them.
+            copy_static(outdir / STATIC_DIR_NAME)
             dest = outdir / slug
             publish(work, dest)
             work = None

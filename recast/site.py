@@ -487,11 +487,11 @@ def search_index(view: SessionView) -> dict[str, Any]:
 
 def write_session_pages(session: Session, folder: Path) -> None:
     """Write a session's pages into `folder` (OUTDIR/<slug>): `index.html`, one page
-    per chapter under `chapters/`, and `search.js` for the library. The shared
-    assets go to `folder.parent/_static` (`write_library` copies them as well)."""
+    per chapter under `chapters/`, and `search.js` for the library. The pages use
+    the shared assets in OUTDIR/_static, which `copy_static` puts there before a
+    session is published (the pipeline does it) and `write_library` refreshes."""
     folder = Path(folder)
     view = session_view(session, folder)
-    copy_static(folder.parent / STATIC_DIR_NAME)
 
     html = render("session.html", s=view, lang=view.lang, static="../" + STATIC_DIR_NAME + "/", root="../",
                   data=session_page_data(view))

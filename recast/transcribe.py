@@ -191,10 +191,11 @@ def resolve_model(options: Options) -> tuple[str, str]:
         if importlib.util.find_spec("whisper") is None or importlib.util.find_spec("torch") is None:
             raise ConfigError("the openai-whisper engine is not installed: install recast[openai-whisper]")
         if model is None or model == BUNDLED_MODEL and not (_whisper_download_root(options) / "tiny.en.pt").is_file():
-            # No download needed: the bundled CTranslate2 tiny.en, converted once.
-            from .convert import converted_bundled_model
+            # No download needed: the bundled CTranslate2 tiny.en, converted once (by the
+            # worker, so that this process never imports torch).
+            from .convert import converted_bundled_path
 
-            return str(converted_bundled_model(options.cache_dir)), BUNDLED_MODEL
+            return str(converted_bundled_path(options.cache_dir)), BUNDLED_MODEL
         if model in OPENAI_WHISPER_MODELS:
             return model, model
         path = Path(model).expanduser()
@@ -305,9 +306,10 @@ def _stderr_tail(stream: Any, tail: collections.deque[str]) -> None:
 class _Worker:
     """One engine process with one model loaded."""
 
-    def __init__(self, key: _WorkerKey, download_root: Path | None):
+    def __init__(self, key: _WorkerKey, download_root: Path | None, cache_dir: Path):
         self.key = key
         self.download_root = download_root
+        self.cache_dir = cache_dir
         self.proc: subprocess.Popen[bytes] | None = None
         self.conn: Connection | None = None
         self.info: dict[str, Any] = {}
@@ -347,6 +349,7 @@ class _Worker:
             "compute_type": self.key.compute_type,
             "threads": self.key.threads,
             "download_root": str(self.download_root) if self.download_root else None,
+            "cache_dir": str(self.cache_dir),
         }
         self._send(("load", spec))
         # Loading may include a download: no silence timeout, only "is it still alive".
@@ -461,7 +464,7 @@ _WORKERS: dict[_WorkerKey, _Worker] = {}
 _WORKERS_LOCK = threading.Lock()
 
 
-def _worker(key: _WorkerKey, download_root: Path | None) -> _Worker:
+def _worker(key: _WorkerKey, download_root: Path | None, cache_dir: Path) -> _Worker:
     with _WORKERS_LOCK:
         worker = _WORKERS.get(key)
         if worker is not None and worker.alive:
@@ -469,7 +472,7 @@ def _worker(key: _WorkerKey, download_root: Path | None) -> _Worker:
         for other in list(_WORKERS.values()):
             other.close()
         _WORKERS.clear()
-        worker = _Worker(key, download_root)
+        worker = _Worker(key, download_root, cache_dir)
         worker.start()  # raises ConfigError / TranscriptionError; nothing is cached then
         _WORKERS[key] = worker
         return worker
@@ -507,7 +510,7 @@ def transcribe(audio: Audio, options: Options, progress: Progress | None = None)
     threads = options.threads or _cpu_count()
     key = _WorkerKey(options.engine, reference, device, options.compute_type, threads)
     download_root = options.cache_dir / "models" if options.engine == "faster-whisper" else _whisper_download_root(options)
-    worker = _worker(key, download_root)
+    worker = _worker(key, download_root, options.cache_dir)
     if english_only is None:
         _check_language(language, options.task, not worker.info.get("multilingual", True), display)
     if not worker.info.get("multilingual", True):
@@ -682,7 +685,7 @@ def tidy_segments(segments: Iterable[Segment], end_limit: float | None = None) -
             hi = min(hi, bounds[i + 1][0])  # clip into the next segment's start
         if end_limit is not None and hi > end_limit and end_limit > lo:
             hi = end_limit
-        if hi - lo <= 0:
+        if hi - lo < 1e-3 * max(1, len(words)):
             hi = lo + need  # no room left: take a sliver (the next segment starts after it)
         seg = items[i]
         fitted = _fit_words(words, lo, hi) if words else ()

@@ -157,7 +157,8 @@ def check_video_clip(clip, src: Path) -> None:
         if src_times[0] - 1e-3 <= other <= src_times[-1] + 1e-3:  # no neighbour before the very first frame
             assert mad(first, source_frame(src, other)) > here + 2
     # Last frame too: the clip stops where the next one starts.
-    assert mad(frames[-1], source_frame(src, clip.end - FRAME)) < 4.0
+    assert mad(frames[-1], source_frame(src, clip.start + times[-1] - times[0])) < 4.0
+    assert clip.end - FRAME - 1e-3 <= clip.start + times[-1] - times[0] < clip.end
 
 
 # ---------------------------------------------------------------- names

@@ -1,0 +1,118 @@
+"""The orchestration: atomic publication, caching, slugs, settings precedence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import recast
+from recast.config import Options, load_options
+from recast.errors import ConfigError
+from recast.pipeline import transcript_cache_path
+from recast.publish import inside, slugify
+
+
+def test_transcript_cache_key_follows_only_transcript_settings(tmp_path):
+    base = Options(cache_dir=tmp_path)
+    key = transcript_cache_path(base, "a" * 64)
+    for change in ({"model": "base"}, {"language": "de"}, {"audio_track": 1}, {"vad": False}, {"engine": "openai-whisper"},
+                   {"task": "translate"}, {"beam_size": 5}):
+        assert transcript_cache_path(base.replace(**change), "a" * 64) != key, change
+    for change in ({"clips": "none"}, {"caption_chars": 37}, {"min_chapter": 45.0}, {"title": "x"}, {"force": True}):
+        assert transcript_cache_path(base.replace(**change), "a" * 64) == key, change
+    assert transcript_cache_path(base, "b" * 64) != key
+    assert key.is_relative_to(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "title, slug",
+    [("Week 3: Recursion", "week-3-recursion"), ("../../etc/passwd", "etc-passwd"), ("Café ☕ talk", "cafe-talk"),
+     ("", "session"), ("🎉🎉", "session"), ("-rf /", "rf")],
+)
+def test_slugify(title, slug):
+    assert slugify(title) == slug
+
+
+def test_slug_is_bounded_in_bytes():
+    assert len(slugify("ä" * 500).encode()) <= 60
+    assert len(slugify("word " * 100).encode()) <= 60
+
+
+def test_inside_refuses_escapes(tmp_path):
+    assert inside(tmp_path, tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    with pytest.raises(recast.OutputError):
+        inside(tmp_path, tmp_path / ".." / "elsewhere")
+
+
+def test_settings_precedence(tmp_path, monkeypatch):
+    toml = tmp_path / "recast.toml"
+    toml.write_text('[recast]\nclips = "copy"\nmin-chapter = 45\nmodel = "small"\n')
+    assert load_options({}, toml).clips == "copy"
+    monkeypatch.setenv("RECAST_CLIPS", "none")
+    monkeypatch.setenv("RECAST_VAD", "false")
+    opts = load_options({}, toml)
+    assert (opts.clips, opts.min_chapter, opts.model, opts.vad) == ("none", 45.0, "small", False)
+    opts = load_options({"clips": "encode", "model": None}, toml)
+    assert opts.clips == "encode" and opts.model == "small"
+    toml.write_text("[recast]\nbogus = 1\n")
+    with pytest.raises(ConfigError, match="bogus"):
+        load_options({}, toml)
+
+
+def test_cache_dir_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("RECAST_CACHE_DIR", str(tmp_path / "c"))
+    assert Options().cache_dir == tmp_path / "c"
+    monkeypatch.delenv("RECAST_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert Options().cache_dir == tmp_path / "xdg" / "recast"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("failure", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_failed_rebuild_leaves_no_half_session_and_keeps_the_old_one(built_sample, sample, tmp_path, monkeypatch,
+                                                                      failure):
+    out = tmp_path / "site"
+    first = recast.process(sample, out, Options(title="Atomic", clips="none"))
+    before = (first.folder / "session.json").read_bytes()
+    files_before = sorted(p.relative_to(out) for p in out.rglob("*") if ".recast" not in p.name)
+
+    import recast.thumbnails as thumbnails_module
+
+    def explode(*a, **k):
+        raise failure
+
+    monkeypatch.setattr(thumbnails_module, "make_thumbnails", explode)
+    with pytest.raises(type(failure)):
+        recast.process(sample, out, Options(title="Atomic", clips="none", min_chapter=40.0))
+    assert (first.folder / "session.json").read_bytes() == before
+    assert sorted(p.relative_to(out) for p in out.rglob("*") if ".recast" not in p.name) == files_before
+    assert not (out / ".recast-work").exists()
+
+
+@pytest.mark.slow
+def test_failure_in_a_new_outdir_leaves_nothing(built_sample, sample, tmp_path, monkeypatch):
+    import recast.clips as clips_module
+
+    monkeypatch.setattr(clips_module, "make_web_copy", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    out = tmp_path / "fresh"
+    with pytest.raises(recast.TransientError, match="disk is full"):
+        recast.process(sample, out, Options(title="Full disk", clips="none"))
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_imported_transcript_skips_recognition(sample, tmp_path):
+    vtt = tmp_path / "zoom.vtt"
+    vtt.write_text(
+        "WEBVTT\n\n1\n00:00:05.000 --> 00:00:09.000\nJoe: Welcome everyone to this short workshop on photosynthesis.\n\n"
+        "2\n00:00:45.000 --> 00:00:50.000\nJoe: Now let us talk about volcanoes and magma.\n\n"
+        "3\n00:01:20.000 --> 00:01:25.000\nAda: Can we bake sourdough bread with this?\n"
+    )
+    result = recast.process(sample, tmp_path / "site", Options(transcript_file=vtt, clips="none"))
+    t = result.session.transcript
+    assert [s.speaker for s in t.segments] == ["Joe", "Joe", "Ada"]
+    assert "magma" in t.text
+    data = json.loads((result.folder / "transcript.json").read_text())
+    assert data["segments"][2]["speaker"] == "Ada"
