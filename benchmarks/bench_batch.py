@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import WORK, gib, machine, machine_lines, measure, secs, table  # noqa: E402
+from benchmarks.common import WORK, gb, machine, machine_lines, measure, secs, table  # noqa: E402
 
 ARCHIVE = WORK / "batch-archive"
 CONFIGS = ("jobs1", "jobs2", "dask")
@@ -170,7 +170,7 @@ def results_table(runs: list[BatchRun], markdown: bool) -> str:
         rows.append([
             r.config, secs(r.wall), r.built, s.get("failed", "?"), f"{r.audio_hours * 60:.1f} min",
             f"{r.sessions_per_hour:.0f}", f"{r.audio_hours_per_hour:.1f}", f"{r.cpu_use:.2f} cores",
-            f"{m['system_busy']:.0%}", gib(m["peak_tree_rss"]), f"{m['load_start'][0]:.1f} → {m['load_end'][0]:.1f}",
+            f"{m['system_busy']:.0%}", gb(m["peak_tree_rss"]), f"{m['load_start'][0]:.1f} → {m['load_end'][0]:.1f}",
         ])
     return table(headers, rows, markdown=markdown)
 
@@ -185,14 +185,48 @@ def items_table(run: BatchRun, markdown: bool) -> str:
     return table(["recording", "status", "length", "seconds", "of which transcribe", "reason"], rows, markdown=markdown)
 
 
+def render(info: dict, runs: list[BatchRun], md: bool) -> None:
+    bullet = "- " if md else ""
+    print("\n".join(bullet + line for line in machine_lines(info)))
+    if "loadavg_end" in info:
+        print(bullet + "load average (1, 5, 15 min) at end: {}, {}, {}".format(*info["loadavg_end"]))
+    total_audio = sum(r[2] for r in RECORDINGS)
+    print(f"{bullet}archive: {info.get('archive_files', '?')} files ({len(RECORDINGS)} recordings, about "
+          f"{total_audio / 60:.0f} min of speech plus lead-ins; {sum(not r[4] for r in RECORDINGS)} audio-only; 2 broken)")
+    print()
+    print(results_table(runs, md))
+    by = {r.config: r for r in runs}
+    base = by.get("jobs1")
+    if base is not None:
+        print()
+        for other in ("jobs2", "dask"):
+            if other in by and by[other].wall:
+                speedup = base.wall / by[other].wall
+                verdict = "meets" if speedup >= SPEEDUP_TARGET else "MISSES"
+                print(f"{bullet}speed-up of {other} over jobs1: {speedup:.2f}× (target ≥ {SPEEDUP_TARGET}×): {verdict}")
+        print(f"{bullet}jobs1 kept {base.cpu_use:.2f} of {info.get('logical_cores', '?')} cores busy itself; the machine "
+              f"as a whole was {base.measurement['system_busy']:.0%} busy during it")
+    for r in runs:
+        print()
+        print(f"Per recording ({r.config}):")
+        print()
+        print(items_table(r, md))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS))
     ap.add_argument("--make-only", action="store_true", help="build the archive and stop")
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     ap.add_argument("--json", type=Path, help="also write every measurement to this file")
+    ap.add_argument("--from-json", type=Path, nargs="+", help="print the tables of saved --json files, measuring nothing")
     args = ap.parse_args(argv)
 
+    if args.from_json:
+        for path in args.from_json:
+            data = json.loads(path.read_text())
+            render(data["machine"], [BatchRun(**r) for r in data["runs"]], args.markdown)
+        return 0
     files = make_archive()
     if args.make_only:
         print("\n".join(str(p) for p in files))
@@ -205,34 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {config}: wall {r.wall:.1f} s, {r.built} built, CPU use {r.cpu_use:.2f} cores, "
               f"machine busy {r.measurement['system_busy']:.0%}", file=sys.stderr, flush=True)
     info["loadavg_end"] = tuple(round(x, 2) for x in os.getloadavg())
-
-    md = args.markdown
-    bullet = "- " if md else ""
-    print("\n".join(bullet + line for line in machine_lines(info)))
-    print(bullet + "load average (1, 5, 15 min) at end: {}, {}, {}".format(*info["loadavg_end"]))
-    total_audio = sum(r[2] for r in RECORDINGS)
-    print(f"{bullet}archive: {len(files)} files ({len(RECORDINGS)} recordings, about {total_audio / 60:.0f} min of speech "
-          f"plus lead-ins; {sum(not r[4] for r in RECORDINGS)} audio-only; 2 broken)")
-    print()
-    print(results_table(runs, md))
-    by = {r.config: r for r in runs}
-    base = by.get("jobs1")
-    if base is not None:
-        print()
-        for other in ("jobs2", "dask"):
-            if other in by and by[other].wall:
-                speedup = base.wall / by[other].wall
-                verdict = "meets" if speedup >= SPEEDUP_TARGET else "MISSES"
-                print(f"{bullet}speed-up of {other} over jobs1: {speedup:.2f}× (target ≥ {SPEEDUP_TARGET}×): {verdict}")
-        print(f"{bullet}jobs1 kept {base.cpu_use:.2f} of {os.cpu_count()} cores busy itself; the machine as a whole was "
-              f"{base.measurement['system_busy']:.0%} busy during it")
-    if runs:
-        print()
-        print(f"Per recording ({runs[0].config}):")
-        print()
-        print(items_table(runs[0], md))
+    info["archive_files"] = len(files)
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "runs": [asdict(r) for r in runs]}, indent=1))
+    render(info, runs, args.markdown)
     return 0 if all(r.report for r in runs) else 1
 
 

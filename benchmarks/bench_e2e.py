@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import (  # noqa: E402
-    WORK, Measurement, gib, load_text, machine, machine_lines, measure, media_seconds, secs, table,
+    WORK, gb, machine, machine_lines, measure, media_seconds, secs, table,
 )
 
 RESULT_TAG = "BENCH-E2E-RESULT "
@@ -198,7 +198,7 @@ def report(run: Run) -> None:
     m = run.measurement
     status = "ok" if run.ok else f"FAILED in stage {run.result.get('stage')}: {run.result.get('error')}"
     print(f"  {Path(run.input).name} [{run.label}]: {status}; wall {run.wall:.1f} s, "
-          f"{run.rtf:.1f}x real time, peak tree RSS {gib(m['peak_tree_rss'])}, CPU use {m['cpu_seconds'] / run.wall:.2f} cores, "
+          f"{run.rtf:.1f}x real time, peak tree RSS {gb(m['peak_tree_rss'])}, CPU use {m['cpu_seconds'] / run.wall:.2f} cores, "
           f"load {m['load_start'][0]:.1f} -> {m['load_end'][0]:.1f}", file=sys.stderr, flush=True)
     if not run.ok:
         print(run.result.get("traceback", ""), file=sys.stderr)
@@ -232,7 +232,7 @@ def summary_table(runs: list[Run], markdown: bool) -> str:
         rows.append([
             Path(r.input).name, r.label if r.ok else f"{r.label}: FAILED ({r.result.get('stage')})",
             f"{r.duration / 60:.1f} min", secs(r.wall), f"{r.rtf:.1f}×", secs(r.non_asr),
-            secs(r.timings.get("clips")), gib(m["peak_tree_rss"]), gib(m["peak_single_rss"]),
+            secs(r.timings.get("clips")), gb(m["peak_tree_rss"]), gb(m["peak_single_rss"]),
             f"{m['cpu_seconds'] / r.wall:.2f} cores", f"{m['system_busy']:.0%}", f"{m['load_start'][0]:.1f} → {m['load_end'][0]:.1f}",
             r.result.get("chapters", "–"),
         ])
@@ -259,6 +259,25 @@ def target_lines(runs: list[Run]) -> list[str]:
         elif minutes > 150:
             lines.append(f"{name}: peak tree RSS {peak / GB:.2f} GB vs target ≤ 2.5 GB: {_mark(peak <= TARGETS['peak_3h'])}")
     return lines
+
+
+def render(info: dict, runs: list[Run], md: bool) -> None:
+    bullet = "- " if md else ""
+    print("\n".join(bullet + line for line in machine_lines(info)))
+    if "loadavg_end" in info:
+        print(bullet + "load average (1, 5, 15 min) at end: {}, {}, {}".format(*info["loadavg_end"]))
+    print()
+    print(summary_table(runs, md))
+    print()
+    print(stage_table(runs, md))
+    lines = target_lines(runs)
+    if lines:
+        print()
+        print("\n".join(bullet + line for line in lines))
+    for r in runs:
+        if not r.ok:
+            print(f"\n{r.input} [{r.label}] failed in stage {r.result.get('stage')}: {r.result.get('error')}\n"
+                  f"{r.result.get('traceback', '')}")
 
 
 # --------------------------------------------------------------------- recordings
@@ -300,10 +319,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="only rerun recordings up to this long (the 3-hour one is there for memory)")
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     ap.add_argument("--json", type=Path, help="also write every measurement to this file")
+    ap.add_argument("--from-json", type=Path, nargs="+", help="print the tables of saved --json files, measuring nothing")
     ap.add_argument("--driver", nargs=2, metavar=("INPUT", "OUTDIR"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.driver:
         return driver(*args.driver)
+    if args.from_json:
+        for path in args.from_json:
+            data = json.loads(path.read_text())
+            render(data["machine"], [Run(**r) for r in data["runs"]], args.markdown)
+        return 0
 
     if args.make_default_set:
         make_default_set()
@@ -327,24 +352,10 @@ def main(argv: list[str] | None = None) -> int:
         rerun = not args.no_rerun and media_seconds(source) <= args.rerun_max_minutes * 60
         runs += bench(source, rerun)
     info["loadavg_end"] = tuple(round(x, 2) for x in os.getloadavg())
-
-    md = args.markdown
-    print("\n".join(("- " if md else "") + line for line in machine_lines(info)))
-    print(("- " if md else "") + "load average (1, 5, 15 min) at end: {}, {}, {}".format(*info["loadavg_end"]))
-    print()
-    print(summary_table(runs, md))
-    print()
-    print(stage_table(runs, md))
-    lines = target_lines(runs)
-    if lines:
-        print()
-        print("\n".join(("- " if md else "") + line for line in lines))
-    failed = [r for r in runs if not r.ok]
-    for r in failed:
-        print(f"\n{r.input} [{r.label}] failed in stage {r.result.get('stage')}: {r.result.get('error')}\n"
-              f"{r.result.get('traceback', '')}")
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "runs": [asdict(r) for r in runs]}, indent=1))
+    render(info, runs, args.markdown)
+    failed = [r for r in runs if not r.ok]
     return 1 if failed else 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import subprocess
 import sys
 import threading
@@ -298,22 +297,15 @@ def measure(argv: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path
 # ----------------------------------------------------------------------- printing
 
 
-def gib(n: float) -> str:
-    return f"{n / 2**30:.2f} GiB"
-
-
-def mib(n: float) -> str:
-    return f"{n / 2**20:.0f} MiB"
+def gb(n: float) -> str:
+    """Decimal gigabytes, the unit the memory targets are given in."""
+    return f"{n / 1e9:.2f} GB"
 
 
 def secs(x: float | None) -> str:
     if x is None:
         return "–"
     return f"{x:.2f} s" if x < 10 else f"{x:.1f} s"
-
-
-def load_text(m: Measurement) -> str:
-    return f"{m.load_start[0]:.1f} → {m.load_end[0]:.1f}"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, markdown: bool = False) -> str:
@@ -340,6 +332,3 @@ def media_seconds(path: Path) -> float:
 
     return probe(Path(path)).duration
 
-
-def slug_text(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"

@@ -172,7 +172,7 @@ def process(
 
     options = options or Options()
     source = Path(source)
-    outdir = Path(outdir)
+    outdir = Path(outdir).absolute()  # stages return absolute paths; relative ones are made against this
     stages = _Stages(progress, item="")
 
     with stages.stage("probe"):

