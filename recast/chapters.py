@@ -32,6 +32,7 @@ import numpy as np
 from .config import Options
 from .models import SAMPLE_RATE, Audio, ChapterSpans, Transcript, VideoAnalysis
 from .text import Sentence, content_words, embed, sentences, tokenize
+from .video import change_window
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,17 @@ SLIDE_BONUS = 5.0  # a new slide with a new title at this sentence end
 CONTINUATION_BONUS = 0.6  # a new slide that keeps the previous title
 PAUSE_BONUS = 0.6  # a pause much longer than this speaker's usual
 SLIDE_SNAP = 8.0  # s: how far a slide change may lie from the sentence end it marks
+SLIDE_LEAD = 1.5  # s: a sentence starting this much before a slide change may be the one it marks
 SEMANTIC_WEIGHT = 0.8  # share of the embedding signal against TF-IDF word overlap
+DEPTH_BONUS = 4.0  # per unit of TextTiling depth (cosine drop between the windows either side)
+DEPTH_WINDOW = 45.0  # s of speech compared on either side of a sentence end
+CUE_BONUS = 2.0  # a sentence that opens a new part ("now let's turn to", "our next topic")
+WEAK_CUE_BONUS = 0.5  # a sentence starting with "now" or "so": opens parts in lectures, but often not
 LEAD = 0.4  # s before a chapter's first word
+# Sentence times are coarse (a boundary moves by a pause): a chapter may fall short of
+# `min_chapter` by up to MIN_SLACK seconds, paying SHORT_PRICE for each.
+MIN_SLACK = 1.5  # s
+SHORT_PRICE = 1.5  # per second short
 
 _LEAD_IN = [
     re.compile(p)
@@ -63,8 +73,25 @@ _LEAD_IN = [
 ]
 _GREETING_ONLY = re.compile(r"^(hello|hi|hey|okay|ok|alright|all right|yeah|yes|good|um|uh|so|hmm|oh|test|testing)([\s,.!?]+(hello|hi|hey|everyone|everybody|all|there|folks|guys|okay|ok))*[\s,.!?]*$")
 _START = re.compile(
-    r"\b((let'?s|let us|we can|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to) (go ahead and )?(get started|start|begin|kick (it|things|this) off)|welcome (everyone|everybody|to|back|all))\b(?!\s+(in|shortly|soon|at|once|when)\b)"
+    r"\b((let'?s|let us|we can|i'?ll|we'?ll|i will|we will|i'?m going to|we'?re going to) (go ahead and )?(get started|start|begin|kick (it|things|this) off)|welcome,? (everyone|everybody|to|back|all))\b(?!\s+(in|shortly|soon|at|once|when)\b)"
 )
+# Phrases that open a new part of a talk ("moving on", "our third topic is").
+_CUE = re.compile(
+    r"^(?:(?:so|okay|ok|alright|all right|right|well|and|now|good|great)[,.]?\s+)*"
+    r"(?:now,? let'?s|let'?s (?:now |then )?(?:move|turn|talk|look|go|switch|begin|start|get|shift|consider|focus|discuss)"
+    r"|let us (?:now |then )?(?:move|turn|talk|look|go|switch|begin|start|shift|consider|focus|discuss)"
+    r"|moving on|move on to|turning to|switching (?:gears|over|to)|on to (?:the|our)|next,|next (?:up|topic|we|i|let'?s)"
+    r"|the next (?:topic|thing|part|section|step|subject|item|question|area|point)"
+    r"|(?:our|my|the) (?:first|second|third|fourth|fifth|sixth|next|last|final|other) (?:topic|part|section|subject|item|area|theme|question)"
+    r"|(?:first|second|third|fourth|fifth)(?:ly)?,? (?:let'?s|we|i)|finally,|lastly|last but not least|to (?:summarize|sum up|wrap up)"
+    r"|in summary|so far we|that brings us|(?:another|a different|a new|one more) (?:topic|subject|thing i want)"
+    r"|i (?:want|would like|'?d like) to (?:now )?(?:talk|turn|move|switch|start|discuss|show|introduce|look)"
+    r"|(?:we|i)'?(?:ll| will) (?:now )?(?:look|turn|move|talk|switch|start|discuss)"
+    r"|(?:we|i)'?(?:re| am|m) (?:now )?going to (?:look|turn|move|talk|switch|start|discuss)"
+    r"|what i (?:want|would like|'?d like) to do (?:now|next)|today,? (?:we|i)(?:'ll| will| want| are going)|something (?:completely |totally |quite )?different)(?!\w)"
+)
+_WEAK_CUE = re.compile(r"^(?:(?:okay|ok|alright|all right|good|right)[,.]?\s+)?(?:now|so|okay|ok|alright|all right)\b[,.]?")
+
 _OUTRO = [
     re.compile(p)
     for p in (
@@ -229,7 +256,7 @@ def sentence_vectors(body: list[Sentence]) -> np.ndarray:
     return np.hstack([a * sem, b * lex]) * weight
 
 
-def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options) -> _Signals:
+def _signals(body: list[Sentence], vec: np.ndarray, video: VideoAnalysis | None, options: Options) -> _Signals:
     n = len(body)
     bonus = np.zeros(n)
     slide = np.zeros(n)
@@ -240,6 +267,13 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
         spread = max(np.median(np.abs(logs - med)), 0.15)
         z = np.clip((logs - med) / spread - 2.0, 0.0, 3.0) / 3.0  # only unusually long pauses count
         bonus[1:] += PAUSE_BONUS * z
+    bonus += DEPTH_BONUS * depth_scores(body, vec, DEPTH_WINDOW)
+    for k in range(1, n):
+        low = body[k].text.lower().lstrip(" .,-")
+        if _CUE.match(low):
+            bonus[k] += CUE_BONUS
+        elif _WEAK_CUE.match(low):
+            bonus[k] += WEAK_CUE_BONUS
     if video is not None and video.scene_changes:
         starts = np.array([s.start for s in body])
         ends = np.array([s.end for s in body])
@@ -250,6 +284,17 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
         trust = 1.0 if per_minute <= 2.0 else max(0.2, 2.0 / per_minute)
         same_title = _continuations(video)
         for c in changes:
+            strength = CONTINUATION_BONUS / SLIDE_BONUS if same_title.get(round(c.time, 3)) else 1.0
+            strength *= trust
+            a, b = change_window(c, video.keyframes)
+            if b > a:
+                # known only to a keyframe interval: any sentence starting in it may be the
+                # one the slide belongs to; the other signals choose
+                ks = np.flatnonzero((starts >= a - SLIDE_LEAD) & (starts <= b + SLIDE_LEAD))
+                ks = ks[ks > 0]
+                if len(ks):
+                    slide[ks] = np.maximum(slide[ks], strength)
+                    continue
             # the sentence that starts closest to the change (a speaker moves to the next
             # slide just before or just after starting the new topic)
             k = int(np.argmin(np.abs(starts - c.time)))
@@ -260,15 +305,45 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
                 k = int(inside[0]) + 1 if c.time - starts[inside[0]] > ends[inside[0]] - c.time else int(inside[0])
                 if k <= 0 or k >= n:
                     continue
-            strength = CONTINUATION_BONUS / SLIDE_BONUS if same_title.get(round(c.time, 3)) else 1.0
-            strength *= trust
             slide[k] = max(slide[k], strength)
         bonus += SLIDE_BONUS * slide
     return _Signals(bonus, slide)
 
 
+def depth_scores(body: list[Sentence], vec: np.ndarray, window: float) -> np.ndarray:
+    """TextTiling depth at each sentence start (Hearst 1997): how far the similarity of
+    the speech in the `window` seconds before and after drops below the nearest peaks
+    on either side. 0 for the first sentence."""
+    n = len(body)
+    out = np.zeros(n)
+    if n < 4:
+        return out
+    starts = np.array([s.start for s in body])
+    prefix = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
+    sim = np.zeros(n)
+    for g in range(1, n):
+        a = min(int(np.searchsorted(starts, starts[g] - window, side="left")), g - 1)
+        a = min(a, max(0, g - 2))  # at least two sentences a side
+        b = max(int(np.searchsorted(starts, starts[g] + window, side="left")), min(n, g + 2))
+        left, right = prefix[g] - prefix[a], prefix[b] - prefix[g]
+        sim[g] = float(left @ right) / max(float(np.linalg.norm(left) * np.linalg.norm(right)), 1e-9)
+    for g in range(1, n):
+        lp = sim[g]
+        j = g
+        while j > 1 and sim[j - 1] >= lp:
+            lp = sim[j - 1]
+            j -= 1
+        rp = sim[g]
+        j = g
+        while j < n - 1 and sim[j + 1] >= rp:
+            rp = sim[j + 1]
+            j += 1
+        out[g] = (lp - sim[g]) + (rp - sim[g])
+    return out
+
+
 def _continuations(video: VideoAnalysis) -> dict[float, bool]:
-    """For each scene change: does the slide after it keep the title strip of the one before?"""
+    """For each scene change: does the slide after it keep the title of the one before?"""
     out: dict[float, bool] = {}
     frames = list(video.frames)
     if len(frames) < 2:
@@ -276,28 +351,51 @@ def _continuations(video: VideoAnalysis) -> dict[float, bool]:
     times = np.array([f.time for f in frames])
     strips: dict[Path, np.ndarray | None] = {}
     for c in video.scene_changes:
-        after = int(np.searchsorted(times, c.time - 0.05))
+        # the still of the shot that begins with this change: taken at the keyframe that
+        # ends its interval, or a moment after a placed change (which may have been
+        # placed a frame late, after the keyframe that shows it)
+        a, b = change_window(c, video.keyframes)
+        after = int(np.searchsorted(times, b - 0.01 if b > a else c.time - 1.0))
         before = after - 1
         if before < 0 or after >= len(frames):
             continue
         a = strips.setdefault(frames[before].path, title_strip(frames[before].path))
         b = strips.setdefault(frames[after].path, title_strip(frames[after].path))
         if a is not None and b is not None:
-            # share of strip pixels that changed clearly: one changed character of a
-            # title is about 1%, video compression noise stays under the 48-level step
-            out[round(c.time, 3)] = bool(np.mean(np.abs(a - b) > 48.0) < 0.004)
+            out[round(c.time, 3)] = same_title(a, b)
     return out
 
 
+def same_title(a: np.ndarray, b: np.ndarray) -> bool:
+    """Do two title strips show the same title? Either nearly no pixel changed (one
+    changed character of a title is about 1%; compression noise stays under the
+    48-level step), or the old title is kept and only text to its right was added:
+    "Volcanoes" -> "Volcanoes (continued)", "Results" -> "Results, part 2"."""
+    changed = np.abs(a - b) > 48.0
+    if changed.mean() < 0.004:
+        return True
+    background = float(np.median(a))
+    ink = np.abs(a - background) > 48.0
+    rows = np.flatnonzero(changed.sum(axis=1) >= 2)
+    if not len(rows) or not ink[rows].any():
+        return False
+    # the old text on the rows that changed ends at column `right`; every change must
+    # lie beyond it (the appended words), and the old ink must not have moved
+    right = int(np.flatnonzero(ink[rows].any(axis=0)).max())
+    cols = np.flatnonzero(changed[rows].any(axis=0))
+    left_changes = changed[rows][:, : right + 1].sum()
+    return bool(cols.min() > right - 2 or left_changes <= 0.002 * changed[rows].size) and ink[rows].sum() >= 20
+
+
 def title_strip(path: Path) -> np.ndarray | None:
-    """The top fifth of a still, small and grey: where slide templates put the title."""
+    """The top quarter of a still, small and grey: where slide templates put the title."""
     try:
         from PIL import Image
 
         with Image.open(path) as im:
             g = im.convert("L")
             w, h = g.size
-            strip = g.crop((0, 0, w, max(1, h // 5))).resize((256, 32))
+            strip = g.crop((0, 0, w, max(1, h // 4))).resize((320, 45))
             return np.asarray(strip, dtype=np.float32)
     except Exception as e:  # an unreadable still only loses this signal
         log.debug("cannot read still %s: %s", path, e)
@@ -321,7 +419,7 @@ def segment(
     prefix = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
     gram = prefix @ prefix.T
     sq = np.diag(gram).copy()
-    sig = _signals(body, video, options)
+    sig = _signals(body, vec, video, options)
     # chapter k starts at edge[k]: talk start for the first, the boundary time after that
     edge = np.array([t0] + [body[k].start for k in range(1, n)] + [t1])
     min_len, max_len = options.min_chapter, options.max_chapter
@@ -332,16 +430,17 @@ def segment(
     best[0] = 0.0
     for j in range(1, n + 1):
         dur = edge[j] - edge[:j]
-        ok = (dur >= min_len) & (dur <= limit)
+        ok = (dur >= min_len - MIN_SLACK) & (dur <= limit)
         ok[0] |= j == n  # one chapter over everything is always possible
-        if j < n and edge[n] - edge[j] < min_len:
+        if j < n and edge[n] - edge[j] < min_len - MIN_SLACK:
             continue  # what would remain after j is too short to be a chapter
         idx = np.flatnonzero(ok & np.isfinite(best[:j]))
         if not len(idx):
             continue
         coh = np.sqrt(np.maximum(sq[j] + sq[idx] - 2 * gram[j, idx], 0.0))
         over = np.maximum(dur[idx] - max_len, 0.0) / max_len
-        score = best[idx] + coh - CUT_PRICE - OVERLONG_PRICE * over + np.where(idx > 0, sig.bonus[np.minimum(idx, n - 1)], 0.0)
+        short = np.maximum(min_len - dur[idx], 0.0)
+        score = best[idx] + coh - CUT_PRICE - OVERLONG_PRICE * over - SHORT_PRICE * short + np.where(idx > 0, sig.bonus[np.minimum(idx, n - 1)], 0.0)
         k = int(np.argmax(score))
         best[j] = score[k]
         back[j] = idx[k]

@@ -44,7 +44,13 @@ _FILLER_QUESTION = re.compile(
     r"does that make sense|make sense|makes sense|is that clear|got it|everyone with me|are you with me|"
     r"any (other |more |further )?questions( so far)?( at this point)?|questions)\s*[?.!]*$"
 )
-_QA_PROMPT = re.compile(r"\b(any|other|more|further) questions\b|\bquestions?\b.{0,20}\b(now|floor|open|chat)\b|\bq ?& ?a\b|\bq and a\b")
+_QA_PROMPT = re.compile(
+    r"\b(any|other|more|further) questions\b|\bquestions?\b.{0,20}\b(now|floor|open|chat)\b|\bq ?& ?a\b|\bq and a\b"
+    r"|\btime for (a |one |some |a few |two |three |a couple of )?(more |last |quick |final |short )?questions?\b"
+    r"|\b(take|taking|answer|open (it |this )?up (for|to)) (a |one |some |a few |your |two |three )?(more |last |quick |final )?questions?\b"
+)
+# The speaker acknowledging a question just asked ("Good question.", "Thanks for the question")
+_ACKNOWLEDGED = re.compile(r"^(oh,? |yes,? |yeah,? |okay,? |so,? )*((that'?s|that is|what) )?(a |an |very |really |such a )*(good|great|excellent|interesting|fair|nice|brilliant|important) question|^thanks? (you )?for (the|that|your) question")
 _ASKING = re.compile(
     r"^(so |and |but |um |uh |yeah |okay |ok )*(does anyone|does anybody|has anyone|can you|could you|would you|will you|"
     r"how do|how does|how can|how would|how did|how is|how are|what about|what if|what is|what's|what are|what do|"
@@ -379,9 +385,11 @@ def find_questions(sents: list[Sentence], spans: ChapterSpans) -> tuple[Question
         asking = bool(_ASKING.match(low)) and not low.startswith(("what is", "what's", "why is", "how does", "how do", "what are", "what does", "which"))
         in_qa = s.start >= qa_from
         handed_over = main_speaker is not None and i + 1 < len(sents) and sents[i + 1].speaker not in (None, s.speaker)
+        acknowledged = i + 1 < len(sents) and bool(_ACKNOWLEDGED.match(remove_fillers(sents[i + 1].text).lower()))
         if not (
             other_speaker
             or handed_over
+            or acknowledged
             or gap_after >= 1.2  # the speaker waits for an answer
             or (in_qa and main_speaker is None)  # in a Q&A with no speaker labels, questions are the audience's
             or (asking and _audience_opener(low))

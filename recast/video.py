@@ -1,15 +1,20 @@
 """Slide changes, stills and keyframes, cheaply.
 
-Runs in a thread while speech is recognised, so it must not decode an hour of video
-at full rate. Three steps:
-1. Keyframe times from packet flags (PyAV demux, no decoding).
-2. A coarse pass that decodes only keyframes (`-skip_frame nokey`), scaled to
-   320x180 RGB, in an ffmpeg subprocess; consecutive keyframes that differ mark an
-   interval with a change. When keyframes are rare (some screen recorders write one
-   a minute, or one per file) the whole video is decoded at 1 frame a second instead.
-3. Each such interval is decoded at 5 frames a second to place the change to 0.2 s,
-   and one still per stable shot (taken 1 s after the change, when transitions and
-   animations have settled) is saved 640 px wide for OCR and thumbnails.
+Runs in a thread while speech is recognised (and competes with it for the CPU), so
+it must not decode an hour of video at full rate. In one PyAV pass over the file:
+1. Every packet's keyframe flag gives the keyframe times.
+2. Only keyframes are decoded (the others are never sent to the decoder), each scaled
+   to 320x180 RGB; consecutive keyframes that differ clearly mark an interval with a
+   change. The keyframe after a change is saved 640 px wide as that slide's still
+   (for titles, thumbnails and the continuation test), so no frame is decoded twice.
+3. Changes of the title strip (possible chapter starts) are placed to 1/FINE_FPS s by
+   decoding their keyframe intervals, but only while those intervals add up to at
+   most REFINE_BUDGET seconds of video (a short recording); otherwise a change is
+   reported midway between its two keyframes (`change_window` gives the interval)
+   and the chapter stage snaps it to a sentence pause inside that interval: x264's
+   default keyframe interval is 250 frames (8-10 s), well inside chapter tolerance.
+When keyframes are rare (some screen recorders write one a minute, or one per file)
+the whole video is decoded at 1 frame a second by ffmpeg instead.
 """
 
 from __future__ import annotations
@@ -26,15 +31,18 @@ from .models import Frame, MediaInfo, SceneChange, VideoAnalysis
 
 log = logging.getLogger(__name__)
 
-THUMB_W, THUMB_H = 320, 180  # px: analysis size; a changed word of body text is still a few dozen pixels
+THUMB_W, THUMB_H = 320, 180  # px: analysis size; a changed line of body text is still a few dozen pixels
 PIXEL_STEP = 24  # grey levels: a pixel this much brighter or darker has changed (compression noise is below)
-MIN_CHANGE = 0.12  # % of pixels changed (70 px at 320x180): one changed word on a slide is more
+MIN_CHANGE = 0.3  # % of pixels changed (170 px at 320x180): a new line of text on a slide is more
+CELL = 20  # px (at 320x180): changes are counted in cells of this size
+MIN_CELLS = 10  # cells with changes: a moving pointer (old and new place) or a growing progress bar touch fewer
 SETTLE = 1.0  # s after a change when the still is taken
 STILL_WIDTH = 640  # px
-TITLE_CHANGE = 0.5  # % of the top fifth's pixels: the title changed
+TITLE_CHANGE = 0.5  # % of the top quarter's pixels: the title changed
 FINE_FPS = 5.0  # frames a second when placing a change
 SPARSE_KEYFRAMES = 12.0  # s: a mean keyframe interval longer than this means a full 1 fps pass
-MAX_REFINE = 400  # changes refined one by one; beyond that it is camera footage, not slides
+REFINE_BUDGET = 90.0  # s of video decoded at most to place title changes precisely
+MAX_STILLS = 400  # beyond this many shots it is camera footage, not slides: stills are thinned
 
 _PTS = re.compile(rb"pts_time:\s*(-?[0-9.]+)")
 
@@ -44,37 +52,158 @@ def analyze_video(media: MediaInfo, workdir: Path) -> VideoAnalysis:
     if not media.has_video:
         return VideoAnalysis()
     path = Path(media.path)
-    keyframes = keyframe_times(path)
+    folder = Path(workdir) / "stills"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        keyframes, times, frames, stills = _keyframe_pass(path, folder)
+    except MediaError:
+        raise
+    except Exception as e:  # PyAV cannot read it: the ffmpeg path below may
+        log.debug("keyframe pass over %s failed: %s", path, e)
+        keyframes, times, frames, stills = keyframe_times(path), [], np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8), {}
     duration = media.duration or (keyframes[-1] - keyframes[0] if keyframes else 0.0)
     sparse = len(keyframes) < 2 or duration / max(len(keyframes), 1) > SPARSE_KEYFRAMES
-    times, frames = _decode(path, keyframes_only=not sparse, fps=1.0)
-    if len(frames) == 0:
-        return VideoAnalysis(keyframes=tuple(keyframes))
-    if not sparse and duration - times[-1] > 1.0 / FINE_FPS:
+    if sparse or len(frames) < 2:
+        return _analyze_sparse(media, path, keyframes, folder)
+    origin = media.start_time or 0.0
+    if duration - (times[-1] - origin) > 1.0 / FINE_FPS:
         # after the last keyframe: decode the tail, or a change there is never seen
-        tail_t, tail_f = _decode(path, keyframes_only=False, fps=FINE_FPS, start=times[-1], length=duration - times[-1] + 0.5)
+        tail_t, tail_f = _decode(path, keyframes_only=False, fps=FINE_FPS, start=times[-1] - origin, length=duration - (times[-1] - origin) + 0.5)
         if len(tail_f):
-            times = list(times) + [tail_t[-1]]
+            times = list(times) + [tail_t[-1] + origin]
             frames = np.concatenate([frames, tail_f[-1:]])
     scores = [_score(frames[i - 1], frames[i]) for i in range(1, len(frames))]
+    found = [i for i, s in enumerate(scores, start=1) if s >= MIN_CHANGE]
+    titled = [i for i in found if _score(frames[i - 1][: THUMB_H // 4], frames[i][: THUMB_H // 4]) >= TITLE_CHANGE]
+    refine = sum(times[i] - times[i - 1] for i in titled) <= REFINE_BUDGET
     changes: list[SceneChange] = []
-    refine = sum(s >= MIN_CHANGE for s in scores) <= MAX_REFINE
+    placed: dict[int, list[SceneChange]] = {}
+    for i in found:
+        t0, t1 = times[i - 1], times[i]
+        if refine and i in titled and t1 - t0 > 1.0 / FINE_FPS + 0.05:
+            placed[i] = [SceneChange(round(c.time + origin, 3), c.score) for c in _place(path, t0 - origin, t1 - origin)]
+            changes.extend(placed[i])
+        else:
+            # not placed: midway between the keyframes (see change_window)
+            changes.append(SceneChange(round((t0 + t1) / 2 if t1 - t0 > 1.0 else t1, 3), round(min(100.0, scores[i - 1]), 2)))
+    # one still per shot: the first keyframe, then the keyframe after each change (a
+    # placed change gets a still a moment after it when that keyframe is far away)
+    wanted = [0] + found
+    if len(wanted) > MAX_STILLS:
+        wanted = [wanted[int(k)] for k in np.linspace(0, len(wanted) - 1, MAX_STILLS)]
+    out_frames: list[Frame] = []
+    extra: list[float] = []
+    for i in wanted:
+        if i in placed and len(placed[i]) > 1:
+            extra.extend(c.time + SETTLE - origin for c in placed[i][:-1])
+        p = stills.get(i)
+        if p is not None:
+            out_frames.append(Frame(round(times[i], 3), p))
+    if extra:
+        out_frames.extend(Frame(round(f.time + origin, 3), f.path) for f in _save_stills(path, extra, Path(workdir), prefix="placed"))
+    out_frames.sort(key=lambda f: f.time)
+    # stills of keyframes that were not kept are removed
+    keep = {f.path for f in out_frames}
+    for p in stills.values():
+        if p not in keep:
+            p.unlink(missing_ok=True)
+    return VideoAnalysis(tuple(sorted(changes, key=lambda c: c.time)), tuple(out_frames), tuple(keyframes))
+
+
+def change_window(change: SceneChange, keyframes: tuple[float, ...] | list[float]) -> tuple[float, float]:
+    """The interval in which `change` happened: its keyframe interval when the video
+    stage reported it midway between two keyframes, else the moment itself."""
+    if len(keyframes) >= 2:
+        k = np.asarray(keyframes)
+        i = int(np.searchsorted(k, change.time))
+        if 0 < i < len(k) and k[i] - k[i - 1] > 1.0 and abs((k[i] + k[i - 1]) / 2 - change.time) < 0.002:
+            return float(k[i - 1]), float(k[i])
+    return change.time, change.time
+
+
+def _keyframe_pass(path: Path, folder: Path):
+    """Keyframe times (from every packet), the keyframes decoded small, and a still
+    (STILL_WIDTH wide JPEG) of each keyframe that differs from the one before."""
+    import av
+    from PIL import Image
+
+    keyframes: list[float] = []
+    times: list[float] = []
+    small: list[np.ndarray] = []
+    stills: dict[int, Path] = {}
+    last_still = 0.0
+    try:
+        container = av.open(str(path), options={"protocol_whitelist": "file"})
+    except av.error.FFmpegError as e:
+        raise MediaError(f"cannot open the video: {e}", path) from e
+    with container:
+        if not container.streams.video:
+            return [], [], np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8), {}
+        stream = container.streams.video[0]
+        stream.thread_type = "NONE"  # one core: speech recognition needs the other
+        stream.codec_context.skip_frame = "NONKEY"
+        base = stream.time_base
+        w = stream.codec_context.width or STILL_WIDTH
+        h = stream.codec_context.height or 360
+        still_h = max(2, int(round(h * STILL_WIDTH / max(w, 1) / 2)) * 2)
+
+        def take(frame) -> None:
+            nonlocal last_still
+            t = float(frame.pts * base) if frame.pts is not None else keyframes[-1]
+            img = frame.to_ndarray(width=THUMB_W, height=THUMB_H, format="rgb24", interpolation="AREA")
+            i = len(small)
+            # camera footage changes at every keyframe: a still every 30 s is plenty
+            if i == 0 or (_score(small[-1], img) >= MIN_CHANGE and (len(stills) < MAX_STILLS or t - last_still >= 30.0)):
+                last_still = t
+                target = folder / f"still-{i:05d}.jpg"
+                big = frame.to_ndarray(width=STILL_WIDTH, height=still_h, format="rgb24", interpolation="AREA")
+                Image.fromarray(big).save(target, quality=85)
+                stills[i] = target
+            small.append(img)
+            times.append(t)
+
+        try:
+            for packet in container.demux(stream):
+                if not packet.is_keyframe or packet.pts is None:
+                    continue
+                keyframes.append(float(packet.pts * base))
+                try:
+                    for frame in packet.decode():
+                        take(frame)
+                except av.error.FFmpegError as e:  # one damaged keyframe: skip it
+                    log.debug("keyframe at %.2f s: %s", keyframes[-1], e)
+            for frame in stream.codec_context.decode(None):  # frames the decoder still holds
+                take(frame)
+        except av.error.FFmpegError as e:  # a damaged tail: keep what was read
+            log.debug("keyframe pass over %s stopped: %s", path, e)
+    order = np.argsort(times, kind="stable")
+    frames = np.stack([small[i] for i in order]) if small else np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8)
+    remap = {int(old): new for new, old in enumerate(order)}
+    stills = {remap[i]: p for i, p in stills.items()}
+    return sorted(set(round(t, 4) for t in keyframes)), [times[i] for i in order], frames, stills
+
+
+def _analyze_sparse(media: MediaInfo, path: Path, keyframes: list[float], workdir_stills: Path) -> VideoAnalysis:
+    """Rare keyframes: decode the whole video at 1 frame a second (ffmpeg)."""
+    times, frames = _decode(path, keyframes_only=False, fps=1.0)
+    if len(frames) == 0:
+        return VideoAnalysis(keyframes=tuple(keyframes))
+    duration = media.duration or times[-1]
+    scores = [_score(frames[i - 1], frames[i]) for i in range(1, len(frames))]
+    changes: list[SceneChange] = []
+    refine = sum(s >= MIN_CHANGE for s in scores) <= MAX_STILLS
     for i, s in enumerate(scores, start=1):
         if s < MIN_CHANGE:
             continue
         t0, t1 = times[i - 1], times[i]
-        # Placing a change costs decoding its keyframe interval at full size; only a
-        # change of the title strip (a possible chapter start) is worth that. Others
-        # (a new bullet point) are put mid-interval.
-        if refine and t1 - t0 > 1.0 / FINE_FPS + 0.05 and _score(frames[i - 1][: THUMB_H // 5], frames[i][: THUMB_H // 5]) >= TITLE_CHANGE:
+        if refine and t1 - t0 > 1.0 / FINE_FPS + 0.05 and _score(frames[i - 1][: THUMB_H // 4], frames[i][: THUMB_H // 4]) >= TITLE_CHANGE:
             changes.extend(_place(path, t0, t1))
         else:
-            changes.append(SceneChange(round((t0 + t1) / 2 if t1 - t0 > 1.0 else t1, 3), round(min(100.0, s), 2)))
+            changes.append(SceneChange(round(t1, 3), round(min(100.0, s), 2)))
     shots = [0.0] + [c.time for c in changes]
     ends = [c.time for c in changes] + [max(duration, shots[-1])]
     still_times = [min(a + SETTLE, a + max(0.0, (b - a) / 2)) for a, b in zip(shots, ends)]
-    stills = _save_stills(path, still_times, workdir)
-    # ffmpeg counted from the start of the file; recast's timeline is the container's
+    stills = _save_stills(path, still_times, workdir_stills.parent)
     origin = media.start_time or 0.0
     changes = [SceneChange(round(c.time + origin, 3), c.score) for c in changes]
     stills = [Frame(round(f.time + origin, 3), f.path) for f in stills]
@@ -136,8 +265,15 @@ def _decode(path: Path, keyframes_only: bool, fps: float, start: float | None = 
 
 def _score(a: np.ndarray, b: np.ndarray) -> float:
     """Percentage of pixels that changed clearly in any colour channel (red and dark
-    green are almost the same grey)."""
-    return float(np.mean(np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=-1) > PIXEL_STEP) * 100.0)
+    green are almost the same grey); 0 when the changes touch fewer than MIN_CELLS
+    cells of CELL px (a presenter's pointer moving, a progress bar growing)."""
+    changed = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=-1) > PIXEL_STEP
+    h, w = changed.shape
+    ch, cw = max(1, min(CELL, h // 2)), max(1, min(CELL, w // 2))
+    cells = changed[: h // ch * ch, : w // cw * cw].reshape(h // ch, ch, w // cw, cw).any(axis=(1, 3))
+    if cells.sum() < min(MIN_CELLS, cells.size):
+        return 0.0
+    return float(np.mean(changed) * 100.0)
 
 
 def _place(path: Path, t0: float, t1: float) -> list[SceneChange]:
@@ -159,7 +295,7 @@ def _place(path: Path, t0: float, t1: float) -> list[SceneChange]:
     return merged or [SceneChange(round(t1, 3), 0.0)]
 
 
-def _save_stills(path: Path, times: list[float], workdir: Path, batch: int = 12) -> list[Frame]:
+def _save_stills(path: Path, times: list[float], workdir: Path, batch: int = 12, prefix: str = "still") -> list[Frame]:
     """One JPEG per time, STILL_WIDTH wide; one ffmpeg process per `batch` stills
     (each input seeks on its own, so only a few frames are decoded per still)."""
     folder = Path(workdir) / "stills"
@@ -172,7 +308,7 @@ def _save_stills(path: Path, times: list[float], workdir: Path, batch: int = 12)
             args += ["-ss", f"{max(0.0, t):.3f}", *SAFE_INPUT, "-i", input_path(path)]
         targets = []
         for k, (i, t) in enumerate(group):
-            target = folder / f"still-{i:04d}.jpg"
+            target = folder / f"{prefix}-{i:04d}.jpg"
             args += ["-map", f"{k}:v:0", "-frames:v", "1", "-vf", f"scale={STILL_WIDTH}:-2", "-q:v", "3", str(target)]
             targets.append((t, target))
         try:
