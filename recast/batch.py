@@ -226,7 +226,7 @@ def run_batch(
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[ItemReport]:
     """Build every item into `outdir`; write OUTDIR/batch-report.json; rebuild the library once."""
-    from .publish import OutdirLock, clear_stale_work, make_outdir
+    from .publish import WORK_DIR, OutdirLock, clear_stale_work, make_outdir, remove_work_root
     from .site import write_library
 
     if not items:
@@ -243,6 +243,8 @@ def run_batch(
             else:
                 _run_local(items, reports, outdir, options, max(1, jobs), progress)
         finally:
+            clear_stale_work(outdir)  # work folders of builds that never finished
+            remove_work_root(outdir / WORK_DIR)
             _write_report(outdir, reports, time.perf_counter() - started)
             if any(r.status in ("built", "skipped") for r in reports) or any(outdir.glob("*/session.json")):
                 write_library(outdir)

@@ -47,6 +47,8 @@ SLIDE_SNAP = 8.0  # s: how far a slide change may lie from the sentence end it m
 SLIDE_LEAD = 1.5  # s: a sentence starting this much before a slide change may be the one it marks
 SEMANTIC_WEIGHT = 0.8  # share of the embedding signal against TF-IDF word overlap
 DEPTH_BONUS = 4.0  # per unit of TextTiling depth (cosine drop between the windows either side)
+DEPTH_Z0 = 1.0  # z-score of depth above which a sentence end earns the depth bonus
+DEPTH_FLOOR = -1.0  # z units: the most a cut pays for falling outside a valley
 DEPTH_WINDOW = 45.0  # s of speech compared on either side of a sentence end
 CUE_BONUS = 2.0  # a sentence that opens a new part ("now let's turn to", "our next topic")
 WEAK_CUE_BONUS = 0.5  # a sentence starting with "now" or "so": opens parts in lectures, but often not
@@ -267,7 +269,11 @@ def _signals(body: list[Sentence], vec: np.ndarray, video: VideoAnalysis | None,
         spread = max(np.median(np.abs(logs - med)), 0.15)
         z = np.clip((logs - med) / spread - 2.0, 0.0, 3.0) / 3.0  # only unusually long pauses count
         bonus[1:] += PAUSE_BONUS * z
-    bonus += DEPTH_BONUS * depth_scores(body, vec, DEPTH_WINDOW)
+    depth = depth_scores(body, vec, DEPTH_WINDOW)
+    if n >= 8 and depth[1:].std() > 1e-9:
+        # relative to this talk's own valleys: a cut pays where the text does not dip
+        z = (depth[1:] - depth[1:].mean()) / depth[1:].std()
+        bonus[1:] += DEPTH_BONUS * np.clip(z - DEPTH_Z0, DEPTH_FLOOR, 3.0)
     for k in range(1, n):
         low = body[k].text.lower().lstrip(" .,-")
         if _CUE.match(low):

@@ -26,7 +26,8 @@ from .errors import OutputError, RecastError
 from .models import Clip, Session, Thumbnail, Transcript
 from .progress import ProgressEvent, ProgressFn
 from .publish import (
-    OutdirLock, check_disk_error, choose_slug, clear_stale_work, discard, make_outdir, new_work_dir, publish,
+    WORK_DIR, OutdirLock, check_disk_error, choose_slug, clear_stale_work, discard, make_outdir, new_work_dir, publish,
+    remove_work_root,
 )
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,7 @@ def process(
             dest = outdir / slug
             publish(work, dest)
             work = None
+            remove_work_root(outdir / WORK_DIR)
             if rebuild_library:
                 from .site import write_library
 

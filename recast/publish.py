@@ -95,10 +95,15 @@ def publish(work: Path, dest: Path) -> None:
 def discard(work: Path | None) -> None:
     if work is not None:
         shutil.rmtree(work, ignore_errors=True)
-        try:
-            work.parent.rmdir()  # .recast-work, when nothing else is being built
-        except OSError:
-            pass
+        remove_work_root(work.parent)
+
+
+def remove_work_root(root: Path) -> None:
+    """Remove OUTDIR/.recast-work once nothing is being built in it."""
+    try:
+        root.rmdir()
+    except OSError:
+        pass  # another worker is still building, or it is already gone
 
 
 def clear_stale_work(outdir: Path) -> None:
