@@ -11,7 +11,6 @@ existing cluster that shares the input and output storage.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import multiprocessing as mp
 import os
@@ -144,7 +143,6 @@ def build_one(item: BatchItem, outdir: str, options: Options, progress: Progress
     """Build one recording; never raises for a bad recording. Runs in a worker
     process or a Dask task. Returns a dict for the report."""
     from .pipeline import find_existing_build, process
-    from .probe import file_sha256
 
     start = time.perf_counter()
     opts = options.replace(language=item.language) if item.language else options

@@ -5,9 +5,11 @@
    silence) and ends before the sign-off ("thanks everyone, bye").
 2. Signals at every sentence end inside the talk: topic shift (how much more coherent
    the text becomes when cut there: sentence embeddings from WordLlama plus TF-IDF
-   word overlap), pause length, and slide changes from the video (a change whose
-   title strip looks the same as the previous slide's is a continuation slide and
-   counts for little).
+   word overlap), pause length, phrases that open a new part ("now let's turn to",
+   "our third topic"), and slide changes from the video (a change whose title strip
+   keeps the previous slide's title, "(continued)" added or not, is a continuation
+   slide and counts for little; a change known only to a keyframe interval marks
+   every sentence starting in it, and the other signals choose).
 3. Boundaries are chosen together by dynamic programming: each chapter earns the
    coherence of its sentences (the length of the sum of their unit vectors, which is
    how far they agree on one direction) and pays a fixed price, so a cut is made only
@@ -46,11 +48,7 @@ PAUSE_BONUS = 0.6  # a pause much longer than this speaker's usual
 SLIDE_SNAP = 8.0  # s: how far a slide change may lie from the sentence end it marks
 SLIDE_LEAD = 1.5  # s: a sentence starting this much before a slide change may be the one it marks
 SEMANTIC_WEIGHT = 0.8  # share of the embedding signal against TF-IDF word overlap
-DEPTH_BONUS = 4.0  # per unit of TextTiling depth (cosine drop between the windows either side)
-DEPTH_Z0 = 1.0  # z-score of depth above which a sentence end earns the depth bonus
-DEPTH_FLOOR = -1.0  # z units: the most a cut pays for falling outside a valley
-DEPTH_WINDOW = 45.0  # s of speech compared on either side of a sentence end
-CUE_BONUS = 2.0  # a sentence that opens a new part ("now let's turn to", "our next topic")
+CUE_BONUS = 3.0  # a sentence that opens a new part ("now let's turn to", "our next topic")
 WEAK_CUE_BONUS = 0.5  # a sentence starting with "now" or "so": opens parts in lectures, but often not
 LEAD = 0.4  # s before a chapter's first word
 # Sentence times are coarse (a boundary moves by a pause): a chapter may fall short of
@@ -258,7 +256,7 @@ def sentence_vectors(body: list[Sentence]) -> np.ndarray:
     return np.hstack([a * sem, b * lex]) * weight
 
 
-def _signals(body: list[Sentence], vec: np.ndarray, video: VideoAnalysis | None, options: Options) -> _Signals:
+def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options) -> _Signals:
     n = len(body)
     bonus = np.zeros(n)
     slide = np.zeros(n)
@@ -269,11 +267,6 @@ def _signals(body: list[Sentence], vec: np.ndarray, video: VideoAnalysis | None,
         spread = max(np.median(np.abs(logs - med)), 0.15)
         z = np.clip((logs - med) / spread - 2.0, 0.0, 3.0) / 3.0  # only unusually long pauses count
         bonus[1:] += PAUSE_BONUS * z
-    depth = depth_scores(body, vec, DEPTH_WINDOW)
-    if n >= 8 and depth[1:].std() > 1e-9:
-        # relative to this talk's own valleys: a cut pays where the text does not dip
-        z = (depth[1:] - depth[1:].mean()) / depth[1:].std()
-        bonus[1:] += DEPTH_BONUS * np.clip(z - DEPTH_Z0, DEPTH_FLOOR, 3.0)
     for k in range(1, n):
         low = body[k].text.lower().lstrip(" .,-")
         if _CUE.match(low):
@@ -314,38 +307,6 @@ def _signals(body: list[Sentence], vec: np.ndarray, video: VideoAnalysis | None,
             slide[k] = max(slide[k], strength)
         bonus += SLIDE_BONUS * slide
     return _Signals(bonus, slide)
-
-
-def depth_scores(body: list[Sentence], vec: np.ndarray, window: float) -> np.ndarray:
-    """TextTiling depth at each sentence start (Hearst 1997): how far the similarity of
-    the speech in the `window` seconds before and after drops below the nearest peaks
-    on either side. 0 for the first sentence."""
-    n = len(body)
-    out = np.zeros(n)
-    if n < 4:
-        return out
-    starts = np.array([s.start for s in body])
-    prefix = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
-    sim = np.zeros(n)
-    for g in range(1, n):
-        a = min(int(np.searchsorted(starts, starts[g] - window, side="left")), g - 1)
-        a = min(a, max(0, g - 2))  # at least two sentences a side
-        b = max(int(np.searchsorted(starts, starts[g] + window, side="left")), min(n, g + 2))
-        left, right = prefix[g] - prefix[a], prefix[b] - prefix[g]
-        sim[g] = float(left @ right) / max(float(np.linalg.norm(left) * np.linalg.norm(right)), 1e-9)
-    for g in range(1, n):
-        lp = sim[g]
-        j = g
-        while j > 1 and sim[j - 1] >= lp:
-            lp = sim[j - 1]
-            j -= 1
-        rp = sim[g]
-        j = g
-        while j < n - 1 and sim[j + 1] >= rp:
-            rp = sim[j + 1]
-            j += 1
-        out[g] = (lp - sim[g]) + (rp - sim[g])
-    return out
 
 
 def _continuations(video: VideoAnalysis) -> dict[float, bool]:
@@ -425,7 +386,7 @@ def segment(
     prefix = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
     gram = prefix @ prefix.T
     sq = np.diag(gram).copy()
-    sig = _signals(body, vec, video, options)
+    sig = _signals(body, video, options)
     # chapter k starts at edge[k]: talk start for the first, the boundary time after that
     edge = np.array([t0] + [body[k].start for k in range(1, n)] + [t1])
     min_len, max_len = options.min_chapter, options.max_chapter

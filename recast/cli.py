@@ -5,7 +5,6 @@ inside the commands so `recast --help` is instant."""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import traceback
 from pathlib import Path

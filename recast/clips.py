@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import struct
 import tempfile
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from fractions import Fraction
@@ -36,6 +34,7 @@ import numpy as np
 from .config import Options
 from .errors import MediaError
 from .ffmpeg import SAFE_INPUT, input_path, run_ffmpeg
+from .publish import slugify
 from .models import Chapter, Clip, MediaInfo, VideoAnalysis
 
 log = logging.getLogger(__name__)
@@ -51,18 +50,6 @@ WEB_AUDIO = ("aac", "mp3")  # audio codecs every browser plays inside MP4
 # ---------------------------------------------------------------- names
 
 
-def slugify(text: str, max_bytes: int = MAX_STEM_BYTES) -> str:
-    """ASCII, lower-case, hyphen-separated; never empty, never longer than `max_bytes`."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > max_bytes:
-        cut = slug[:max_bytes]
-        # Prefer ending on a word boundary when one is reasonably close.
-        slug = cut.rsplit("-", 1)[0] if "-" in cut[max_bytes // 2 :] else cut
-        slug = slug.strip("-")
-    return slug
-
-
 def clip_name(chapter: Chapter, ext: str = ".mp4") -> str:
     """File name of a chapter's clip: `NN-slug.mp4`, at most 60 bytes before the extension.
 
@@ -70,7 +57,7 @@ def clip_name(chapter: Chapter, ext: str = ".mp4") -> str:
     (or to nothing: `"../../etc/passwd"` gives `01-etc-passwd`, `"???"` gives `01-chapter`).
     """
     prefix = f"{chapter.index:02d}-"
-    slug = slugify(chapter.title, MAX_STEM_BYTES - len(prefix)) or "chapter"
+    slug = slugify(chapter.title, MAX_STEM_BYTES - len(prefix), fallback="chapter")
     return f"{prefix}{slug}{ext}"
 
 

@@ -10,7 +10,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor

@@ -28,11 +28,15 @@ LOCK_FILE = ".recast.lock"
 _MAX_SLUG_BYTES = 60  # leaves room for suffixes; file names fail beyond 255 bytes
 
 
-def slugify(text: str, *, fallback: str = "session", max_bytes: int = _MAX_SLUG_BYTES) -> str:
-    """ASCII, lowercase, hyphenated; never empty, never `.`/`..`, at most `max_bytes`."""
+def slugify(text: str, max_bytes: int = _MAX_SLUG_BYTES, *, fallback: str = "session") -> str:
+    """ASCII, lowercase, hyphenated; never empty, never `.`/`..`, at most `max_bytes`
+    (so `"../../etc/passwd"` becomes `"etc-passwd"` and every name fits on disk)."""
     norm = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", norm.lower()).strip("-")
-    slug = slug[:max_bytes].rstrip("-")
+    if len(slug) > max_bytes:
+        cut = slug[:max_bytes]
+        # End on a word boundary when one is reasonably close.
+        slug = (cut.rsplit("-", 1)[0] if "-" in cut[max_bytes // 2 :] else cut).strip("-")
     return slug or fallback
 
 

@@ -25,9 +25,7 @@ import json
 import logging
 import os
 import re
-import shutil
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -37,6 +35,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import OutputError
+from .publish import slugify
 from .models import Chapter, Segment, Session
 
 log = logging.getLogger(__name__)
@@ -95,17 +94,9 @@ def script_json(value: Any) -> Markup:
     return Markup(text.translate(_SCRIPT_JSON_ESCAPES))
 
 
-def slugify(text: str, max_length: int = 48, fallback: str = "chapter") -> str:
-    """A lower-case ASCII file-name part: `"Q&A: Über tips"` -> `"q-a-uber-tips"`."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    slug = slug[:max_length].rstrip("-")
-    return slug or fallback
-
-
 def chapter_page_path(chapter: Chapter) -> str:
     """The chapter page's path relative to the session folder: `chapters/01-intro.html`."""
-    return f"chapters/{chapter.index:02d}-{slugify(chapter.title)}.html"
+    return f"chapters/{chapter.index:02d}-{slugify(chapter.title, 48, fallback='chapter')}.html"
 
 
 def url(path: str | Path | None, prefix: str = "") -> str | None:
