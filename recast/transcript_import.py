@@ -9,26 +9,16 @@ character count, so every `Segment` has words like a recognised one.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import ConfigError
+from .errors import ConfigError, RecastError
 from .models import Segment, Transcript, Word
 from .transcribe import spread_words, tidy_segments
 
-# 00:01:02.345, 01:02.345, 00:01:02,345 (SRT), and the sloppy 0:01:02.3 some tools write.
-_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?"
-_TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>", re.IGNORECASE)
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>")  # <i>, <c.yellow>, </v>, <00:00:01.000>
-_ASS_TAG = re.compile(r"\{\\[^}]*\}")  # {\an8} in SRT files from subtitle editors
-# "Jane Doe: text". A name is up to 5 words and 40 characters, with no sentence
-# punctuation, and the same names recur (checked per file in _zoom_speakers).
-_NAME_PREFIX = re.compile(r"^([^\s:.?!,;\"“”()][^:.?!;\"“”()]{0,39}?):\s+(\S.*)$", re.DOTALL)
 
 # Common short words per language, to label a caption file that does not say its
 # language. Only languages whose function words barely overlap are listed.
@@ -102,13 +92,6 @@ def _decode(raw: bytes) -> str:
     return raw.decode("cp1252", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _seconds(h: str | None, m: str, s: str, frac: str | None) -> float:
-    value = int(h or 0) * 3600 + int(m) * 60 + int(s)
-    if frac:
-        value += int(frac) / 10 ** len(frac)
-    return float(value)
-
-
 def guess_language(texts: Iterable[str]) -> str:
     """The language whose common words occur most often ("en" when nothing stands out)."""
     counts: Counter[str] = Counter()
@@ -123,82 +106,38 @@ def guess_language(texts: Iterable[str]) -> str:
 
 
 def _read_cues(text: str, path: Path, *, vtt: bool) -> tuple[list[Segment], str | None]:
-    language = None
-    cues: list[tuple[float, float, list[str]]] = []
-    blocks = re.split(r"\n[ \t]*\n", text.strip("\n"))
-    for index, block in enumerate(blocks):
-        lines = block.split("\n")
-        if vtt and index == 0 and lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-            for line in lines[1:]:  # header metadata, e.g. "Language: en" (YouTube)
-                key, _, value = line.partition(":")
-                if key.strip().lower() == "language" and value.strip():
-                    language = value.strip().split("-")[0].lower()
-            continue
-        if vtt and lines[0].startswith(("NOTE", "STYLE", "REGION")):
-            continue
-        timing_at = next((i for i, line in enumerate(lines[:3]) if "-->" in line), None)
-        if timing_at is None:
-            continue  # a stray block (some exporters put a title or blank cue ids)
-        m = _TIMING.match(lines[timing_at])
-        if m is None:
-            raise ConfigError(f"unreadable cue timing {lines[timing_at].strip()!r}", path)
-        start = _seconds(*m.group(1, 2, 3, 4))
-        end = _seconds(*m.group(5, 6, 7, 8))
-        body = [line for line in lines[timing_at + 1 :] if line.strip()]
-        if end < start:
-            start, end = end, start
-        cues.append((start, end, body))
-    if not cues:
-        raise ConfigError("no cues found in the transcript", path)
-    return _cues_to_segments(cues), language
+    """Cues through the caption parsers of recast.captions (Teams `<v Name>` and Zoom
+    `Name: text` speakers kept), one segment per cue with words spread over it."""
+    from .captions import _parse_timing, parse_srt, parse_vtt
 
-
-def _clean_line(line: str) -> str:
-    line = _ASS_TAG.sub("", line)
-    line = _TAG.sub("", line)
-    return html.unescape(line).replace("\u00a0", " ").strip()
-
-
-def _cues_to_segments(cues: list[tuple[float, float, list[str]]]) -> list[Segment]:
-    # First pass: voice tags (Teams) and "Name: text" prefixes (Zoom).
-    parsed: list[tuple[float, float, str | None, str]] = []
-    prefixes: list[str | None] = []
-    for start, end, body in cues:
-        raw = "\n".join(body)
-        voice = _VOICE.search(raw)
-        speaker = _clean_line(voice.group(1)) if voice else None
-        text = " ".join(filter(None, (_clean_line(line) for line in body)))
-        m = _NAME_PREFIX.match(text) if speaker is None else None
-        prefixes.append(m.group(1).strip() if m else None)
-        parsed.append((start, end, speaker, text))
-    names = _zoom_speakers(prefixes)
+    try:
+        parsed = parse_vtt(text) if vtt else parse_srt(text)
+    except RecastError:
+        parsed = []  # no cue timings at all: explained below
+    if not parsed:
+        timing = next((line.strip() for line in text.split("\n") if "-->" in line), None)
+        if timing is None:
+            raise ConfigError("no cues found in the transcript", path)
+        if _parse_timing(timing) is None:
+            raise ConfigError(f"unreadable cue timing {timing!r}", path)
+        raise ConfigError("the transcript has no text", path)
     segments = []
-    for (start, end, speaker, text), prefix in zip(parsed, prefixes):
-        if speaker is None and prefix is not None and prefix in names:
-            speaker, text = prefix, text.split(":", 1)[1].strip()
+    for p in parsed:
         # A cue often breaks a line mid-sentence; the text is kept as one line.
-        text = re.sub(r"\s+", " ", text).strip()
-        if text:
-            segments.append(Segment(start, end, text, spread_words(text, start, end), speaker))
-    return segments
+        line = re.sub(r"\s+", " ", p.cue.text).strip()
+        if line:
+            segments.append(Segment(p.cue.start, p.cue.end, line, spread_words(line, p.cue.start, p.cue.end), p.speaker))
+    return segments, _header_language(text) if vtt else None
 
 
-def _zoom_speakers(prefixes: list[str | None]) -> set[str]:
-    """The "Name:" prefixes that are speaker names rather than text that has a colon.
-
-    Zoom labels every cue whose speaker it knows, so names recur; "Note: ..." in one
-    cue of a hundred is text. A prefix counts when it is at most 5 words and either
-    recurs or at least half of the cues carry a prefix.
-    """
-    found = [p for p in prefixes if p and len(p.split()) <= 5 and not p.lower().startswith(("http", "note", "warning", "step", "example", "question", "answer"))]
-    if not found:
-        return set()
-    counts = Counter(found)
-    share = len(found) / max(1, len(prefixes))
-    return {p for p, n in counts.items() if n >= 2 or share >= 0.5}
-
-
-# --------------------------------------------------------------------------- JSON
+def _header_language(text: str) -> str | None:
+    """`Language: en` in a WebVTT header (YouTube writes it)."""
+    header = text.split("\n\n", 1)[0]
+    for line in header.split("\n")[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "language" and value.strip():
+            return value.strip().split("-")[0].lower()
+    return None
 
 
 def _read_json(text: str, path: Path) -> tuple[list[Segment], str | None]:

@@ -7,6 +7,8 @@ import pytest
 
 from recast.chapters import boundary_time, find_chapters, segment, talk_bounds
 from recast.config import Options
+from pathlib import Path
+
 from recast.models import SAMPLE_RATE, Audio, Frame, SceneChange, Segment, Transcript, VideoAnalysis, Word
 from recast.text import Sentence, remove_fillers, sentences, singular
 
@@ -236,3 +238,82 @@ def test_text_helpers():
     assert singular("bodies") == "body"
     assert singular("class") == "class"
     assert remove_fillers("Um, so the, uh, momentum is conserved.") == "So the, momentum is conserved."
+
+
+# ---------------------------------------------------------------- the bundled sample
+
+SAMPLE_TRUTH = [5.0, 42.88, 76.67, 106.85]  # samples/webinar.truth.json: chapter starts
+
+
+def _sample_transcript() -> Transcript:
+    """The transcript recast made of samples/webinar.mp4 (tiny.en), saved as a fixture."""
+    import json
+    from pathlib import Path
+
+    from recast.manifest import transcript_from_dict
+
+    path = Path(__file__).parent / "data" / "webinar.transcript.json"
+    return transcript_from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_sample_audio_only_gives_its_four_parts():
+    # four unrelated topics (photosynthesis, volcanoes, sourdough, a budget), 30-38 s each
+    spans = find_chapters(_sample_transcript(), None, None, Options())
+    assert len(spans.spans) == 4, spans.spans
+    for (got, _), want in zip(spans.spans, SAMPLE_TRUTH):
+        assert abs(got - want) <= 3.0
+    assert abs(spans.talk_end - 142.86) <= 3.0
+
+
+def test_sample_with_keyframe_interval_slide_changes(tmp_path):
+    """Slide changes known only to their 10 s keyframe interval (reported midway), a
+    "(continued)" slide inside part 2: still four chapters, at the sentence pauses."""
+    from PIL import Image, ImageDraw
+
+    def slide(name: str, title: str) -> Path:
+        im = Image.new("RGB", (640, 360), (248, 247, 243))
+        d = ImageDraw.Draw(im)
+        d.rectangle((0, 0, 640, 32), fill=(32, 36, 44))
+        d.text((40, 55), title, fill=(25, 25, 25))
+        d.text((40, 150), f"bullet points of {name}", fill=(50, 50, 50))
+        p = tmp_path / f"{name}.png"
+        im.save(p)
+        return p
+
+    from pathlib import Path
+
+    keyframes = tuple(float(t) for t in (0.0, 4.28, 14.28, 24.28, 34.28, 42.4, 52.4, 62.4, 72.4, 82.4, 92.4, 102.4, 112.4))
+    titles = [(4.28, None, "Photosynthesis: how plants make food"), (42.4, None, "Volcanoes and plate tectonics"),
+              (62.4, (52.4, 62.4), "Volcanoes and plate tectonics (continued)"), (82.4, (72.4, 82.4), "Baking sourdough bread"),
+              (112.4, (102.4, 112.4), "Planning a monthly budget")]
+    frames = [Frame(0.0, slide("waiting", "Science and Life Skills"))]
+    changes = []
+    for i, (at, window, title) in enumerate(titles):
+        frames.append(Frame(at, slide(f"s{i}", title)))
+        changes.append(SceneChange((window[0] + window[1]) / 2 if window else at, 5.0))
+    video = VideoAnalysis(tuple(changes), tuple(frames), keyframes)
+    spans = find_chapters(_sample_transcript(), None, video, Options())
+    assert len(spans.spans) == 4, spans.spans
+    for (got, _), want in zip(spans.spans, SAMPLE_TRUTH):
+        assert abs(got - want) <= 3.0
+
+
+def test_continued_title_is_the_same_title():
+    from PIL import Image, ImageDraw, ImageFont
+
+    from recast.chapters import same_title
+
+    def strip(title: str) -> np.ndarray:
+        im = Image.new("L", (320, 45), 245)
+        try:
+            font = ImageFont.truetype("DejaVuSans-Bold.ttf", 16)
+        except OSError:
+            font = ImageFont.load_default()
+        ImageDraw.Draw(im).text((12, 14), title, font=font, fill=20)
+        return np.asarray(im, dtype=np.float32)
+
+    base = strip("Volcanoes and plates")
+    assert same_title(base, strip("Volcanoes and plates"))
+    assert same_title(base, strip("Volcanoes and plates (continued)"))
+    assert not same_title(base, strip("Baking sourdough bread"))
+    assert not same_title(base, strip("Volcanic plates and ash"))

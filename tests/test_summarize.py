@@ -190,3 +190,19 @@ def test_llm_success_is_used(llm_server, session, monkeypatch):
     assert outline.summary == "LLM session."
     path, body, auth = _Handler.seen[0]
     assert path == "/v1/chat/completions" and body["model"] == "m" and auth == "Bearer secret-key"
+
+
+def test_sample_audience_question_without_speaker_labels():
+    # samples/webinar.mp4: "We have time for one question." then a different voice asks;
+    # the transcript has no speaker labels, the presenter answers "Good question. ..."
+    from tests.test_chapters import _sample_transcript
+
+    tr = _sample_transcript()
+    spans = find_chapters(tr, None, None, Options())
+    outline = describe(tr, spans, None, Options())
+    assert len(outline.questions) == 1
+    q = outline.questions[0]
+    assert q.text.startswith("Should I pay off my credit card")
+    assert abs(q.time - 130.91) <= 1.0
+    assert 133.0 <= q.answer_start <= 134.5 and q.answer_end >= 140.0
+    assert "debt first" in q.answer
