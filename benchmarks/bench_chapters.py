@@ -24,6 +24,8 @@ baseline (`equal`).
 
     python benchmarks/bench_chapters.py                 # the report (held-out data)
     python benchmarks/bench_chapters.py --split dev     # the tuning data
+    python benchmarks/bench_chapters.py --score out/hour/session.json --truth benchmarks/work/hour.truth.json
+        # a built session against a synthetic recording's truth (benchmarks/synth.py)
 """
 
 from __future__ import annotations
@@ -330,6 +332,38 @@ def speed(video_path: Path, options: Options) -> int:
     return 0
 
 
+def score_session(session_path: Path, truth_path: Path) -> dict[str, float]:
+    """Score a built session.json against a synth truth JSON: boundary F1 at +-15 s
+    (one-to-one matching), Pk over the true talk, first-chapter start error, and the
+    share of chapters whose title shares a content word with the true chapter title
+    or with the heading of the slide shown at the chapter's start."""
+    import json
+
+    session = json.loads(Path(session_path).read_text(encoding="utf-8"))
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    chapters = session["chapters"]
+    found = [float(c["start"]) for c in chapters[1:]]
+    true_starts = [float(c["start"]) for c in truth["chapters"]]
+    talk_start, talk_end = float(truth["talk_start"]), float(truth["talk_end"])
+    p, r, f1 = boundary_f1(found, true_starts[1:])
+    hits = []
+    slides = truth.get("slides") or []
+    for c in chapters:
+        mid = (float(c["start"]) + float(c["end"])) / 2
+        j = max(0, int(np.searchsorted(np.array(true_starts), mid, side="right")) - 1)
+        names = [truth["chapters"][j].get("title") or ""]
+        at = float(c["start"]) + 2.0
+        names += [s["heading"] for s in slides if s["start"] <= at < s["end"]]
+        hits.append(any(title_hit(c["title"], n) for n in names))
+    return {
+        "chapters": len(chapters), "true": len(true_starts), "precision": p, "recall": r, "f1": f1,
+        "pk": pk(found, true_starts[1:], talk_start, talk_end),
+        "start_err": abs(float(chapters[0]["start"]) - talk_start) if chapters else float("nan"),
+        "titles": float(np.mean(hits)) if hits else float("nan"),
+        "questions": len(session.get("questions") or []), "true_questions": len(truth.get("questions") or []),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("dev", "test"), default="test")
@@ -343,7 +377,16 @@ def main(argv: list[str] | None = None) -> int:
         help="max_chapter for the lectures, whose gold segments run to 25 minutes (the 480 s default is also shown)",
     )
     ap.add_argument("--speed", type=Path, metavar="VIDEO", help="time every stage after transcription on VIDEO and exit")
+    ap.add_argument("--score", type=Path, metavar="SESSION_JSON", help="score a built session.json (with --truth) and exit")
+    ap.add_argument("--truth", type=Path, metavar="TRUTH_JSON", help="benchmarks/synth.py truth for --score")
     args = ap.parse_args(argv)
+    if args.score:
+        if not args.truth:
+            ap.error("--score needs --truth")
+        r = score_session(args.score, args.truth)
+        print(f"chapters {r['chapters']}/{r['true']}  F1 {r['f1']:.2f} (P {r['precision']:.2f} R {r['recall']:.2f})  Pk {r['pk']:.2f}"
+              f"  start err {r['start_err']:.1f} s  titles {r['titles'] * 100:.0f}%  questions {r['questions']}/{r['true_questions']}")
+        return 0
     options = Options(ocr=args.ocr)
     if args.speed:
         return speed(args.speed, options)

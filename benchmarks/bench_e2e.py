@@ -72,6 +72,9 @@ def driver(source: str, outdir: str) -> int:
     """Runs inside the measured process: one `recast.process` with the options
     `recast run` would use (defaults < recast.toml < RECAST_* environment)."""
     t0 = time.perf_counter()
+    from benchmarks.common import code_fingerprint
+
+    code_start = code_fingerprint()
     import recast
     from recast.config import load_options
     from recast.progress import ProgressEvent
@@ -111,6 +114,10 @@ def driver(source: str, outdir: str) -> int:
         from recast.transcribe import shutdown
 
         shutdown()  # reap the engine worker, so its CPU time is in our wait4 figures
+    # recast imports its stage modules lazily: a source edit during the run means
+    # the run mixed two versions of the code.
+    out["code"] = code_start
+    out["code_changed_during_run"] = code_fingerprint() != code_start
     print(RESULT_TAG + json.dumps(out), flush=True)
     return 0 if out.get("ok") else 1
 
@@ -223,6 +230,14 @@ def stage_table(runs: list[Run], markdown: bool) -> str:
     return table(headers, rows, markdown=markdown)
 
 
+def _run_label(r: Run) -> str:
+    if not r.ok:
+        return f"{r.label}: FAILED ({r.result.get('stage')})"
+    if r.label == "cached":
+        return "cached (transcript reused)" if r.result.get("transcript_reused") else "cached: transcript NOT reused"
+    return r.label
+
+
 def summary_table(runs: list[Run], markdown: bool) -> str:
     headers = ["recording", "run", "length", "wall", "× real time", "non-ASR", "clips", "peak tree RSS",
                "largest process", "CPU use", "machine busy", "load 1-min", "chapters"]
@@ -230,7 +245,7 @@ def summary_table(runs: list[Run], markdown: bool) -> str:
     for r in runs:
         m = r.measurement
         rows.append([
-            Path(r.input).name, r.label if r.ok else f"{r.label}: FAILED ({r.result.get('stage')})",
+            Path(r.input).name, _run_label(r),
             f"{r.duration / 60:.1f} min", secs(r.wall), f"{r.rtf:.1f}×", secs(r.non_asr),
             secs(r.timings.get("clips")), gb(m["peak_tree_rss"]), gb(m["peak_single_rss"]),
             f"{m['cpu_seconds'] / r.wall:.2f} cores", f"{m['system_busy']:.0%}", f"{m['load_start'][0]:.1f} → {m['load_end'][0]:.1f}",
@@ -274,6 +289,17 @@ def render(info: dict, runs: list[Run], md: bool) -> None:
     if lines:
         print()
         print("\n".join(bullet + line for line in lines))
+    for r in runs:
+        if r.result.get("code_changed_during_run"):
+            print(f"{bullet}WARNING: the recast source changed during the {Path(r.input).name} [{r.label}] run: "
+                  "it mixed two versions of the code")
+    by_input: dict[str, set] = {}
+    for r in runs:
+        by_input.setdefault(r.input, set()).add(r.result.get("code"))
+    for name, codes in by_input.items():
+        if len(codes) > 1:
+            print(f"{bullet}WARNING: the runs of {Path(name).name} ran different versions of recast "
+                  f"({', '.join(sorted(map(str, codes)))}): compare them with care")
     for r in runs:
         if not r.ok:
             print(f"\n{r.input} [{r.label}] failed in stage {r.result.get('stage')}: {r.result.get('error')}\n"

@@ -92,6 +92,8 @@ def machine() -> dict[str, object]:
         "ffmpeg": version,
         "ffmpeg_path": exe,
         "loadavg": tuple(round(x, 2) for x in os.getloadavg()),
+        "git_head": git_head(),
+        "code": code_fingerprint(),
     }
 
 
@@ -101,8 +103,31 @@ def machine_lines(info: dict[str, object]) -> list[str]:
         f"RAM: {info['ram_gib']} GiB ({info['ram_available_gib']} GiB available at start)",
         f"OS: {info['os']}, kernel {info['kernel']}; Python {info['python']}; recast {info['recast']}",
         f"ffmpeg: {info['ffmpeg']} ({info['ffmpeg_path']})",
+        f"recast source: commit {info.get('git_head', '?')}, working-tree fingerprint {info.get('code', '?')}",
         "load average (1, 5, 15 min) at start: {}, {}, {}".format(*info["loadavg"]),
     ]
+
+
+def code_fingerprint() -> str:
+    """Short hash of the recast package's source as it is on disk now: the figures
+    belong to this code (the working tree may hold uncommitted changes)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted((ROOT / "recast").rglob("*.py")):
+        h.update(path.relative_to(ROOT).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def git_head() -> str:
+    """The commit checked out (read-only query), or "unknown"."""
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 # ----------------------------------------------------------------------- measuring

@@ -49,6 +49,7 @@ SLIDE_SNAP = 8.0  # s: how far a slide change may lie from the sentence end it m
 SLIDE_LEAD = 1.5  # s: a sentence starting this much before a slide change may be the one it marks
 SEMANTIC_WEIGHT = 0.8  # share of the embedding signal against TF-IDF word overlap
 CUE_BONUS = 3.0  # a sentence that opens a new part ("now let's turn to", "our next topic")
+CUE_OFF_SLIDE = 0.2  # share of a cue's bonus away from slide changes, when slides mark the parts
 WEAK_CUE_BONUS = 0.5  # a sentence starting with "now" or "so": opens parts in lectures, but often not
 LEAD = 0.4  # s before a chapter's first word
 # Sentence times are coarse (a boundary moves by a pause): a chapter may fall short of
@@ -267,12 +268,13 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
         spread = max(np.median(np.abs(logs - med)), 0.15)
         z = np.clip((logs - med) / spread - 2.0, 0.0, 3.0) / 3.0  # only unusually long pauses count
         bonus[1:] += PAUSE_BONUS * z
+    cue = np.zeros(n)
     for k in range(1, n):
         low = body[k].text.lower().lstrip(" .,-")
         if _CUE.match(low):
-            bonus[k] += CUE_BONUS
+            cue[k] = CUE_BONUS
         elif _WEAK_CUE.match(low):
-            bonus[k] += WEAK_CUE_BONUS
+            cue[k] = WEAK_CUE_BONUS
     if video is not None and video.scene_changes:
         starts = np.array([s.start for s in body])
         ends = np.array([s.end for s in body])
@@ -306,7 +308,12 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
                     continue
             slide[k] = max(slide[k], strength)
         bonus += SLIDE_BONUS * slide
-    return _Signals(bonus, slide)
+        if (slide >= 0.9).sum() >= 2:
+            # slides with titles mark the parts; a phrase away from any slide change is
+            # more often a step inside a part ("now let's take the case where...") or comes with
+            # a continuation slide
+            cue = np.where(slide > 0, cue, cue * CUE_OFF_SLIDE)
+    return _Signals(bonus + cue, slide)
 
 
 def _continuations(video: VideoAnalysis) -> dict[float, bool]:
@@ -335,11 +342,11 @@ def _continuations(video: VideoAnalysis) -> dict[float, bool]:
 
 def same_title(a: np.ndarray, b: np.ndarray) -> bool:
     """Do two title strips show the same title? Either nearly no pixel changed (one
-    changed character of a title is about 1%; compression noise stays under the
+    changed character of a title is 0.3-0.5% of the strip at this size; compression noise stays under the
     48-level step), or the old title is kept and only text to its right was added:
     "Volcanoes" -> "Volcanoes (continued)", "Results" -> "Results, part 2"."""
     changed = np.abs(a - b) > 48.0
-    if changed.mean() < 0.004:
+    if changed.mean() < 0.002:
         return True
     background = float(np.median(a))
     ink = np.abs(a - background) > 48.0

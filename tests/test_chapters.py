@@ -248,7 +248,6 @@ SAMPLE_TRUTH = [5.0, 42.88, 76.67, 106.85]  # samples/webinar.truth.json: chapte
 def _sample_transcript() -> Transcript:
     """The transcript recast made of samples/webinar.mp4 (tiny.en), saved as a fixture."""
     import json
-    from pathlib import Path
 
     from recast.manifest import transcript_from_dict
 
@@ -279,8 +278,6 @@ def test_sample_with_keyframe_interval_slide_changes(tmp_path):
         p = tmp_path / f"{name}.png"
         im.save(p)
         return p
-
-    from pathlib import Path
 
     keyframes = tuple(float(t) for t in (0.0, 4.28, 14.28, 24.28, 34.28, 42.4, 52.4, 62.4, 72.4, 82.4, 92.4, 102.4, 112.4))
     titles = [(4.28, None, "Photosynthesis: how plants make food"), (42.4, None, "Volcanoes and plate tectonics"),
