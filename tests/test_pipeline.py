@@ -116,3 +116,21 @@ def test_imported_transcript_skips_recognition(sample, tmp_path):
     assert "magma" in t.text
     data = json.loads((result.folder / "transcript.json").read_text())
     assert data["segments"][2]["speaker"] == "Ada"
+
+
+@pytest.mark.slow
+def test_new_caption_limits_reuse_transcript_and_clips(built_sample, sample, tmp_path):
+    out = tmp_path / "site"
+    first = recast.process(sample, out, Options(title="Reuse"))
+    clip0 = first.folder / first.session.clips[0].path
+    inode = clip0.stat().st_ino
+    again = recast.process(sample, out, Options(title="Reuse", caption_chars=32))
+    assert again.transcript_reused
+    assert again.folder == first.folder
+    new_clip = again.folder / again.session.clips[0].path
+    assert new_clip.stat().st_ino == inode, "the unchanged clip is linked, not cut again"
+    cues = (again.folder / "captions.vtt").read_text().split("\n\n")[1:]
+    assert all(len(line) <= 32 for cue in cues for line in cue.splitlines()[1:])
+    # A setting that changes the clips cuts them again.
+    third = recast.process(sample, out, Options(title="Reuse", caption_chars=32, max_height=240))
+    assert (third.folder / third.session.clips[0].path).stat().st_ino != inode

@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks import wer as wer_module
 from benchmarks.wer import normalize, word_error_rate
 from recast import transcribe as tr
 from recast.config import Options
-from recast.engine_worker import plan_windows
+from recast.engine_worker import WINDOW_SECONDS, _read_window, plan_windows
 from recast.errors import ConfigError, TranscriptionError
 from recast.models import SAMPLE_RATE, Audio, Segment, Word
 
@@ -131,6 +132,24 @@ def test_tidy_segments_invariants(items: list) -> None:
     _check_invariants(tidy, 0.0, float("inf"))
 
 
+def test_word_error_rate_counts() -> None:
+    r = word_error_rate("the cat sat on the mat", "the cat sat on a mat today")
+    assert (r.substitutions, r.deletions, r.insertions, r.reference_words) == (1, 0, 1, 6)
+    assert r.wer == pytest.approx(2 / 6)
+    assert word_error_rate("It's 20% of 3.5 kg", "it's twenty percent of three point five kg").wer == 0.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=12), st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=12))
+def test_word_error_rate_fast_path_matches_reference_dp(ref: list, hyp: list) -> None:
+    """The rapidfuzz alignment (used for hour-long transcripts) costs exactly what the plain DP does."""
+    fast = word_error_rate(" ".join(ref), " ".join(hyp))
+    slow = wer_module._word_error_rate_py(ref, hyp)
+    assert fast.wer == slow.wer
+    assert fast.substitutions + fast.deletions + fast.insertions == slow.substitutions + slow.deletions + slow.insertions
+    assert fast.insertions - fast.deletions == len(hyp) - len(ref)
+
+
 def test_spread_words_by_character_count() -> None:
     words = tr.spread_words("a bbbbbbb", 10.0, 12.0)
     assert [w.word for w in words] == [" a", " bbbbbbb"]
@@ -149,6 +168,27 @@ def test_plan_windows_cuts_at_quiet_points() -> None:
     assert 52.0 * rate <= windows[0][1] <= 52.4 * rate
     assert plan_windows(x[: rate * 10], window=50 * rate) == [(0, rate * 10)]
 
+
+
+def test_windows_are_read_from_the_file_exactly(tmp_path: Path) -> None:
+    """The worker reads each window with a plain read (no memory map that would keep
+    the pages in its RSS); the samples are the same as a slice, header offset honoured."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(SAMPLE_RATE * 3).astype(np.float32)
+    path = tmp_path / "audio.f32"
+    path.write_bytes(b"HEADER..." + x.tobytes())
+    spec = {"path": str(path), "offset": 9, "length": len(x)}
+    for a, b in [(0, 100), (SAMPLE_RATE, 2 * SAMPLE_RATE + 7), (len(x) - 5, len(x))]:
+        window = _read_window(spec, a, b)
+        assert window.dtype == np.float32 and not isinstance(window, np.memmap)
+        np.testing.assert_array_equal(window, x[a:b])
+    with pytest.raises(RuntimeError, match="ended early"):
+        _read_window(spec, len(x) - 5, len(x) + 5)
+    # A 3-hour recording is cut into windows no longer than WINDOW_SECONDS (+ the cut search).
+    long = np.zeros(3 * 3600 * SAMPLE_RATE // 100, dtype=np.float32)  # plan on a 1/100 scale
+    windows = plan_windows(long, window=WINDOW_SECONDS * SAMPLE_RATE // 100, search=30 * SAMPLE_RATE // 100)
+    assert max(b - a for a, b in windows) <= (WINDOW_SECONDS + 30) * SAMPLE_RATE // 100
+    assert windows[-1][1] == len(long) and len(windows) >= 3 * 3600 // (WINDOW_SECONDS + 30)
 
 # --------------------------------------------------------------------------- settings
 
