@@ -187,7 +187,7 @@ def excerpt(audio: Audio, truth: dict, start: float, minutes: float) -> tuple[Au
     return clip, " ".join(s["text"] for s in sentences[first : last + 1])
 
 
-def run_case(case: Case, engine: str, model: str | None, options: Options, repeat: int, trace: Path | None = None) -> dict:
+def run_case(case: Case, engine: str, model: str | None, options: Options, repeat: int, trace: Path | None = None, save_text: Path | None = None) -> dict:
     opts = options.replace(engine=engine, model=model)
     tr.shutdown()  # cold start for each engine/model: worker start + model load counted once
     load_before = os.getloadavg()[0]
@@ -206,6 +206,11 @@ def run_case(case: Case, engine: str, model: str | None, options: Options, repea
     parent_peak = peak_rss_mib(os.getpid())
     duration = case.audio.duration
     score = word_error_rate(case.reference, transcript.text) if case.reference else None
+    if save_text is not None:
+        # The hypothesis, one segment a line, for reading the errors behind a WER.
+        save_text.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() else "-" for c in f"{case.name}-{engine}-{transcript.model}")
+        (save_text / f"{name}.txt").write_text("\n".join(s.text for s in transcript.segments) + "\n", encoding="utf-8")
     row = {
         "case": case.name,
         "engine": engine,
@@ -260,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--markdown", type=Path, help="also write a Markdown table here")
+    parser.add_argument("--save-text", type=Path, help="write each transcript (one segment a line) into this folder")
     parser.add_argument("--trace", type=Path, help="append elapsed s, parent and worker RSS MiB and load average every 5 s here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -300,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             for model in models:
                 try:
-                    row = run_case(case, engine, model, options, args.repeat, args.trace)
+                    row = run_case(case, engine, model, options, args.repeat, args.trace, args.save_text)
                 except Exception as e:  # report and go on to the next configuration
                     print(f"{case.name[:40]:40} {engine:15} {model or 'default':9} failed: {e}", flush=True)
                     continue

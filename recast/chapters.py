@@ -384,6 +384,38 @@ DEPTH_K = 6
 PRIOR = 0.0  # weight of the log-length prior
 PRIOR_LEN = 360.0
 SQ_PRICE = 1.0
+DM_WEIGHT = 0.0
+DM_PRIOR = 0.1
+EMB_WEIGHT = 1.0
+
+
+def dm_table(body: list[Sentence]):
+    """Prefix counts of repeated stems, token totals, and the per-count log-gamma table."""
+    from math import lgamma
+    from .text import stems
+    toks = [stems(s.text) for s in body]
+    df: dict[str, int] = {}
+    for t in toks:
+        for w in t:
+            df[w] = df.get(w, 0) + 1
+    vocab = {w: i for i, w in enumerate(w for w, c in df.items() if c >= 2)}
+    n = len(body)
+    counts = np.zeros((n + 1, max(len(vocab), 1)), dtype=np.int32)
+    total = np.zeros(n + 1)
+    for i, t in enumerate(toks):
+        counts[i + 1] = counts[i]
+        total[i + 1] = total[i] + len(t)
+        for w in t:
+            j = vocab.get(w)
+            if j is not None:
+                counts[i + 1, j] += 1
+    W = len(df) or 1
+    th = DM_PRIOR
+    table = np.array([lgamma(c + th) - lgamma(th) for c in range(int(counts[-1].max()) + 2)])
+    singles = np.zeros(n + 1)
+    for i, t in enumerate(toks):
+        singles[i + 1] = singles[i] + sum(1 for w in t if w not in vocab)
+    return counts, total, singles, table, W, th
 
 
 def lexical_vectors(body: list[Sentence], stemmed: bool) -> np.ndarray:
@@ -462,6 +494,10 @@ def segment(
     edge = np.array([t0] + [body[k].start for k in range(1, n)] + [t1])
     min_len, max_len = options.min_chapter, options.max_chapter
     limit = max(4 * max_len, 2 * min_len)
+    if DM_WEIGHT:
+        from math import lgamma
+        counts, total, singles, table, W, th = dm_table(body)
+        ntab = np.array([lgamma(W * th) - lgamma(k + W * th) for k in range(int(total[-1]) + 1)])
     K = _ORACLE or 1
     layers = K if _ORACLE else 1
     best = np.full((layers + 1, n + 1), -np.inf)
@@ -488,6 +524,12 @@ def segment(
             else:
                 coh = d2 / (j - idx)
                 price = SQ_PRICE
+            coh = coh * EMB_WEIGHT
+            if DM_WEIGHT:
+                c = counts[j] - counts[idx]
+                N = total[j] - total[idx]
+                dm = ntab[N.astype(int)] + table[c].sum(axis=1) + (singles[j] - singles[idx]) * table[1]
+                coh = coh + DM_WEIGHT * dm
             over = np.maximum(dur[idx] - max_len, 0.0) / max_len
             short = np.maximum(min_len - dur[idx], 0.0)
             score = src[idx] + coh - (0 if _ORACLE else price) - OVERLONG_PRICE * over - SHORT_PRICE * short + np.where(idx > 0, bonus[np.minimum(idx, n - 1)], 0.0)

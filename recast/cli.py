@@ -5,6 +5,7 @@ inside the commands so `recast --help` is instant."""
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -84,6 +85,10 @@ def options_from(kwargs: dict[str, Any]):
     return load_options(kwargs, config_file)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _fail(e: BaseException, verbose: int) -> None:
     if isinstance(e, RecastError):
         click.echo(f"Error: {e}", err=True)
@@ -112,6 +117,9 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
       recast run class.m4a -o site --title "Week 3: Recursion"
       recast serve site
     """
+    # SIGTERM (a job scheduler, `kill`) unwinds like Ctrl-C, so work folders and
+    # temporary audio files are removed on the way out.
+    signal.signal(signal.SIGTERM, _terminate)
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     ctx.obj["quiet"] = quiet
