@@ -176,13 +176,13 @@ def process(
     outdir = Path(outdir).absolute()  # stages return absolute paths; relative ones are made against this
     stages = _Stages(progress, item="")
 
-    with stages.stage("probe"):
+    with stages.stage("probe") as note:
         media = probe(source)
         track = choose_track(media, options.audio_track)
         if len(media.audio_streams) > 1:
             s = media.audio_streams[track]
-            log.info("%s: using audio track %d of %d (%s, %d channels%s)", source, track, len(media.audio_streams),
-                     s.codec, s.channels, f", language {s.language}" if s.language else "")
+            note["message"] = (f"using audio track {track} of {len(media.audio_streams)}: {s.codec}, {s.channels} channels"
+                               f"{', language ' + s.language if s.language not in (None, 'und') else ''}; --audio-track picks another")
         if options.transcript_file is not None and not options.transcript_file.is_file():
             raise RecastError("no such transcript file", options.transcript_file)
     with stages.stage("audio") as note:
