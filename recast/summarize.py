@@ -93,10 +93,12 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
         extra = _central(ch.sents, vectors[rows] if len(rows) else vectors[:0], n_sum + 3)
         points.append(tuple(remove_fillers(s.text) for s in extra if s not in picked)[:3])
 
-    summary_sents = _central(talk, vectors, 3)
+    # The session summary covers the talk: the most central sentences with at most
+    # one from each chapter. Key points are what each chapter says, in order.
+    summary_sents = _spread(_central(talk, vectors, len(talk), position_weight=0.0), chapters, 3)
     session_summary = " ".join(remove_fillers(s.text) for s in summary_sents)
-    k_points = min(7, max(3, len(chapters)))
-    session_points = tuple(remove_fillers(s.text) for s in _central(talk, vectors, k_points, position_weight=0.0))
+    session_points = _chapter_points(chapters, summaries, limit=7)
+    session_keywords = _round_robin(keywords, 10) or session_keywords
 
     if options.llm_url:
         rewritten = llm_rewrite(chapters, options)
@@ -132,7 +134,60 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
     )
 
 
+def _spread(ranked: list[Sentence], chapters: list["_Chapter"], k: int) -> list[Sentence]:
+    """The first `k` of `ranked` taking at most one sentence per chapter, in time order."""
+    owner = {id(s): i for i, ch in enumerate(chapters) for s in ch.sents}
+    picked: list[Sentence] = []
+    used: set[int] = set()
+    for s in ranked:
+        c = owner.get(id(s), -1)
+        if c not in used:
+            picked.append(s)
+            used.add(c)
+            if len(picked) == k:
+                break
+    return sorted(picked, key=lambda s: s.start)
+
+
+def _chapter_points(chapters: list["_Chapter"], summaries: list[str], limit: int) -> tuple[str, ...]:
+    """The lead sentence of each chapter's summary; with more chapters than `limit`,
+    those of the longest chapters, kept in order."""
+    leads = [(ch.end - ch.start, i, _first_sentence(text)) for i, (ch, text) in enumerate(zip(chapters, summaries)) if text]
+    keep = sorted(sorted(leads, reverse=True)[:limit], key=lambda x: x[1])
+    return tuple(text for _, _, text in keep)
+
+
+def _first_sentence(text: str) -> str:
+    m = re.match(r"(.+?[.!?])(\s|$)", text)
+    return m.group(1) if m else text
+
+
+def _round_robin(per_chapter: list[tuple[str, ...]], k: int) -> tuple[str, ...]:
+    """Session keywords from the chapters' own (each chapter's best first), so every
+    topic of the session can be found by search."""
+    out: list[str] = []
+    for rank in range(max((len(x) for x in per_chapter), default=0)):
+        for words in per_chapter:
+            if rank < len(words) and words[rank] not in out:
+                out.append(words[rank])
+                if len(out) == k:
+                    return tuple(out)
+    return tuple(out)
+
+
 # ---------------------------------------------------------------------------- keywords
+
+# Words that are content words grammatically but say nothing about a topic; kept
+# out of keywords (titles and summaries still use them).
+_GENERIC = set("""
+    bring brings brought take takes took get gets got make makes made put puts go goes went come comes came
+    sit sits give gives gave keep keeps let lets see sees saw look looks use uses used want wants need needs
+    say says said tell tells told think thinks know knows start starts call called move moves mean means
+    finally first second third next last today day days time times way ways thing things lot lots kind kinds
+    inside outside part parts example really actually simply basically little big good great new old right left
+    number numbers point points question questions minute minutes hour hours everyone everybody people person
+    something along completely quite very much many also even still
+""".split())
 
 
 def _idf(docs: list[list[str]]) -> dict[str, float]:
@@ -180,7 +235,7 @@ def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[f
 
 
 def _keywords(sents: list[Sentence], idf: dict[str, float], n_docs: int, k: int = 8) -> tuple[str, ...]:
-    tf = Counter(w for s in sents for w in content_words(s.text))
+    tf = Counter(w for s in sents for w in content_words(s.text) if w not in _GENERIC)
     scored = sorted(((1 + math.log(c)) * idf.get(w, 0.1), w) for w, c in tf.items() if c >= 1)
     scored.sort(key=lambda x: (-x[0], x[1]))
     return tuple(w for _, w in scored[:k])

@@ -206,3 +206,26 @@ def test_sample_audience_question_without_speaker_labels():
     assert abs(q.time - 130.91) <= 1.0
     assert 133.0 <= q.answer_start <= 134.5 and q.answer_end >= 140.0
     assert "debt first" in q.answer
+
+
+def test_sample_session_summary_covers_the_talk():
+    """The session summary, key points and keywords speak for every part, not one."""
+    from tests.test_chapters import _sample_transcript
+
+    tr = _sample_transcript()
+    spans = find_chapters(tr, None, None, Options())
+    outline = describe(tr, spans, None, Options())
+    chapters = outline.chapters
+    assert len(chapters) == 4
+    # One key point per chapter, each the lead of that chapter's summary, in order.
+    assert len(outline.key_points) == 4
+    for point, ch in zip(outline.key_points, chapters):
+        assert ch.summary.startswith(point)
+    # Summary sentences from different chapters.
+    owners = {next(c.index for c in chapters if s[:25] in " ".join(x.text for x in tr.segments if c.start <= x.start < c.end))
+              for s in outline.summary.split(". ") if len(s) > 25}
+    assert len(owners) >= 2
+    # Search finds every topic through the session keywords.
+    for ch in chapters:
+        assert set(ch.keywords[:2]) & set(outline.keywords), ch.title
+    assert not {"finally", "inside", "day", "bring"} & set(outline.keywords)
