@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import re
-from math import lgamma
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import numpy as np
 
 from .config import Options
 from .models import SAMPLE_RATE, Audio, ChapterSpans, Transcript, VideoAnalysis
-from .text import Sentence, content_words, embed, sentences, stems, tokenize
+from .text import Sentence, content_words, embed, sentences, tokenize
 from .video import change_window
 
 log = logging.getLogger(__name__)
@@ -53,15 +52,6 @@ CUE_BONUS = 3.0  # a sentence that opens a new part ("now let's turn to", "our n
 CUE_OFF_SLIDE = 0.2  # share of a cue's bonus away from slide changes, when slides mark the parts
 WEAK_CUE_BONUS = 0.5  # a sentence starting with "now" or "so": opens parts in lectures, but often not
 LEAD = 0.4  # s before a chapter's first word
-# A chapter's words, scored by a language model of its own (see _WordModel), in nats;
-# the weight keeps them a tie-breaker beside the embeddings (0.01-0.03 tried on dev).
-WORD_WEIGHT = 0.01
-DM_PRIOR = 0.1  # Dirichlet concentration per stem (0.02-0.5 gave the same boundaries)
-# Chapter lengths near the typical one are likelier: a log-normal prior, paid per
-# chapter as LENGTH_PRIOR * ln(length / typical)^2. The dev lectures' median gold
-# segment is 457 s (Wikipedia sections read aloud: 342 s).
-LENGTH_PRIOR = 1.0
-TYPICAL_CHAPTER = 450.0  # s
 # Sentence times are coarse (a boundary moves by a pause): a chapter may fall short of
 # `min_chapter` by up to MIN_SLACK seconds, paying SHORT_PRICE for each.
 MIN_SLACK = 1.5  # s
@@ -386,48 +376,6 @@ def title_strip(path: Path) -> np.ndarray | None:
         return None
 
 
-def word_counts(body: list[Sentence]) -> tuple[np.ndarray, np.ndarray, int]:
-    """Prefix counts over the sentences of every stem said at least twice (n+1 x V),
-    prefix totals of all stems (n+1), and the number of distinct stems."""
-    toks = [stems(s.text) for s in body]
-    df: dict[str, int] = {}
-    for t in toks:
-        for w in t:
-            df[w] = df.get(w, 0) + 1
-    vocab = {w: i for i, w in enumerate(w for w, c in df.items() if c >= 2)}
-    counts = np.zeros((len(body) + 1, max(len(vocab), 1)), dtype=np.int32)
-    total = np.zeros(len(body) + 1, dtype=np.int64)
-    for i, t in enumerate(toks):
-        counts[i + 1] = counts[i]
-        total[i + 1] = total[i] + len(t)
-        for w in t:
-            j = vocab.get(w)
-            if j is not None:
-                counts[i + 1, j] += 1
-    return counts, total, max(len(df), 1)
-
-
-class _WordModel:
-    """Log marginal likelihood of a chapter's words under a Dirichlet-multinomial
-    language model of its own (Eisenstein & Barzilay 2008, "Bayesian unsupervised
-    topic segmentation"): high when a chapter keeps repeating its own stems. A stem
-    said once scores the same wherever it falls, so only repeated ones are counted."""
-
-    def __init__(self, body: list[Sentence]):
-        self.counts, self.total, vocab = word_counts(body)
-        a = DM_PRIOR
-        top = int(self.counts[-1].max()) + 1
-        self.per_count = np.array([lgamma(c + a) - lgamma(a) for c in range(top + 1)])
-        self.per_total = np.array([lgamma(vocab * a) - lgamma(k + vocab * a) for k in range(int(self.total[-1]) + 1)])
-        self.singles = self.total - self.counts.sum(axis=1)
-
-    def score(self, j: int, idx: np.ndarray) -> np.ndarray:
-        """Log likelihood of sentences idx..j-1 as one chapter, for each start in idx."""
-        c = self.counts[j] - self.counts[idx]
-        once = self.singles[j] - self.singles[idx]
-        return self.per_total[self.total[j] - self.total[idx]] + self.per_count[c].sum(axis=1) + once * self.per_count[1]
-
-
 def segment(
     body: list[Sentence],
     video: VideoAnalysis | None,
@@ -446,13 +394,10 @@ def segment(
     gram = prefix @ prefix.T
     sq = np.diag(gram).copy()
     sig = _signals(body, video, options)
-    words = _WordModel(body)
     # chapter k starts at edge[k]: talk start for the first, the boundary time after that
     edge = np.array([t0] + [body[k].start for k in range(1, n)] + [t1])
     min_len, max_len = options.min_chapter, options.max_chapter
     limit = max(4 * max_len, 2 * min_len)
-    # the length a chapter is expected to have here: typical, but at most half the talk
-    typical = max(min(TYPICAL_CHAPTER, max_len, (t1 - t0) / 2), min_len)
 
     best = np.full(n + 1, -np.inf)
     back = np.zeros(n + 1, dtype=int)
@@ -466,13 +411,10 @@ def segment(
         idx = np.flatnonzero(ok & np.isfinite(best[:j]))
         if not len(idx):
             continue
-        d = dur[idx]
         coh = np.sqrt(np.maximum(sq[j] + sq[idx] - 2 * gram[j, idx], 0.0))
-        coh += WORD_WEIGHT * words.score(j, idx)
-        over = np.maximum(d - max_len, 0.0) / max_len
-        short = np.maximum(min_len - d, 0.0)
-        prior = LENGTH_PRIOR * np.log(np.maximum(d, 1.0) / typical) ** 2
-        score = best[idx] + coh - CUT_PRICE - prior - OVERLONG_PRICE * over - SHORT_PRICE * short + np.where(idx > 0, sig.bonus[np.minimum(idx, n - 1)], 0.0)
+        over = np.maximum(dur[idx] - max_len, 0.0) / max_len
+        short = np.maximum(min_len - dur[idx], 0.0)
+        score = best[idx] + coh - CUT_PRICE - OVERLONG_PRICE * over - SHORT_PRICE * short + np.where(idx > 0, sig.bonus[np.minimum(idx, n - 1)], 0.0)
         k = int(np.argmax(score))
         best[j] = score[k]
         back[j] = idx[k]

@@ -316,7 +316,15 @@ def make_web_copy(
     first_track = track == 0 or len(media.audio_streams) <= 1
     audio_codec = media.audio_streams[track].codec if media.audio_streams else None
 
-    if media.has_video:
+    if media.web_playable and src.suffix.lower() == ".webm" and (not media.audio_streams or
+                                                                 media.audio_streams[track].codec in ("opus", "vorbis")):
+        # WebM (VP8/VP9/AV1 + Opus) plays in browsers as it is: no transcode of an hour
+        # of video; chapters and another track only need a remux (WebM keeps chapters).
+        target = dest.with_suffix(".webm")
+        if first_track and not chapters_ffmetadata:
+            return _link_or_copy(src, target)
+        mode = "copy"
+    elif media.has_video:
         playable = media.video_codec == "h264" and audio_codec in (None, *WEB_AUDIO) and bool(fmt & {"mp4", "mov"})
         target = dest.with_suffix(".mp4")
         if playable and first_track and not chapters_ffmetadata and src.suffix.lower() == ".mp4":
@@ -360,7 +368,7 @@ def make_web_copy(
             args += _video_encoder(media, None, threads=0)
         if media.audio_streams:
             args += _audio_encoder(media, track)
-    muxer = "mp3" if target.suffix == ".mp3" else "mp4"
+    muxer = {".mp3": "mp3", ".webm": "webm"}.get(target.suffix, "mp4")
     if muxer == "mp4":
         args += ["-movflags", "+faststart"]
     timeout = 120 + (0.5 if mode == "copy" else 10.0) * media.duration

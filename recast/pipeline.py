@@ -287,8 +287,7 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
         files["youtube-chapters.txt"] = "youtube-chapters.txt"
         if yt_problems:
             # Said, not fixed: the chapters are right for learners even when YouTube would reject them.
-            log.warning("%s: youtube-chapters.txt does not meet YouTube's rules: %s", media.path.name,
-                        "; ".join(yt_problems))
+            note["message"] += f"; youtube-chapters.txt breaks YouTube's rules: {'; '.join(yt_problems)}"
         (work / "chapters.json").write_text(json.dumps(markers.podcast_chapters(outline.chapters), indent=1), encoding="utf-8")
         files["chapters.json"] = "chapters.json"
         ffmeta = io.StringIO()

