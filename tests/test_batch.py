@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from recast.batch import BatchItem, discover, read_list, run_batch, sniff_media
 from recast.cli import main
 from recast.config import Options
-from recast.errors import OutputError
 from recast.publish import OutdirLock
 from tests.conftest import ffmpeg
 
@@ -119,3 +118,52 @@ def test_dask_local_cluster(tmp_path, sample):
     assert [r.status for r in reports] == ["built", "failed"]
     assert "no such file" in reports[1].reason
     assert (tmp_path / "site" / reports[0].folder / "session.json").is_file()
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_gives_the_clean_result(tmp_path, sample):
+    """kill -9 the whole batch part-way, then run it again: every recording is built,
+    nothing half-written is visible, and nothing finished is built twice."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for n in range(3):
+        _variant(sample, archive / f"talk-{n}.mp4", f"kill-{n}")
+    out = tmp_path / "site"
+    cmd = [sys.executable, "-m", "recast", "batch", str(archive), "-o", str(out), "--clips", "none", "-q"]
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    # Wait until the first session is published, then kill everything mid-way.
+    deadline = time.monotonic() + 300
+    while not list(out.glob("*/session.json")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/session.json")}
+    assert 1 <= len(done_before) <= 3
+    # Only complete sessions are visible: each has its pages and manifest.
+    for slug in done_before:
+        assert (out / slug / "index.html").is_file()
+
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    report = json.loads((out / "batch-report.json").read_text())
+    assert report["summary"]["failed"] == 0
+    assert report["summary"]["skipped"] == len(done_before)
+    sessions = sorted(p.parent.name for p in out.glob("*/session.json"))
+    assert len(sessions) == 3
+    for slug, mtime in done_before.items():
+        assert (out / slug / "session.json").stat().st_mtime_ns == mtime, "a finished session was rebuilt"
+    assert not (out / ".recast-work").exists()
+    # The same outputs as a clean run (but for build times).
+    clean = tmp_path / "clean"
+    subprocess.run([*cmd[:4], str(archive), "-o", str(clean), "--clips", "none", "-q"], check=True, timeout=600)
+    for slug in sessions:
+        a = json.loads((out / slug / "session.json").read_text())
+        b = json.loads((clean / slug / "session.json").read_text())
+        for d in (a, b):
+            d.pop("created")
+        assert a == b
