@@ -99,7 +99,11 @@ def driver(source: str, outdir: str) -> int:
             process_seconds=time.perf_counter() - start,
             timings=result.timings,
             messages=messages,
-            transcript_reused=result.transcript_reused,
+            # The stage's own message is the witness; BuildResult.transcript_reused is
+            # recorded as given (it must be a bool; anything else is a finding).
+            transcript_reused=messages.get("transcribe", "").startswith("reused")
+            or result.transcript_reused is True,
+            transcript_reused_field=repr(result.transcript_reused),
             duration=result.session.media.duration,
             has_video=result.session.media.has_video,
             chapters=len(result.session.chapters),
@@ -234,7 +238,9 @@ def _run_label(r: Run) -> str:
     if not r.ok:
         return f"{r.label}: FAILED ({r.result.get('stage')})"
     if r.label == "cached":
-        return "cached (transcript reused)" if r.result.get("transcript_reused") else "cached: transcript NOT reused"
+        reused = r.result.get("transcript_reused") is True or r.result.get("messages", {}).get(
+            "transcribe", "").startswith("reused")
+        return "cached (transcript reused)" if reused else "cached: transcript NOT reused"
     return r.label
 
 
