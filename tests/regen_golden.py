@@ -3,7 +3,7 @@
     python tests/regen_golden.py
 
 runs the golden tests with RECAST_REGEN_GOLDEN=1, which makes `assert_golden`
-(in tests/test_captions.py and tests/test_markers.py) write the file instead of
+(tests/golden_files.py) write the file instead of
 comparing with it. Review the diff of tests/golden/ before committing it.
 """
 

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import random
 import re
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,17 +31,7 @@ from recast.captions import (
 from recast.errors import RecastError
 from recast.models import Cue, Word
 
-GOLDEN = Path(__file__).parent / "golden"
-
-
-def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/<name>; RECAST_REGEN_GOLDEN=1 rewrites it instead."""
-    path = GOLDEN / name
-    if os.environ.get("RECAST_REGEN_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
-    assert path.exists(), f"{path} is missing: run python tests/regen_golden.py"
-    assert path.read_bytes().decode("utf-8") == text
+from tests.golden_files import assert_golden
 
 
 # A talk as a presenter would give it: sentences of mixed length, names, numbers.

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,17 +19,7 @@ from recast.markers import (
 )
 from recast.models import Chapter
 
-GOLDEN = Path(__file__).parent / "golden"
-
-
-def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/<name>; RECAST_REGEN_GOLDEN=1 rewrites it instead."""
-    path = GOLDEN / name
-    if os.environ.get("RECAST_REGEN_GOLDEN"):
-        path.parent.mkdir(exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
-    assert path.exists(), f"{path} is missing: run python tests/regen_golden.py"
-    assert path.read_bytes().decode("utf-8") == text
+from tests.golden_files import assert_golden
 
 
 # A webinar whose talk starts after 47.5 s of waiting and runs past an hour.
