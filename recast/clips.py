@@ -262,7 +262,9 @@ def make_clips(
     smart = options.smart_cut
 
     def work(cut: _Cut) -> Clip:
-        if options.clips == "copy":
+        if options.clips == "copy" or (cut.audio_only and smart and media.audio_streams[track].codec == "aac"):
+            # AAC audio-only: every packet (21-23 ms) is a cut point, so a stream copy is
+            # already accurate to well under the 0.05 s an encode would give; no re-encode.
             start, end = _copy_clip(media, cut, track, index)
         elif smart and index is not None and not cut.audio_only:
             start, end = _smart_or_full(media, cut, track, index, options, threads)

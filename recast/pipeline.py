@@ -300,11 +300,11 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
         files["transcript.txt"] = "transcript.txt"
 
     with stages.stage("clips") as note:
-        reused = _reuse_clips(work.parent.parent / slug, sha, outline.chapters, work, options)
-        todo = [ch for ch in outline.chapters if ch.index not in reused]
+        reused_clips = _reuse_clips(work.parent.parent / slug, sha, outline.chapters, work, options)
+        todo = [ch for ch in outline.chapters if ch.index not in reused_clips]
         made = make_clips(media, todo, video, work / "clips", options,
                           progress=lambda d, t: stages.emit("clips", done=d, total=t)) if todo else []
-        clips = sorted([*reused.values(), *(_relative_clip(c, work) for c in made)], key=lambda c: c.chapter)
+        clips = sorted([*reused_clips.values(), *(_relative_clip(c, work) for c in made)], key=lambda c: c.chapter)
         for clip in clips:
             chapter_cues = cap.slice_cues(cues, clip.start, clip.end)
             stem = (Path(clip.path).with_suffix("") if clip.path else Path("clips") / f"{clip.chapter:02d}").as_posix()
@@ -314,7 +314,7 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
                     writer(chapter_cues, fp)
                 files[f"chapter-{clip.chapter}.{ext}"] = f"{stem}.{ext}"
         note["message"] = f"{sum(1 for c in clips if c.path)} clips ({options.clips})" + (
-            f", {len(reused)} reused from the previous build" if reused else "")
+            f", {len(reused_clips)} reused from the previous build" if reused_clips else "")
     with stages.stage("thumbnails"):
         thumbs = [_relative_thumb(t, work) for t in make_thumbnails(media, outline.chapters, video, work / "thumbs")]
     with stages.stage("media") as note:
