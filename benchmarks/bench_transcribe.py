@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.wer import word_error_rate  # noqa: E402
+from benchmarks.wer import normalizer_name, word_error_rate  # noqa: E402
 from recast import transcribe as tr  # noqa: E402
 from recast.config import Options  # noqa: E402
 from recast.models import SAMPLE_RATE, Audio  # noqa: E402
@@ -206,6 +206,8 @@ def run_case(case: Case, engine: str, model: str | None, options: Options, repea
     parent_peak = peak_rss_mib(os.getpid())
     duration = case.audio.duration
     score = word_error_rate(case.reference, transcript.text) if case.reference else None
+    # The old figure too, so rows stay comparable with results taken before the Whisper normaliser.
+    basic = word_error_rate(case.reference, transcript.text, "basic") if case.reference else None
     if save_text is not None:
         # The hypothesis, one segment a line, for reading the errors behind a WER.
         save_text.mkdir(parents=True, exist_ok=True)
@@ -225,6 +227,8 @@ def run_case(case: Case, engine: str, model: str | None, options: Options, repea
         "joint_peak_mib": round(sampler.max_sum_kib / 1024),
         "wer": round(score.wer, 4) if score else None,
         "wer_detail": f"S={score.substitutions} D={score.deletions} I={score.insertions} N={score.reference_words}" if score else None,
+        "wer_normalizer": score.normalizer if score else None,
+        "wer_basic": round(basic.wer, 4) if basic else None,
         "language": transcript.language,
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
@@ -235,14 +239,15 @@ def run_case(case: Case, engine: str, model: str | None, options: Options, repea
 
 def markdown(rows: list[dict]) -> str:
     lines = [
-        "| recording | engine | model | audio s | wall s | × real time | WER | parent peak MiB | worker peak MiB | parent+worker MiB | load avg before→after |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| recording | engine | model | audio s | wall s | × real time | WER | WER (basic normaliser) | parent peak MiB | worker peak MiB | parent+worker MiB | load avg before→after |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         wall = r["warm_s"] if r["warm_s"] is not None else r["cold_s"]
         wer = f"{r['wer']:.2%}" if r["wer"] is not None else "–"
+        wer_basic = f"{r['wer_basic']:.2%}" if r.get("wer_basic") is not None else "–"
         lines.append(
-            f"| {r['case']} | {r['engine']} | {r['model']} | {r['audio_s']:.0f} | {wall:.1f} | {r['rtf']:.1f} | {wer} | "
+            f"| {r['case']} | {r['engine']} | {r['model']} | {r['audio_s']:.0f} | {wall:.1f} | {r['rtf']:.1f} | {wer} | {wer_basic} | "
             f"{r['parent_peak_mib']} | {r['worker_peak_mib']} | {r['joint_peak_mib']} | {r['load_before']:.1f}→{r['load_after']:.1f} |"
         )
     return "\n".join(lines)
@@ -257,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synth", type=Path, action="append", default=[], help="synthetic webinar made by benchmarks/synth.py")
     parser.add_argument("--synth-minutes", type=float, help="build (once) and add an audio-only synthetic webinar this long")
     parser.add_argument("--excerpt-minutes", type=float, help="also run an excerpt this long of each synthetic webinar (from the talk start)")
+    parser.add_argument("--excerpt-only", action="store_true", help="with --excerpt-minutes: run only the excerpts, not the whole synthetic webinars")
     parser.add_argument("--openai-max-minutes", type=float, default=15.0, help="skip openai-whisper on longer recordings")
     parser.add_argument("--no-real", action="store_true", help="skip the real lecture clip")
     parser.add_argument("--repeat", type=int, default=1, help="warm runs per engine/model (best is reported); 0 = the cold run only")
@@ -282,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     for media in synths:
         truth = load_truth(media)
         audio = decode(media)
-        cases.append(Case(media.name + " (synthetic)", audio, truth_text(truth)))
+        if not (args.excerpt_only and args.excerpt_minutes and truth is not None):
+            cases.append(Case(media.name + " (synthetic)", audio, truth_text(truth)))
         if args.excerpt_minutes and truth is not None:
             clip, ref = excerpt(audio, truth, float(truth.get("talk_start", 0.0)), args.excerpt_minutes)
             cases.append(Case(f"{media.name} excerpt {clip.offset:.0f}-{clip.offset + clip.duration:.0f} s (synthetic)", clip, ref))
@@ -293,11 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     models = [None if m == "default" else m for m in args.models.split(",")]
     rows = []
     header = (
-        f"{'case':40} {'engine':15} {'model':9} {'audio s':>7} {'cold s':>7} {'warm s':>7} {'x RT':>6} {'WER':>7} "
+        f"{'case':40} {'engine':15} {'model':9} {'audio s':>7} {'cold s':>7} {'warm s':>7} {'x RT':>6} {'WER':>7} {'WERbasic':>8} "
         f"{'parent MiB':>10} {'worker MiB':>10} {'joint MiB':>9} {'load':>9}"
     )
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
     print(f"# {cpu}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; beam {args.beam_size}, VAD {'off' if args.no_vad else 'on'}")
+    print(f"# WER: {normalizer_name()} normaliser (benchmarks/wer.py); WERbasic: the small built-in one")
     print(header, flush=True)
     for case in cases:
         for engine in args.engines.split(","):
@@ -312,9 +320,10 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 rows.append(row)
                 wer = f"{row['wer']:.2%}" if row["wer"] is not None else "-"
+                wer_basic = f"{row['wer_basic']:.2%}" if row["wer_basic"] is not None else "-"
                 print(
                     f"{row['case'][:40]:40} {row['engine']:15} {row['model'][:9]:9} {row['audio_s']:7.1f} {row['cold_s']:7.1f} "
-                    f"{row['warm_s'] if row['warm_s'] is not None else '-':>7} {row['rtf']:6.1f} {wer:>7} {row['parent_peak_mib']:10} "
+                    f"{row['warm_s'] if row['warm_s'] is not None else '-':>7} {row['rtf']:6.1f} {wer:>7} {wer_basic:>8} {row['parent_peak_mib']:10} "
                     f"{row['worker_peak_mib'] or '-':>10} {row['joint_peak_mib']:9} {row['load_before']:4.1f}>{row['load_after']:<4.1f}",
                     flush=True,
                 )

@@ -1,23 +1,41 @@
-"""Word error rate with a small, explicit text normaliser.
+"""Word error rate, with the standard Whisper text normaliser when it is installed.
 
-Both sides are normalised the same way before words are aligned: lower case,
-punctuation dropped (apostrophes inside words kept: "it's"), hyphens split
-("self-driving" -> "self driving"), digits spelled out ("15" -> "fifteen",
-"3.5" -> "three point five", "20%" -> "twenty percent") and a few spelling
-variants folded ("okay"/"ok"). The alignment is a plain Levenshtein distance over
-words: rapidfuzz's C implementation when it is installed (an hour of speech, 9,000
-words a side, takes milliseconds instead of a minute), else the standard library.
+Both sides are normalised the same way before words are aligned. Two normalisers:
 
-    python -m benchmarks.wer REFERENCE.txt HYPOTHESIS.txt
+* ``whisper`` (the default when importable): openai-whisper's
+  ``EnglishTextNormalizer`` (MIT), the normaliser every published Whisper WER uses.
+  It folds what a fair WER should not count: British/American spelling
+  ("colour"/"color"), contractions ("it's"/"it is"), spelled-out and written numbers,
+  ordinals, years, currency and percent ("twenty percent"/"20%", "1,000"/"1000"),
+  abbreviations ("Dr."/"doctor", "St."/"saint"), diacritics, hyphens, and fillers.
+  One change: it deletes text in brackets and parentheses (annotations such as
+  "[LAUGHTER]" in human transcripts), but our synthetic references are scripts that
+  the voice read aloud, parentheses included, so only the bracket characters are
+  dropped here and the words inside are kept and scored.
+  Its module is loaded from its own folder without importing the ``whisper``
+  package, which would pull in torch (seconds) for a few regular expressions.
+* ``basic``: the small normaliser below (lower case, punctuation dropped, in-word
+  apostrophes kept, hyphens split, digits spelled out, "okay"/"ok"), the fallback.
+
+The alignment is a plain Levenshtein distance over words: rapidfuzz's C
+implementation when it is installed (an hour of speech, 9,000 words a side, takes
+milliseconds instead of a minute), else the standard library.
+
+    python -m benchmarks.wer REFERENCE.txt HYPOTHESIS.txt [--normalizer whisper|basic|both] [--errors 30]
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
+import importlib.util
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
@@ -54,12 +72,12 @@ def _spell_number(match: re.Match[str]) -> str:
     return f" {words} "
 
 
-def normalize(text: str) -> list[str]:
+def normalize_basic(text: str) -> list[str]:
     """Lower-cased words with punctuation removed and numbers spelled out."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = text.replace("’", "'").replace("%", " percent ")
+    text = text.replace("\u2019", "'").replace("%", " percent ")
     text = re.sub(r"\d[\d,]*(?:\.\d+)?|\.\d+", _spell_number, text)
-    text = re.sub(r"[-–—/]", " ", text)
+    text = re.sub(r"[-\u2013\u2014/]", " ", text)
     # Keep letters, digits and in-word apostrophes; everything else separates words.
     text = re.sub(r"[^\w']+", " ", text)
     text = re.sub(r"(?<!\w)'|'(?!\w)", " ", text)
@@ -72,6 +90,101 @@ def normalize(text: str) -> list[str]:
     return words
 
 
+@functools.lru_cache(maxsize=1)
+def whisper_normalizer() -> Callable[[str], str] | None:
+    """openai-whisper's EnglishTextNormalizer, or None when it cannot be loaded."""
+    try:
+        spec = importlib.util.find_spec("whisper")  # locates the package without running it
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        folder = Path(next(iter(spec.submodule_search_locations))) / "normalizers"
+        name = "_wer_whisper_normalizers"
+        module = sys.modules.get(name)
+        if module is None:
+            pkg = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+            if pkg is None or pkg.loader is None:
+                return None
+            module = importlib.util.module_from_spec(pkg)
+            sys.modules[name] = module
+            try:
+                pkg.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        return module.EnglishTextNormalizer()
+    except (ImportError, OSError, AttributeError, ValueError):  # not installed, or its deps (regex, more-itertools) missing
+        return None
+
+
+def normalizer_name(normalizer: str = "auto") -> str:
+    """The normaliser that `normalizer` resolves to: "whisper" or "basic"."""
+    if normalizer not in ("auto", "whisper", "basic"):
+        raise ValueError(f"unknown normalizer {normalizer!r} (auto, whisper or basic)")
+    if normalizer == "auto":
+        return "whisper" if whisper_normalizer() is not None else "basic"
+    if normalizer == "whisper" and whisper_normalizer() is None:
+        raise ValueError("the Whisper normalizer needs openai-whisper (pip install openai-whisper)")
+    return normalizer
+
+
+def normalize_whisper(text: str) -> list[str]:
+    """Words after Whisper's EnglishTextNormalizer, with bracketed words kept (see above)."""
+    norm = whisper_normalizer()
+    if norm is None:
+        raise ValueError("the Whisper normalizer needs openai-whisper (pip install openai-whisper)")
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
+    # Spoken scripts: keep what is inside brackets, drop only the brackets.
+    text = re.sub(r"[()\[\]<>{}]", " ", text)
+    # "/" glues words for the normaliser ("number/numeral" -> "numbernumeral").
+    text = re.sub(r"(?<=\D)/|/(?=\D)", " ", text)
+    # "+" is said "plus": the normaliser turns "plus two" into "+2" but drops a written "+".
+    text = text.replace("+", " plus ")
+    words = norm(text).split()
+    # British "-isation" (its spelling list has some, not "civilisation").
+    return [_ISATION.sub(r"\1ization\2", w) for w in words]
+
+
+_ISATION = re.compile(r"^(\w{2,})isation(s?)$")
+
+
+def join_compounds(ref: list[str], hyp: list[str]) -> tuple[list[str], list[str]]:
+    """Both word lists with two neighbouring words joined wherever either text writes
+    them as one ("north east"/"northeast", "run off"/"runoff", "on to"/"onto").
+
+    Spacing in compounds is a writing convention, not something a listener hears. The
+    same joins are made on both sides, so a pair written apart in both stays equal.
+    Only letters: "35 36" and "3536" are different numbers.
+    """
+    vocab = {w for w in (*ref, *hyp) if w.isalpha()}
+
+    def join(words: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            if i + 1 < len(words) and words[i].isalpha() and words[i + 1].isalpha() and words[i] + words[i + 1] in vocab:
+                out.append(words[i] + words[i + 1])
+                i += 2
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    return join(ref), join(hyp)
+
+
+def normalize(text: str, normalizer: str = "auto") -> list[str]:
+    """The words of `text` as the WER compares them (see the module notes)."""
+    return normalize_whisper(text) if normalizer_name(normalizer) == "whisper" else normalize_basic(text)
+
+
+def _normalized_pair(reference: str, hypothesis: str, normalizer: str) -> tuple[list[str], list[str], str]:
+    name = normalizer_name(normalizer)
+    ref, hyp = normalize(reference, name), normalize(hypothesis, name)
+    if name == "whisper":
+        ref, hyp = join_compounds(ref, hyp)
+    return ref, hyp, name
+
+
 @dataclass(frozen=True)
 class WerResult:
     wer: float  # (substitutions + deletions + insertions) / reference words
@@ -80,53 +193,143 @@ class WerResult:
     insertions: int
     reference_words: int
     hypothesis_words: int
+    normalizer: str = "basic"
 
 
-def word_error_rate(reference: str, hypothesis: str) -> WerResult:
+def word_error_rate(reference: str, hypothesis: str, normalizer: str = "auto") -> WerResult:
     """WER of `hypothesis` against `reference`, both normalised with `normalize`."""
-    ref, hyp = normalize(reference), normalize(hypothesis)
+    ref, hyp, name = _normalized_pair(reference, hypothesis, normalizer)
     try:
         from rapidfuzz.distance import Levenshtein
     except ImportError:
-        return _word_error_rate_py(ref, hyp)
+        r = _word_error_rate_py(ref, hyp)
+        return WerResult(r.wer, r.substitutions, r.deletions, r.insertions, r.reference_words, r.hypothesis_words, name)
     ops = Levenshtein.editops(ref, hyp)
     counts = {"replace": 0, "delete": 0, "insert": 0}
     for op in ops:
         counts[op.tag] += 1
     cost = sum(counts.values())
-    return WerResult(cost / max(len(ref), 1), counts["replace"], counts["delete"], counts["insert"], len(ref), len(hyp))
+    return WerResult(cost / max(len(ref), 1), counts["replace"], counts["delete"], counts["insert"], len(ref), len(hyp), name)
 
 
 def _word_error_rate_py(ref: list[str], hyp: list[str]) -> WerResult:
-    # Levenshtein over words, keeping (cost, subs, dels, ins) per cell; one row at a time.
-    prev = [(j, 0, 0, j) for j in range(len(hyp) + 1)]
-    for i in range(1, len(ref) + 1):
-        cur = [(i, 0, i, 0)]
-        for j in range(1, len(hyp) + 1):
-            if ref[i - 1] == hyp[j - 1]:
-                cur.append(prev[j - 1])
-                continue
-            sub, dele, ins = prev[j - 1], prev[j], cur[j - 1]
-            best = min(sub, dele, ins, key=lambda c: c[0])
-            if best is sub:
-                cur.append((sub[0] + 1, sub[1] + 1, sub[2], sub[3]))
-            elif best is dele:
-                cur.append((dele[0] + 1, dele[1], dele[2] + 1, dele[3]))
-            else:
-                cur.append((ins[0] + 1, ins[1], ins[2], ins[3] + 1))
-        prev = cur
-    cost, subs, dels, ins = prev[-1]
-    return WerResult(cost / max(len(ref), 1), subs, dels, ins, len(ref), len(hyp))
+    ops = align(ref, hyp)
+    subs = sum(1 for tag, _, _ in ops if tag == "replace")
+    dels = sum(1 for tag, _, _ in ops if tag == "delete")
+    ins = sum(1 for tag, _, _ in ops if tag == "insert")
+    return WerResult((subs + dels + ins) / max(len(ref), 1), subs, dels, ins, len(ref), len(hyp))
+
+
+def align(ref: list[str], hyp: list[str]) -> list[tuple[str, str | None, str | None]]:
+    """A minimum-cost word alignment: ("equal" | "replace" | "delete" | "insert", ref word, hyp word) in order.
+
+    Uses rapidfuzz when installed, else a full-table DP (fine for a few thousand words)."""
+    try:
+        from rapidfuzz.distance import Levenshtein
+    except ImportError:
+        return _align_py(ref, hyp)
+    out: list[tuple[str, str | None, str | None]] = []
+    for op in Levenshtein.opcodes(ref, hyp):
+        if op.tag == "equal" or op.tag == "replace":
+            out.extend((op.tag, ref[op.src_start + k], hyp[op.dest_start + k]) for k in range(op.src_end - op.src_start))
+        elif op.tag == "delete":
+            out.extend(("delete", ref[i], None) for i in range(op.src_start, op.src_end))
+        else:
+            out.extend(("insert", None, hyp[j]) for j in range(op.dest_start, op.dest_end))
+    return out
+
+
+def _align_py(ref: list[str], hyp: list[str]) -> list[tuple[str, str | None, str | None]]:
+    n, m = len(ref), len(hyp)
+    cost = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        cost[i][0] = i
+    for j in range(m + 1):
+        cost[0][j] = j
+    for i in range(1, n + 1):
+        row, prev = cost[i], cost[i - 1]
+        for j in range(1, m + 1):
+            row[j] = prev[j - 1] if ref[i - 1] == hyp[j - 1] else 1 + min(prev[j - 1], prev[j], row[j - 1])
+    out: list[tuple[str, str | None, str | None]] = []
+    i, j = n, m
+    while i or j:  # walk back from the corner
+        if i and j and ref[i - 1] == hyp[j - 1] and cost[i][j] == cost[i - 1][j - 1]:
+            out.append(("equal", ref[i - 1], hyp[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and j and cost[i][j] == cost[i - 1][j - 1] + 1:
+            out.append(("replace", ref[i - 1], hyp[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and cost[i][j] == cost[i - 1][j] + 1:
+            out.append(("delete", ref[i - 1], None))
+            i -= 1
+        else:
+            out.append(("insert", None, hyp[j - 1]))
+            j -= 1
+    return out[::-1]
+
+
+@dataclass(frozen=True)
+class ErrorSummary:
+    """The errors behind a WER, most frequent first."""
+
+    substitutions: list[tuple[tuple[str, str], int]] = field(default_factory=list)  # ((ref, hyp), count)
+    deletions: list[tuple[str, int]] = field(default_factory=list)
+    insertions: list[tuple[str, int]] = field(default_factory=list)
+    runs: list[tuple[str, str]] = field(default_factory=list)  # (ref span, hyp span) of each stretch of errors, in order
+
+
+def error_summary(reference: str, hypothesis: str, normalizer: str = "auto") -> ErrorSummary:
+    """Substitution pairs, deleted and inserted words with counts, and the error stretches in order."""
+    ops = align(*_normalized_pair(reference, hypothesis, normalizer)[:2])
+    subs: Counter[tuple[str, str]] = Counter()
+    dels: Counter[str] = Counter()
+    ins: Counter[str] = Counter()
+    runs: list[tuple[str, str]] = []
+    ref_run: list[str] = []
+    hyp_run: list[str] = []
+    for tag, r, h in ops + [("equal", None, None)]:  # a sentinel closes the last run
+        if tag == "equal":
+            if ref_run or hyp_run:
+                runs.append((" ".join(ref_run), " ".join(hyp_run)))
+                ref_run, hyp_run = [], []
+            continue
+        if tag == "replace":
+            subs[(r, h)] += 1
+        elif tag == "delete":
+            dels[r] += 1
+        else:
+            ins[h] += 1
+        if r is not None:
+            ref_run.append(r)
+        if h is not None:
+            hyp_run.append(h)
+    return ErrorSummary(subs.most_common(), dels.most_common(), ins.most_common(), runs)
+
+
+def _format(r: WerResult) -> str:
+    return f"WER {r.wer:.2%}  (S={r.substitutions} D={r.deletions} I={r.insertions}, N={r.reference_words}, {r.normalizer} normalizer)"
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2:
-        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.wer", description="Word error rate of a hypothesis against a reference text.")
+    parser.add_argument("reference", type=Path)
+    parser.add_argument("hypothesis", type=Path)
+    parser.add_argument("--normalizer", choices=("auto", "whisper", "basic", "both"), default="auto", help="auto = whisper when installed, else basic")
+    parser.add_argument("--errors", type=int, default=0, metavar="N", help="also list the N most frequent substitutions, deletions and insertions")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    ref, hyp = (p.read_text(encoding="utf-8") for p in (args.reference, args.hypothesis))
+    names = ("whisper", "basic") if args.normalizer == "both" else (args.normalizer,)
+    try:
+        for name in names:
+            print(_format(word_error_rate(ref, hyp, name)))
+            if args.errors:
+                s = error_summary(ref, hyp, name)
+                print("  substitutions: " + ", ".join(f"{r}->{h} {n}" for (r, h), n in s.substitutions[: args.errors]))
+                print("  deletions:     " + ", ".join(f"{w} {n}" for w, n in s.deletions[: args.errors]))
+                print("  insertions:    " + ", ".join(f"{w} {n}" for w, n in s.insertions[: args.errors]))
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
-    ref, hyp = (Path(a).read_text(encoding="utf-8") for a in args)
-    r = word_error_rate(ref, hyp)
-    print(f"WER {r.wer:.2%}  (S={r.substitutions} D={r.deletions} I={r.insertions}, N={r.reference_words})")
     return 0
 
 

@@ -383,6 +383,8 @@ def test_multilingual_model_detects_the_language(speech: np.ndarray, options: Op
     t = tr.transcribe(Audio(np.concatenate([np.zeros(3 * SAMPLE_RATE, dtype=np.float32), speech])), opts)
     assert t.model == "base" and t.language == "en", (t.language, t.language_probability)
     assert t.language_probability is not None and 0.5 < t.language_probability <= 1.0, t.language_probability
-    assert {"quick", "fox"} <= set(normalize(t.text)), t.text
+    # The base model sometimes hears "quip-brown": ask for most of the content words, not all.
+    heard = set(normalize(t.text))
+    assert len({"quick", "brown", "fox", "lazy", "dog", "energy", "pendulum"} & heard) >= 5, t.text
     forced = tr.transcribe(Audio(speech), opts.replace(language="en", task="translate"))
     assert forced.language == "en" and "fox" in normalize(forced.text), forced.text
