@@ -17,7 +17,9 @@ transcription), the warm real-time factor (audio seconds per wall second, best o
 of the parent and of the engine worker (VmHWM from /proc, reset per row through
 /proc/PID/clear_refs, so the whole model and decode are counted) and of both together
 (RSS of the two polled every 0.2 s), WER, and the 1-minute load average before and
-after the row (the machine may be shared: compare rows of one run).
+after the row (the machine may be shared: compare rows of one run). WER is scored with
+`benchmarks.wer` (Whisper's English normaliser when installed) and, for comparison with
+older results, with its small built-in normaliser too.
 The same decoded audio goes to every engine in the same run; openai-whisper gets the
 bundled tiny.en converted by `recast.convert`, so both engines run the same weights.
 openai-whisper is skipped on recordings longer than `--openai-max-minutes`.

@@ -139,11 +139,15 @@ def normalize_whisper(text: str) -> list[str]:
     text = re.sub(r"(?<=\D)/|/(?=\D)", " ", text)
     # "+" is said "plus": the normaliser turns "plus two" into "+2" but drops a written "+".
     text = text.replace("+", " plus ")
+    # Lone digits as words: the normaliser joins runs of spelled digits ("three, two,
+    # one, zero" -> "3210", as in phone numbers) but leaves "3, 2, 1, 0" apart.
+    text = _LONE_DIGIT.sub(lambda m: _ONES[int(m.group(0))], text)
     words = norm(text).split()
     # British "-isation" (its spelling list has some, not "civilisation").
     return [_ISATION.sub(r"\1ization\2", w) for w in words]
 
 
+_LONE_DIGIT = re.compile(r"(?<![\d.,$£€¢])\b\d\b(?![.,:]?\d|%)")
 _ISATION = re.compile(r"^(\w{2,})isation(s?)$")
 
 
@@ -213,17 +217,32 @@ def word_error_rate(reference: str, hypothesis: str, normalizer: str = "auto") -
 
 
 def _word_error_rate_py(ref: list[str], hyp: list[str]) -> WerResult:
-    ops = align(ref, hyp)
-    subs = sum(1 for tag, _, _ in ops if tag == "replace")
-    dels = sum(1 for tag, _, _ in ops if tag == "delete")
-    ins = sum(1 for tag, _, _ in ops if tag == "insert")
-    return WerResult((subs + dels + ins) / max(len(ref), 1), subs, dels, ins, len(ref), len(hyp))
+    # Levenshtein over words, keeping (cost, subs, dels, ins) per cell; one row at a time.
+    prev = [(j, 0, 0, j) for j in range(len(hyp) + 1)]
+    for i in range(1, len(ref) + 1):
+        cur = [(i, 0, i, 0)]
+        for j in range(1, len(hyp) + 1):
+            if ref[i - 1] == hyp[j - 1]:
+                cur.append(prev[j - 1])
+                continue
+            sub, dele, ins = prev[j - 1], prev[j], cur[j - 1]
+            best = min(sub, dele, ins, key=lambda c: c[0])
+            if best is sub:
+                cur.append((sub[0] + 1, sub[1] + 1, sub[2], sub[3]))
+            elif best is dele:
+                cur.append((dele[0] + 1, dele[1], dele[2] + 1, dele[3]))
+            else:
+                cur.append((ins[0] + 1, ins[1], ins[2], ins[3] + 1))
+        prev = cur
+    cost, subs, dels, ins = prev[-1]
+    return WerResult(cost / max(len(ref), 1), subs, dels, ins, len(ref), len(hyp))
 
 
 def align(ref: list[str], hyp: list[str]) -> list[tuple[str, str | None, str | None]]:
     """A minimum-cost word alignment: ("equal" | "replace" | "delete" | "insert", ref word, hyp word) in order.
 
-    Uses rapidfuzz when installed, else a full-table DP (fine for a few thousand words)."""
+    Uses rapidfuzz when installed, else a full-table DP: quadratic memory, fine for a
+    few thousand words, slow for an hour (install rapidfuzz for that)."""
     try:
         from rapidfuzz.distance import Levenshtein
     except ImportError:
