@@ -159,7 +159,7 @@ class Question:
     answer: str = ""
 
 
-TitleSource = Literal["slide", "keyphrases", "llm", "fallback"]
+TitleSource = Literal["slide", "announced", "keyphrases", "llm", "fallback"]
 
 
 @dataclass(frozen=True)

@@ -283,6 +283,43 @@ def _clip(title: str, limit: int = MAX_TITLE) -> str:
     return " ".join(words) or title[:limit]
 
 
+# Presenters name the part they start: "Our first topic is photosynthesis", "let's
+# talk about error handling", "something completely different: how to plan a budget".
+_ANNOUNCEMENTS = (
+    re.compile(r"\b(?:our|the|my|today's)\s+(?:(?:first|second|third|fourth|fifth|next|last|final|main|new)\s+)?"
+               r"(?:topic|part|section|subject|theme|chapter)\s+(?:for\s+today\s+|today\s+)?"
+               r"(?:is|will be|is about|covers)\s+(?:about\s+)?(?P<t>.+)$", re.I),
+    re.compile(r"\b(?:let's|let us|we'll|we will|i'll|i will|we're going to|i'm going to)\s+(?:now\s+)?"
+               r"(?:talk|speak|look|focus)\s+(?:a\s+(?:bit|little)\s+)?(?:about|at|on)\s+(?P<t>.+)$", re.I),
+    re.compile(r"\b(?:something (?:completely |totally |quite )?different|next up|moving on to)\s*[:,]?\s*(?P<t>.*)$", re.I),
+)
+_NOT_A_TOPIC = {"this", "that", "these", "those", "it", "them", "here", "there", "what", "how", "why", "some", "one"}
+
+
+def announced_title(sents: list[Sentence]) -> str | None:
+    """The topic a chapter's first sentences announce, in sentence case, or None."""
+    for n, s in enumerate(sents[:3]):
+        text = remove_fillers(s.text).strip().rstrip(".!?")
+        for pattern in _ANNOUNCEMENTS:
+            m = pattern.search(text)
+            if m is None:
+                continue
+            topic = m.group("t")
+            if not topic.strip() and n + 1 < len(sents):
+                # "Something completely different. How to plan a monthly budget."
+                topic = remove_fillers(sents[n + 1].text).strip().rstrip(".!?")
+            topic = re.split(r"[,;]|\s(?:because|which|where|so that|and then)\s", topic)[0].strip(" :-")
+            words = topic.split()
+            first = words[0].lower() if words else ""
+            # "let's look at this equation" names no topic; "how to plan a budget" does.
+            if not 1 <= len(words) <= 8 or not content_words(topic):
+                continue
+            if first in _NOT_A_TOPIC and not (first == "how" and len(words) > 2 and words[1].lower() == "to"):
+                continue
+            return _clip(topic[0].upper() + topic[1:])
+    return None
+
+
 def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str] = frozenset()) -> str | None:
     """A title from the chapter's best one or two key phrases, in Title Case."""
     scored = [(s, p) for s, p in _score_phrases(sents, idf) if " ".join(p).lower() not in avoid]
@@ -337,6 +374,8 @@ def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_v
             found = ocr_cache[still.path]
             if found is not None and readable(found.title, found.confidence, transcript_vocab):
                 title, source = _clip(found.title), "slide"
+        if title is None and (announced := announced_title(ch.sents)) is not None:
+            title, source = announced, "announced"
         if title is None:
             title = keyphrase_title(ch.sents, idf)
         if title is None:

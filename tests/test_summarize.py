@@ -229,3 +229,33 @@ def test_sample_session_summary_covers_the_talk():
     for ch in chapters:
         assert set(ch.keywords[:2]) & set(outline.keywords), ch.title
     assert not {"finally", "inside", "day", "bring"} & set(outline.keywords)
+
+
+def test_announced_topics_become_titles():
+    from recast.summarize import announced_title
+    from recast.text import Sentence
+
+    def say(*texts):
+        return [Sentence(float(i), i + 1.0, t) for i, t in enumerate(texts)]
+
+    assert announced_title(say("Our first topic is photosynthesis.")) == "Photosynthesis"
+    assert announced_title(say("Today's topic is error handling in Python, which matters.")) == "Error handling in Python"
+    assert announced_title(say("So, um, let's talk about the budget for next year.")) == "The budget for next year"
+    assert announced_title(say("Finally, something completely different.", "How to plan a monthly budget.")) == \
+        "How to plan a monthly budget"
+    # Not topics: a pointer at the screen, a bare transition, a pronoun.
+    assert announced_title(say("Let's look at this equation.", "It is long.")) is None
+    assert announced_title(say("Moving on.", "Right.")) is None
+    assert announced_title(say("The main topic is it.")) is None
+    # Only the opening of a chapter counts.
+    assert announced_title(say("A.", "B.", "C.", "Our next topic is volcanoes.")) is None
+
+
+def test_sample_audio_only_titles_use_what_the_presenter_announced():
+    from tests.test_chapters import _sample_transcript
+
+    tr = _sample_transcript()
+    outline = describe(tr, find_chapters(tr, None, None, Options()), None, Options())
+    titles = {c.index: (c.title, c.title_source) for c in outline.chapters}
+    assert titles[1] == ("Photosynthesis", "announced")
+    assert titles[4] == ("How to plan a monthly budget", "announced")
