@@ -26,7 +26,6 @@ import os
 import subprocess
 import sys
 import time
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.synth import write_wav  # noqa: E402
 from benchmarks.wer import word_error_rate  # noqa: E402
 from recast import transcribe as tr  # noqa: E402
 from recast.audio import load_audio  # noqa: E402
@@ -45,16 +45,6 @@ from recast.probe import probe  # noqa: E402
 WORK = ROOT / "benchmarks" / "work" / "robustness"
 SAMPLE = ROOT / "samples" / "webinar.mp4"
 RATE = 16000
-
-
-def _write_wav(path: Path, samples: np.ndarray) -> Path:
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(pcm.tobytes())
-    return path
 
 
 def _rms_to(x: np.ndarray, dbfs: float) -> np.ndarray:
@@ -155,7 +145,7 @@ def build_cases(minutes: float, only: set[str] | None) -> list[Case]:
             return
         path = WORK / f"{name.replace(' ', '-')}-{minutes:g}min.wav"
         if not path.is_file():
-            _write_wav(path, fn())
+            write_wav(path, fn(), RATE)
         cases.append(Case(name, path))
 
     make("silence", lambda: np.zeros(n, dtype=np.float32))

@@ -716,13 +716,15 @@ def _pointer(scale: float):
 # ---------------------------------------------------------------------------- encoding
 
 
-def _write_wav(path: Path, samples: np.ndarray, sr: int) -> None:
+def write_wav(path: Path, samples: np.ndarray, sr: int) -> Path:
+    """Mono float samples in [-1, 1] as a 16-bit WAV file."""
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(sr)
         w.writeframes(pcm.tobytes())
+    return path
 
 
 def _encode(out: Path, wav: Path, slides: list[Slide], total: float, o: SynthOptions, work: Path) -> None:
@@ -838,7 +840,7 @@ def synthesize(
     with tempfile.TemporaryDirectory(prefix="synth-", dir=out.parent) as tmp:
         work = Path(tmp)
         wav = work / "speech.wav"
-        _write_wav(wav, samples, sr)
+        write_wav(wav, samples, sr)
         partial = work / ("partial" + (out.suffix or ".mp4"))
         _encode(partial, wav, slides, total, o, work)
         partial.replace(out)
