@@ -143,17 +143,20 @@ def build_one(item: BatchItem, outdir: str, options: Options, progress: Progress
     """Build one recording; never raises for a bad recording. Runs in a worker
     process or a Dask task. Returns a dict for the report."""
     from .pipeline import find_existing_build, process
+    from .probe import check_path, file_sha256
 
     start = time.perf_counter()
     opts = options.replace(language=item.language) if item.language else options
     try:
+        check_path(item.path)  # a missing or empty file is reported before it is hashed
+        sha = file_sha256(item.path)  # once: both the skip check and the build use it
         if not opts.force:
-            done = find_existing_build(Path(outdir), item.path, opts, item.metadata())
+            done = find_existing_build(Path(outdir), item.path, opts, item.metadata(), sha=sha)
             if done is not None:
                 return {"status": "skipped", "reason": "already built with the same content and settings",
                         "folder": done["folder"], "chapters": done["chapters"], "duration": done["duration"]}
         result = process(item.path, outdir, opts, progress=progress, metadata=item.metadata(), lock=False,
-                         rebuild_library=False)
+                         rebuild_library=False, source_sha256=sha)
     except RecastError as e:
         return {"status": "failed", "reason": str(e), "retryable": e.retryable}
     except MemoryError:

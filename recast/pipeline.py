@@ -128,16 +128,10 @@ def build_key(source_sha256: str, options: Options, title: str, metadata: dict[s
 
 
 def find_existing_build(outdir: Path, source: Path, options: Options,
-                        metadata: dict[str, str] | None = None) -> dict[str, Any] | None:
-    """The session in `outdir` built from this content with these settings, if any.
+                        metadata: dict[str, str] | None = None, *, sha: str) -> dict[str, Any] | None:
+    """The session in `outdir` built from content `sha` with these settings, if any.
     Completion is what session.json records (it is written last), never "a folder exists"."""
     from .publish import slugify
-    from .probe import file_sha256
-
-    try:
-        sha = file_sha256(source)
-    except OSError:
-        return None  # let the build report the problem
     title = session_title(source, options, metadata)
     key = build_key(sha, options, title, metadata)
     base = slugify(title)
@@ -161,6 +155,7 @@ def process(
     metadata: dict[str, str] | None = None,
     lock: bool = True,
     rebuild_library: bool = True,
+    source_sha256: str | None = None,
 ) -> BuildResult:
     """Build the revisit session for one recording into `outdir` and return what was built.
 
@@ -188,7 +183,7 @@ def process(
     with stages.stage("audio") as note:
         audio = load_audio(media, track, progress=lambda d, t: stages.emit("audio", done=d, total=t))
         note["message"] = f"{audio.duration:.1f} s"
-    sha = file_sha256(source)
+    sha = source_sha256 or file_sha256(source)  # a batch has hashed it already
     title = session_title(source, options, metadata)
 
     created_outdir = make_outdir(outdir)
