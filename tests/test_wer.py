@@ -111,7 +111,7 @@ def test_join_compounds_only_joins_what_one_side_writes_as_one_word() -> None:
     # Numbers are never joined: "35 36" and "3536" are different.
     assert wer.join_compounds(["35", "36"], ["3536"]) == (["35", "36"], ["3536"])
     # A real error survives: "in" for "and" is not a spacing question.
-    assert wer.word_error_rate("cats and dogs", "cats in dogs", "whisper").substitutions == 1
+    assert wer.word_error_rate("cats and dogs", "cats in dogs", "auto").substitutions == 1
 
 
 def test_without_rapidfuzz_the_results_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
