@@ -26,6 +26,10 @@ baseline (`equal`).
     python benchmarks/bench_chapters.py --split dev     # the tuning data
     python benchmarks/bench_chapters.py --score out/hour/session.json --truth benchmarks/work/hour.truth.json
         # a built session against a synthetic recording's truth (benchmarks/synth.py)
+    python benchmarks/bench_chapters.py --train           # refit recast/boundary_weights.py
+
+The boundary scorer's weights are fitted on tuning data only: the `.dev` lectures,
+articles 0-14 and the articles after the first 35 (which the report never reads).
 """
 
 from __future__ import annotations
@@ -364,6 +368,88 @@ def score_session(session_path: Path, truth_path: Path) -> dict[str, float]:
     }
 
 
+
+# ---------------------------------------------------------------------------- training
+
+
+TRAIN_L2 = 30.0  # ridge penalty on the standardised weights
+TRAIN_LECTURE_WEIGHT = 5.0  # a lecture sentence counts this many Wikipedia sentences (3 lectures against 47 articles)
+WEIGHTS_FILE = ROOT / "recast" / "boundary_weights.py"
+
+
+def training_docs(wiki_count: int = 35) -> list[Doc]:
+    """The tuning data only: the `.dev` lectures, Wikipedia articles 0-14 (`--split dev`)
+    and every article after the first `wiki_count` (never read by the report)."""
+    wiki = load_wiki("dev", 10_000) + load_wiki("test", 10_000)[wiki_count - 15 :]
+    return load_lectures("dev") + wiki
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, weight: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weighted L2-penalised logistic regression by Newton's method (bias not penalised)."""
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    reg = np.full(z.shape[1], l2)
+    reg[-1] = 0.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        grad = z.T @ (weight * (p - y)) + reg * w
+        hess = (z * (weight * p * (1 - p))[:, None]).T @ z + np.diag(reg)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    coef = w[:-1] / sd
+    return coef, float(w[-1] - (mu * coef).sum())
+
+
+def train(seed: int) -> int:
+    """Fit the boundary scorer of recast/chapters.py on the tuning data and write its weights."""
+    from recast.chapters import boundary_features, talk_bounds
+    from recast.text import embed, sentences, tokenize
+
+    docs = training_docs()
+    if not docs:
+        print("no data: shared/data/lectures and gensim's test data are both missing")
+        return 1
+    rng = np.random.default_rng(seed)
+    xs, ys, ws = [], [], []
+    names: list[str] = []
+    for doc in docs:
+        case = synthesize(doc, rng)
+        sents = [s for s in sentences(case.transcript) if tokenize(s.text)]
+        first, last = talk_bounds(sents, 0.0, case.transcript.duration)
+        body = sents[first : last + 1]
+        starts = np.array([s.start for s in body])
+        label = np.zeros(len(body))
+        for t in case.true_starts[1:]:
+            label[int(np.argmin(np.abs(starts - t)))] = 1.0
+        x, names = boundary_features(body, embed([s.text for s in body]))
+        xs.append(x[1:])
+        ys.append(label[1:])
+        ws.append(np.full(len(body) - 1, TRAIN_LECTURE_WEIGHT if doc.chapters[0][0] == "Part 1" else 1.0))
+    coef, bias = fit_logistic(np.vstack(xs), np.concatenate(ys), TRAIN_L2, np.concatenate(ws))
+    n_lec = sum(d.chapters[0][0] == "Part 1" for d in docs)
+    lines = [
+        '"""Weights of the boundary scorer in chapters.py (logistic regression, log-odds).',
+        "",
+        "Written by `python benchmarks/bench_chapters.py --train`; fitted only on tuning data:",
+        f"the {n_lec} `.dev` MIT physics lectures (L16, L22, L29) and {len(docs) - n_lec} Wikipedia articles from",
+        "gensim's test data (articles 0-14, the `--split dev` set, and 35 onwards; the",
+        "benchmark's held-out articles 15-34 and `.ref` lectures were not used).",
+        '"""',
+        "",
+        f"BOUNDARY_BIAS = {bias:.6f}",
+        "BOUNDARY_WEIGHTS: dict[str, float] = {",
+        *[f'    "{k}": {c:.6f},' for k, c in zip(names, coef)],
+        "}",
+        "",
+    ]
+    WEIGHTS_FILE.write_text("\n".join(lines), encoding="utf-8")
+    print(f"{len(docs)} documents, {sum(len(y) for y in ys)} sentence starts, {int(sum(y.sum() for y in ys))} boundaries; wrote {WEIGHTS_FILE}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("dev", "test"), default="test")
@@ -379,7 +465,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speed", type=Path, metavar="VIDEO", help="time every stage after transcription on VIDEO and exit")
     ap.add_argument("--score", type=Path, metavar="SESSION_JSON", help="score a built session.json (with --truth) and exit")
     ap.add_argument("--truth", type=Path, metavar="TRUTH_JSON", help="benchmarks/synth.py truth for --score")
+    ap.add_argument("--train", action="store_true", help="refit the boundary scorer's weights on the tuning data and exit")
     args = ap.parse_args(argv)
+    if args.train:
+        return train(args.seed)
     if args.score:
         if not args.truth:
             ap.error("--score needs --truth")

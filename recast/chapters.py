@@ -9,7 +9,10 @@
    "our third topic"), and slide changes from the video (a change whose title strip
    keeps the previous slide's title, "(continued)" added or not, is a continuation
    slide and counts for little; a change known only to a keyframe interval marks
-   every sentence starting in it, and the other signals choose).
+   every sentence starting in it, and the other signals choose), and a boundary
+   scorer (logistic regression with fixed weights, boundary_weights.py) over the words
+   around each sentence start: cohesion drops at several window sizes, which side a
+   sentence leans to, new names, the subject named again, how the sentence opens.
 3. Boundaries are chosen together by dynamic programming: each chapter earns the
    coherence of its sentences (the length of the sum of their unit vectors, which is
    how far they agree on one direction) and pays a fixed price, so a cut is made only
@@ -33,7 +36,8 @@ import numpy as np
 
 from .config import Options
 from .models import SAMPLE_RATE, Audio, ChapterSpans, Transcript, VideoAnalysis
-from .text import Sentence, content_words, embed, sentences, tokenize
+from .boundary_weights import BOUNDARY_BIAS, BOUNDARY_WEIGHTS
+from .text import Sentence, content_words, embed, sentences, stems, tokenize
 from .video import change_window
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,13 @@ log = logging.getLogger(__name__)
 # Tuned on the .dev lectures of the MIT physics corpus and held-out Wikipedia
 # articles (benchmarks/bench_chapters.py); see the report there.
 CUT_PRICE = 3.2  # coherence a cut must gain, in units of one fully agreeing sentence
+# The boundary scorer's log-odds, plus an offset (a boundary is rare, so they are mostly
+# well below zero), join a cut's bonus; set on cross-validated scores of the tuning
+# data. With slides that mark the parts the words count for less.
+SCORER_WEIGHT = 0.5
+SCORER_OFFSET = 3.0
+SLIDE_SCORER_WEIGHT = 0.25
+SLIDE_SCORER_OFFSET = 1.0
 OVERLONG_PRICE = 3.0  # extra price per `max_chapter` of length beyond `max_chapter`
 SLIDE_BONUS = 5.0  # a new slide with a new title at this sentence end
 CONTINUATION_BONUS = 0.6  # a new slide that keeps the previous title
@@ -223,8 +234,9 @@ def boundary_time(prev: Sentence, nxt: Sentence, audio: Audio | None) -> float:
     return float(min(t, nxt.start))
 
 
-def sentence_vectors(body: list[Sentence]) -> np.ndarray:
-    """Weighted unit vectors per sentence: embedding (centred on the session) and TF-IDF."""
+def sentence_vectors(body: list[Sentence], sem: np.ndarray | None = None) -> np.ndarray:
+    """Weighted unit vectors per sentence: embedding (centred on the session) and TF-IDF.
+    `sem`: the sentences' embeddings when already at hand."""
     n = len(body)
     lemmas = [content_words(s.text) for s in body]
     vocab: dict[str, int] = {}
@@ -246,7 +258,8 @@ def sentence_vectors(body: list[Sentence]) -> np.ndarray:
         lex = np.log1p(lex) * idf
     lex /= np.maximum(np.linalg.norm(lex, axis=1, keepdims=True), 1e-9)
 
-    sem = embed([s.text for s in body])
+    if sem is None:
+        sem = embed([s.text for s in body])
     weight = np.array([min(len(toks), 12) / 12 for toks in lemmas], dtype=np.float32)[:, None]
     if sem is None:
         return lex * weight
@@ -376,6 +389,157 @@ def title_strip(path: Path) -> np.ndarray | None:
         return None
 
 
+
+# ---------------------------------------------------------------------------- boundary scorer
+#
+# A logistic regression over features of each sentence start says how likely a chapter
+# begins there from the words alone: how much the text on either side differs (sentence
+# embeddings and TF-IDF, windows of 2-16 sentences, TextTiling depth), whether the
+# sentence leans towards what follows rather than what came before, new names and
+# words, the document's main subject named again, and how the sentence opens ("He",
+# "However" continue; a cue phrase opens). The weights are fixed, fitted by
+# `benchmarks/bench_chapters.py --train` (see boundary_weights.py for the data).
+
+_OPEN_YEAR = re.compile(r"^(in|by|from|during|after|before|since|on|at|around)?\s*(the\s+)?(early|mid|late)?[\s-]*\d{3,4}s?\b", re.I)
+_OPEN_CONT = re.compile(
+    r"^(he|she|it|they|this|these|those|his|her|its|their|however|but|and|also|although|thus|therefore|then|so"
+    r"|as a result|in addition|furthermore|moreover|later|after this|such|both|another|other|there)\b",
+    re.I,
+)
+_OPEN_THE = re.compile(r"^the\b", re.I)
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]+")  # a capitalised word inside a sentence
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+
+
+def _tfidf(tokens: list[list[str]]) -> tuple[np.ndarray, dict[str, int]]:
+    """TF-IDF rows (log counts) over the words said in at least two sentences, and the document frequencies."""
+    n = len(tokens)
+    df: dict[str, int] = {}
+    for toks in tokens:
+        for t in set(toks):
+            df[t] = df.get(t, 0) + 1
+    vocab = {t: i for i, t in enumerate([t for t, c in df.items() if c >= 2])}
+    lex = np.zeros((n, max(len(vocab), 1)))
+    for i, toks in enumerate(tokens):
+        for t in toks:
+            j = vocab.get(t)
+            if j is not None:
+                lex[i, j] += 1.0
+    if vocab:
+        idf = np.array([np.log(n / df[t]) for t in vocab])
+        lex = np.log1p(lex) * idf
+    return lex, df
+
+
+def _window_cos(vec: np.ndarray, w: int) -> np.ndarray:
+    """At each sentence k: cosine between the sums of the w sentences before and the w from k on."""
+    n = len(vec)
+    p = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
+    k = np.arange(n)
+    c = (_unit(p[k] - p[np.maximum(k - w, 0)]) * _unit(p[np.minimum(k + w, n)] - p[k])).sum(1)
+    c[0] = 1.0
+    return c
+
+
+def _depth(sim: np.ndarray) -> np.ndarray:
+    """TextTiling depth of each point of a (lightly smoothed) similarity curve."""
+    s = np.convolve(np.pad(sim, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    return (np.maximum.accumulate(s) - s) + (np.maximum.accumulate(s[::-1])[::-1] - s)
+
+
+def _lean(vec: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """How much sentence k is closer to the w sentences after it than to the w before
+    it, and how much sentence k-1 is closer to the ones before it than to those from k on."""
+    n = len(vec)
+    p = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
+    k = np.arange(n)
+    u = _unit(vec)
+    left = _unit(p[k] - p[np.maximum(k - w, 0)])
+    right = _unit(p[np.minimum(k + 1 + w, n)] - p[np.minimum(k + 1, n)])
+    a = (u * right).sum(1) - (u * left).sum(1)
+    left2 = _unit(p[np.maximum(k - 1, 0)] - p[np.maximum(k - 1 - w, 0)])
+    right2 = _unit(p[np.minimum(k + w, n)] - p[k])
+    prev = np.vstack([np.zeros_like(u[:1]), u[:-1]])
+    b = (prev * left2).sum(1) - (prev * right2).sum(1)
+    return a, b
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    """Standardised over the sentence starts that can be boundaries (all but the first)."""
+    x = np.asarray(x, dtype=np.float64)
+    v = x[1:]
+    return (x - v.mean()) / max(float(v.std()), 1e-6)
+
+
+def boundary_features(body: list[Sentence], sem: np.ndarray | None) -> tuple[np.ndarray, list[str]]:
+    """Features of a chapter starting at each sentence (row 0, the first sentence, is zero)."""
+    n = len(body)
+    texts = [s.text for s in body]
+    lemmas = [content_words(t) for t in texts]
+    lex, df = _tfidf(lemmas)
+    lexu = _unit(lex)
+    weight = np.array([min(len(toks), 12) / 12 for toks in lemmas])[:, None]
+    reps = [("lex", lexu)]
+    if sem is not None:
+        reps.insert(0, ("sem", _unit(sem - sem.mean(axis=0))))
+    else:  # no embedder: the lexical signal stands in for it
+        reps.insert(0, ("sem", lexu))
+    f: dict[str, np.ndarray] = {}
+    for name, vec in reps:
+        for w in (2, 4, 8, 16):
+            c = _window_cos(vec * weight, w)
+            f[f"{name}_cos{w}"] = _z(c)
+            f[f"{name}_dep{w}"] = _z(_depth(c))
+    novelty = np.zeros(n)
+    for k in range(1, n):
+        before = {w for toks in lemmas[max(0, k - 12) : k] for w in toks}
+        after = [w for toks in lemmas[k : k + 3] for w in toks if df.get(w, 0) >= 2]
+        novelty[k] = np.mean([w not in before for w in after]) if after else 0.5
+    f["novelty"] = _z(novelty)
+    top = sorted(df, key=lambda w: (-df[w], w))[:3]  # the document's subject
+    subj1 = np.array([float(top[0] in toks) if top else 0.0 for toks in lemmas])
+    subj3 = np.array([float(bool(set(toks) & set(top))) for toks in lemmas])
+    f["subj1"] = subj1 - subj1.mean()
+    f["subj3"] = subj3 - subj3.mean()
+    f["year"] = np.array([float(bool(_OPEN_YEAR.match(t.strip()))) for t in texts])
+    f["cont"] = np.array([float(bool(_OPEN_CONT.match(t.strip()))) for t in texts])
+    f["the"] = np.array([float(bool(_OPEN_THE.match(t.strip()))) for t in texts])
+    f["prev_cont"] = np.r_[0.0, f["cont"][:-1]]
+    f["len"] = _z(np.log(np.array([len(tokenize(t)) for t in texts]) + 1.0))
+    f["prevlen"] = np.r_[0.0, f["len"][:-1]]
+    lows = [t.lower().lstrip(" .,-") for t in texts]
+    f["cue"] = np.array([float(bool(_CUE.match(s))) for s in lows])
+    f["weak"] = np.array([float(not _CUE.match(s) and bool(_WEAK_CUE.match(s))) for s in lows])
+    stemmed = _unit(_tfidf([stems(t) for t in texts])[0])
+    for w in (4, 8):
+        f[f"stem_cos{w}"] = _z(_window_cos(stemmed, w))
+    for name, vec in reps:
+        for w in (3, 8):
+            a, b = _lean(vec, w)
+            f[f"{name}_sideA{w}"] = _z(a)
+            f[f"{name}_sideB{w}"] = _z(b)
+    names = [{m.lower() for m in _NAME.findall(t)} for t in texts]
+    new_names = np.zeros(n)
+    for k in range(1, n):
+        new_names[k] = len(names[k] - set().union(*names[max(0, k - 15) : k]))
+    f["capnew"] = _z(np.log1p(new_names))
+    x = np.stack(list(f.values()), axis=1)
+    x[0] = 0.0
+    return x, list(f)
+
+
+def boundary_logits(body: list[Sentence], sem: np.ndarray | None) -> np.ndarray:
+    """Log-odds that a chapter starts at each sentence, from the words alone."""
+    x, names = boundary_features(body, sem)
+    coef = np.array([BOUNDARY_WEIGHTS[k] for k in names])
+    out = x @ coef + BOUNDARY_BIAS
+    out[0] = 0.0
+    return out
+
+
 def segment(
     body: list[Sentence],
     video: VideoAnalysis | None,
@@ -389,11 +553,16 @@ def segment(
         return [0]
     t0 = body[0].start if talk_start is None else talk_start
     t1 = body[-1].end if talk_end is None else talk_end
-    vec = sentence_vectors(body).astype(np.float64)
+    sem = embed([s.text for s in body])
+    sig = _signals(body, video, options)
+    vec = sentence_vectors(body, sem).astype(np.float64)
     prefix = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
     gram = prefix @ prefix.T
     sq = np.diag(gram).copy()
-    sig = _signals(body, video, options)
+    if (sig.slide >= 0.9).sum() >= 2:  # slides with titles mark the parts
+        bonus = sig.bonus + SLIDE_SCORER_WEIGHT * (boundary_logits(body, sem) + SLIDE_SCORER_OFFSET)
+    else:
+        bonus = sig.bonus + SCORER_WEIGHT * (boundary_logits(body, sem) + SCORER_OFFSET)
     # chapter k starts at edge[k]: talk start for the first, the boundary time after that
     edge = np.array([t0] + [body[k].start for k in range(1, n)] + [t1])
     min_len, max_len = options.min_chapter, options.max_chapter
@@ -414,7 +583,7 @@ def segment(
         coh = np.sqrt(np.maximum(sq[j] + sq[idx] - 2 * gram[j, idx], 0.0))
         over = np.maximum(dur[idx] - max_len, 0.0) / max_len
         short = np.maximum(min_len - dur[idx], 0.0)
-        score = best[idx] + coh - CUT_PRICE - OVERLONG_PRICE * over - SHORT_PRICE * short + np.where(idx > 0, sig.bonus[np.minimum(idx, n - 1)], 0.0)
+        score = best[idx] + coh - CUT_PRICE - OVERLONG_PRICE * over - SHORT_PRICE * short + np.where(idx > 0, bonus[np.minimum(idx, n - 1)], 0.0)
         k = int(np.argmax(score))
         best[j] = score[k]
         back[j] = idx[k]

@@ -314,3 +314,31 @@ def test_continued_title_is_the_same_title():
     assert same_title(base, strip("Volcanoes and plates (continued)"))
     assert not same_title(base, strip("Baking sourdough bread"))
     assert not same_title(base, strip("Volcanic plates and ash"))
+
+
+def test_boundary_scorer_has_a_weight_for_every_feature_and_finds_topic_shifts():
+    from recast.boundary_weights import BOUNDARY_WEIGHTS
+    from recast.chapters import boundary_features, boundary_logits
+    from recast.text import embed
+
+    tr, starts = three_topics()
+    body = sentences(tr)
+    sem = embed([s.text for s in body])
+    x, names = boundary_features(body, sem)
+    assert x.shape == (len(body), len(names)) and np.isfinite(x).all()
+    assert set(names) == set(BOUNDARY_WEIGHTS)
+    logits = boundary_logits(body, sem)
+    assert logits[0] == 0.0 and np.isfinite(logits).all()
+    # the two topic changes score above the median sentence start
+    shifts = [i for i, s in enumerate(body) if any(abs(s.start - t) < 0.01 for t in starts[1:])]
+    assert len(shifts) == 2
+    assert all(logits[i] > np.median(logits[1:]) for i in shifts)
+    # without the embedder, the lexical features stand in and nothing breaks
+    assert np.isfinite(boundary_logits(body, None)).all()
+
+
+def test_segmentation_is_deterministic():
+    tr, _ = three_topics(2)
+    a = find_chapters(tr, None, None, Options())
+    b = find_chapters(tr, None, None, Options())
+    assert a == b
