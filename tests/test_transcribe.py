@@ -18,7 +18,7 @@ from benchmarks import wer as wer_module
 from benchmarks.wer import normalize, word_error_rate
 from recast import transcribe as tr
 from recast.config import Options
-from recast.engine_worker import WINDOW_SECONDS, _read_window, plan_windows
+from recast.engine_worker import CHUNK_SECONDS, MIN_WINDOW_SECONDS, WINDOW_SECONDS, _read_window, join_regions, plan_windows, window_length
 from recast.errors import ConfigError, TranscriptionError
 from recast.models import SAMPLE_RATE, Audio, Segment, Word
 
@@ -167,6 +167,102 @@ def test_plan_windows_cuts_at_quiet_points() -> None:
     assert all(a < b for a, b in windows) and all(windows[i][1] == windows[i + 1][0] for i in range(len(windows) - 1))
     assert 52.0 * rate <= windows[0][1] <= 52.4 * rate
     assert plan_windows(x[: rate * 10], window=50 * rate) == [(0, rate * 10)]
+
+
+def test_every_stream_gets_a_window() -> None:
+    rate = SAMPLE_RATE
+    assert window_length(3600 * rate, 2) == WINDOW_SECONDS * rate  # long: the full window
+    assert window_length(150 * rate, 2) == 75 * rate  # 2.5 minutes: two halves, one per stream
+    assert window_length(90 * rate, 2) == MIN_WINDOW_SECONDS * rate  # short: not cut finer
+    assert window_length(150 * rate, 1) == 150 * rate
+    # The 145 s sample is cut once, in a quiet moment, into two windows for two streams.
+    x = np.ones(145 * rate, dtype=np.float32)
+    x[70 * rate : 71 * rate] = 0
+    windows = plan_windows(x, window=window_length(len(x), 2))
+    assert len(windows) == 2 and 70 * rate <= windows[0][1] <= 71 * rate
+
+
+class _FakeConn:
+    def __init__(self) -> None:
+        self.sent: list[tuple] = []
+
+    def send(self, message: tuple) -> None:
+        self.sent.append(message)
+
+
+class _FakeEngine:
+    """Stands in for a speech engine to test how windows are shared between streams."""
+
+    multilingual = False
+    streams = 2
+
+    def __init__(self, fail_call: int | None = None) -> None:
+        self.fail_call = fail_call  # the n-th window started (1 = first) fails at once
+        self.calls: list[int] = []
+
+    def transcribe(self, window, request, emit, progress, stream=0):
+        import time as _time
+
+        self.calls.append(stream)
+        if len(self.calls) == self.fail_call:
+            raise RuntimeError("engine failed on the second window")
+        seconds = len(window) / SAMPLE_RATE
+        for k in range(int(seconds // 10)):
+            _time.sleep(0.002)
+            emit({"start": 10.0 * k, "end": 10.0 * k + 5, "text": f"w{len(window)}-{k}", "words": [(10.0 * k, 10.0 * k + 5, "x", 1.0)]})
+            progress(10.0 * k + 5)
+        return "en", 1.0
+
+
+def _fake_request(tmp_path: Path, seconds: int) -> dict:
+    x = np.ones(seconds * SAMPLE_RATE, dtype=np.float32)
+    path = tmp_path / "audio.f32"
+    x.tofile(path)
+    return {"audio": {"path": str(path), "offset": 0, "length": len(x)}, "language": "en", "task": "transcribe", "beam_size": 1, "vad": True}
+
+
+def test_windows_run_on_two_streams_and_come_back_in_order(tmp_path: Path) -> None:
+    from recast.engine_worker import _transcribe
+
+    engine, conn = _FakeEngine(), _FakeConn()
+    _transcribe(engine, _fake_request(tmp_path, 25 * 60), conn)  # 3 windows of about 10, 10, 5 min
+    segments = [m[1] for m in conn.sent if m[0] == "segment"]
+    starts = [seg["start"] for seg in segments]
+    assert starts == sorted(starts) and len(segments) > 100  # window order, times on the recording
+    assert set(engine.calls) == {0, 1}  # both streams worked
+    progress = [m[1] for m in conn.sent if m[0] == "progress"]
+    assert progress[-1] == pytest.approx(25 * 60) and max(progress) <= 25 * 60
+    assert conn.sent[-1][0] == "done"
+
+
+def test_a_failing_window_stops_the_other_stream(tmp_path: Path) -> None:
+    from recast.engine_worker import _transcribe
+
+    engine, conn = _FakeEngine(fail_call=2), _FakeConn()  # the second window fails while the first runs
+    with pytest.raises(RuntimeError, match="second window"):
+        _transcribe(engine, _fake_request(tmp_path, 25 * 60), conn)
+    assert all(m[0] != "segment" for m in conn.sent)  # the first window was stopped, not finished
+    sent = len(conn.sent)
+    import time as _time
+
+    _time.sleep(0.2)
+    assert len(conn.sent) == sent  # nothing more arrives: no stream is left running
+    assert all(m[0] != "done" for m in conn.sent)
+
+
+def test_speech_regions_join_into_chunks_that_end_in_pauses() -> None:
+    rate = SAMPLE_RATE
+    s = lambda a, b: (int(a * rate), int(b * rate))  # noqa: E731
+    # Sentences with short pauses fill a chunk up to 30 s; the next starts after a pause.
+    regions = [s(0, 8), s(8.5, 17), s(17.4, 26), s(26.6, 33), s(33.5, 40)]
+    assert join_regions(regions) == [s(0, 26), s(26.6, 40)]
+    # A long silence always ends a chunk, however short it is.
+    assert join_regions([s(0, 5), s(9, 12)]) == [s(0, 5), s(9, 12)]
+    # A region longer than a chunk is split evenly; every chunk fits Whisper's 30 s.
+    clips = join_regions([s(100, 175)])
+    assert len(clips) == 3 and clips[0][0] == s(100, 0)[0] and clips[-1][1] == s(0, 175)[1]
+    assert all(b - a <= CHUNK_SECONDS * rate for a, b in clips)
+    assert join_regions([]) == []
 
 
 
