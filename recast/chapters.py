@@ -434,12 +434,24 @@ def _tfidf(tokens: list[list[str]]) -> tuple[np.ndarray, dict[str, int]]:
     return lex, df
 
 
-def _window_cos(vec: np.ndarray, w: int) -> np.ndarray:
+# Window sums are taken from prefix sums a block of sentences at a time: the
+# vocabulary of a 3-hour session runs to thousands of words, and whole-matrix
+# temporaries of sentences x vocabulary cost hundreds of MB.
+_BLOCK = 256
+
+
+def _prefix(vec: np.ndarray) -> np.ndarray:
+    return np.vstack([np.zeros((1, vec.shape[1]), dtype=vec.dtype), np.cumsum(vec, axis=0)])
+
+
+def _window_cos(vec: np.ndarray, w: int, p: np.ndarray | None = None) -> np.ndarray:
     """At each sentence k: cosine between the sums of the w sentences before and the w from k on."""
     n = len(vec)
-    p = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
-    k = np.arange(n)
-    c = (_unit(p[k] - p[np.maximum(k - w, 0)]) * _unit(p[np.minimum(k + w, n)] - p[k])).sum(1)
+    p = _prefix(vec) if p is None else p
+    c = np.empty(n)
+    for lo in range(0, n, _BLOCK):
+        k = np.arange(lo, min(lo + _BLOCK, n))
+        c[k] = (_unit(p[k] - p[np.maximum(k - w, 0)]) * _unit(p[np.minimum(k + w, n)] - p[k])).sum(1)
     c[0] = 1.0
     return c
 
@@ -450,20 +462,23 @@ def _depth(sim: np.ndarray) -> np.ndarray:
     return (np.maximum.accumulate(s) - s) + (np.maximum.accumulate(s[::-1])[::-1] - s)
 
 
-def _lean(vec: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+def _lean(vec: np.ndarray, w: int, p: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """How much sentence k is closer to the w sentences after it than to the w before
     it, and how much sentence k-1 is closer to the ones before it than to those from k on."""
     n = len(vec)
-    p = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
-    k = np.arange(n)
-    u = _unit(vec)
-    left = _unit(p[k] - p[np.maximum(k - w, 0)])
-    right = _unit(p[np.minimum(k + 1 + w, n)] - p[np.minimum(k + 1, n)])
-    a = (u * right).sum(1) - (u * left).sum(1)
-    left2 = _unit(p[np.maximum(k - 1, 0)] - p[np.maximum(k - 1 - w, 0)])
-    right2 = _unit(p[np.minimum(k + w, n)] - p[k])
-    prev = np.vstack([np.zeros_like(u[:1]), u[:-1]])
-    b = (prev * left2).sum(1) - (prev * right2).sum(1)
+    p = _prefix(vec) if p is None else p
+    a = np.empty(n)
+    b = np.empty(n)
+    for lo in range(0, n, _BLOCK):
+        k = np.arange(lo, min(lo + _BLOCK, n))
+        u = _unit(vec[k])
+        left = _unit(p[k] - p[np.maximum(k - w, 0)])
+        right = _unit(p[np.minimum(k + 1 + w, n)] - p[np.minimum(k + 1, n)])
+        a[k] = (u * right).sum(1) - (u * left).sum(1)
+        left2 = _unit(p[np.maximum(k - 1, 0)] - p[np.maximum(k - 1 - w, 0)])
+        right2 = _unit(p[np.minimum(k + w, n)] - p[k])
+        prev = np.where((k > 0)[:, None], _unit(vec[np.maximum(k - 1, 0)]), 0.0)
+        b[k] = (prev * left2).sum(1) - (prev * right2).sum(1)
     return a, b
 
 
@@ -489,10 +504,13 @@ def boundary_features(body: list[Sentence], sem: np.ndarray | None) -> tuple[np.
         reps.insert(0, ("sem", lexu))
     f: dict[str, np.ndarray] = {}
     for name, vec in reps:
+        weighted = vec * weight
+        p = _prefix(weighted)
         for w in (2, 4, 8, 16):
-            c = _window_cos(vec * weight, w)
+            c = _window_cos(weighted, w, p)
             f[f"{name}_cos{w}"] = _z(c)
             f[f"{name}_dep{w}"] = _z(_depth(c))
+        del weighted, p
     novelty = np.zeros(n)
     for k in range(1, n):
         before = {w for toks in lemmas[max(0, k - 12) : k] for w in toks}
@@ -514,11 +532,14 @@ def boundary_features(body: list[Sentence], sem: np.ndarray | None) -> tuple[np.
     f["cue"] = np.array([float(bool(_CUE.match(s))) for s in lows])
     f["weak"] = np.array([float(not _CUE.match(s) and bool(_WEAK_CUE.match(s))) for s in lows])
     stemmed = _unit(_tfidf([stems(t) for t in texts])[0])
+    p = _prefix(stemmed)
     for w in (4, 8):
-        f[f"stem_cos{w}"] = _z(_window_cos(stemmed, w))
+        f[f"stem_cos{w}"] = _z(_window_cos(stemmed, w, p))
+    del stemmed, p
     for name, vec in reps:
+        p = _prefix(vec)
         for w in (3, 8):
-            a, b = _lean(vec, w)
+            a, b = _lean(vec, w, p)
             f[f"{name}_sideA{w}"] = _z(a)
             f[f"{name}_sideB{w}"] = _z(b)
     names = [{m.lower() for m in _NAME.findall(t)} for t in texts]
@@ -555,14 +576,16 @@ def segment(
     t1 = body[-1].end if talk_end is None else talk_end
     sem = embed([s.text for s in body])
     sig = _signals(body, video, options)
-    vec = sentence_vectors(body, sem).astype(np.float64)
-    prefix = np.vstack([np.zeros((1, vec.shape[1])), np.cumsum(vec, axis=0)])
-    gram = prefix @ prefix.T
-    sq = np.diag(gram).copy()
     if (sig.slide >= 0.9).sum() >= 2:  # slides with titles mark the parts
         bonus = sig.bonus + SLIDE_SCORER_WEIGHT * (boundary_logits(body, sem) + SLIDE_SCORER_OFFSET)
     else:
         bonus = sig.bonus + SCORER_WEIGHT * (boundary_logits(body, sem) + SCORER_OFFSET)
+    # Only the Gram matrix of the prefix sums is kept: sentences x (embedding +
+    # vocabulary) floats are large for a long session, sentences squared are not.
+    prefix = _prefix(sentence_vectors(body, sem).astype(np.float64))
+    gram = prefix @ prefix.T
+    del prefix
+    sq = np.diag(gram).copy()
     # chapter k starts at edge[k]: talk start for the first, the boundary time after that
     edge = np.array([t0] + [body[k].start for k in range(1, n)] + [t1])
     min_len, max_len = options.min_chapter, options.max_chapter

@@ -475,6 +475,18 @@ def _transcribe(engine: Any, request: dict[str, Any], conn: Connection) -> None:
     conn.send(("done", {"language": language, "language_probability": probability}))
 
 
+def _release_memory() -> None:
+    """Give the heap that a recording used back to the system. The worker stays alive
+    between recordings, beside the clip encoders of the same run; glibc keeps freed
+    memory in per-thread arenas (one per stream) unless asked."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc
+
+
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when the parent dies (kill -9 of the run)."""
     try:
@@ -505,7 +517,10 @@ def serve(conn: Connection) -> None:
             elif kind == "transcribe":
                 if engine is None:
                     raise RuntimeError("no model loaded")
-                _transcribe(engine, message[1], conn)
+                try:
+                    _transcribe(engine, message[1], conn)
+                finally:
+                    _release_memory()
             else:
                 raise RuntimeError(f"unknown message {kind!r}")
         except ConfigProblem as e:
