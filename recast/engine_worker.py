@@ -77,10 +77,14 @@ CUDA_BATCH_SIZE = 16
 # synthetic hour, 19 chunks against 23 with a 500 ms minimum, 12% less encoder work,
 # and the word error rate did not get worse (11.8% against 12.1% on 20 minutes).
 VAD_PARAMETERS = {"min_silence_duration_ms": 160, "speech_pad_ms": 200}
+# Decoding settings for chunks whose greedy output loops, tried in turn (beam search
+# rarely loops where greedy search does; the penalty breaks the stubborn cases).
+RETRIES = ({"beam_size": 5}, {"beam_size": 5, "repetition_penalty": 1.3, "no_repeat_ngram_size": 4})
 # Neighbouring speech regions are joined into one 30-second chunk while the gap
 # between them is short, so each chunk carries close to 30 s of speech and starts and
 # ends in a pause; a longer silence always ends a chunk.
 MAX_JOIN_GAP = 3.0  # seconds
+MIN_FILL = 0.7  # a full chunk may end at the longest pause after 70% of its 30 s
 # One voice-activity detection at a time: ONNX Runtime holds about 250 MB of
 # activations while Silero runs over a window, and two streams starting together
 # would hold it twice.
@@ -151,9 +155,9 @@ class FasterWhisperEngine:
             language=request["language"],
             task=request["task"],
             beam_size=request["beam_size"],
-            # One temperature, no fallback: the fallback re-decodes whole batches and
-            # cost 40% of the time for no WER gain on the lecture benchmark; outputs
-            # that would have triggered it (compression ratio > 2.4) are dropped by the parent.
+            # One temperature, no fallback inside the pipeline: its fallback re-decodes
+            # whole batches and cost 40% of the time for no WER gain on the lecture
+            # benchmark. Only chunks whose text loops are decoded again (RETRIES).
             temperature=0.0,
             condition_on_previous_text=False,
             word_timestamps=True,
@@ -166,23 +170,61 @@ class FasterWhisperEngine:
         clips = speech_clips(audio) if request["vad"] else fixed_clips(len(audio))
         if not clips:
             return None, None
-        kwargs.update(vad_filter=False, clip_timestamps=[{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in clips])
-        segments, info = self.pipelines[stream].transcribe(audio, **kwargs)
-        for seg in segments:
-            words = [(w.start, w.end, w.word, w.probability) for w in (seg.words or [])]
-            emit(
-                _plain_segment(
-                    seg.start,
-                    seg.end,
-                    seg.text,
-                    words,
-                    avg_logprob=seg.avg_logprob,
-                    no_speech_prob=seg.no_speech_prob,
-                    compression_ratio=seg.compression_ratio,
+        pipeline = self.pipelines[stream]
+
+        def decode(chunks: list[tuple[int, int]], **options: Any) -> tuple[list[dict[str, Any]], Any]:
+            timestamps = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in chunks]
+            segments, info = pipeline.transcribe(audio, **dict(kwargs, vad_filter=False, clip_timestamps=timestamps, **options))
+            found = []
+            for seg in segments:
+                words = [(w.start, w.end, w.word, w.probability) for w in (seg.words or [])]
+                found.append(
+                    _plain_segment(
+                        seg.start,
+                        seg.end,
+                        seg.text,
+                        words,
+                        avg_logprob=seg.avg_logprob,
+                        no_speech_prob=seg.no_speech_prob,
+                        compression_ratio=seg.compression_ratio,
+                    )
                 )
-            )
-            progress(seg.end)
+                progress(seg.end)
+            return found, info
+
+        found, info = decode(clips)
+        for options in RETRIES:
+            looping = _looping_clips(found, clips)
+            if not looping:
+                break
+            # Greedy decoding sometimes falls into a loop ("to be able to be able to
+            # ...") and the whole 30 s chunk would be dropped; decode just those chunks
+            # again with a beam, keeping the new text only where it does not loop.
+            again, _ = decode(looping, **options)
+            fixed = [c for c in looping if c not in _looping_clips(again, looping)]
+            log.debug("re-decoded %d looping chunks with %s: %d fixed", len(looping), options, len(fixed))
+            found = [seg for seg in found if _clip_of(seg, clips) not in fixed] + [seg for seg in again if _clip_of(seg, looping) in fixed]
+            found.sort(key=lambda seg: seg["start"])
+        for seg in found:
+            emit(seg)
         return info.language, info.language_probability
+
+
+def _clip_of(seg: dict[str, Any], clips: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """The clip (sample range) that a segment (seconds) was decoded from."""
+    at = seg["start"] * SAMPLE_RATE
+    for a, b in clips:
+        if a - SAMPLE_RATE <= at < b:
+            return (a, b)
+    return None
+
+
+def _looping_clips(segments: list[dict[str, Any]], clips: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Clips with a segment that the parent would drop as a repetition loop."""
+    from .transcribe import hallucination_reason
+
+    bad = {_clip_of(seg, clips) for seg in segments if (hallucination_reason(seg) or "").startswith(("repetitive", "repetition"))}
+    return [c for c in clips if c in bad]
 
 
 def _attention_heads(model_dir: str) -> int | None:
@@ -304,19 +346,31 @@ def speech_clips(audio: np.ndarray) -> list[tuple[int, int]]:
     return join_regions([(int(r["start"]), int(r["end"])) for r in regions])
 
 
-def join_regions(regions: list[tuple[int, int]], longest: int = CHUNK_SECONDS * SAMPLE_RATE, gap: int = int(MAX_JOIN_GAP * SAMPLE_RATE)) -> list[tuple[int, int]]:
+def join_regions(
+    regions: list[tuple[int, int]], longest: int = CHUNK_SECONDS * SAMPLE_RATE, gap: int = int(MAX_JOIN_GAP * SAMPLE_RATE), fill: float = MIN_FILL
+) -> list[tuple[int, int]]:
     """Join sorted speech regions into clips of at most `longest` samples, across gaps
-    of at most `gap`; a region longer than `longest` is split evenly."""
-    clips: list[tuple[int, int]] = []
+    of at most `gap`; a region longer than `longest` is split evenly. A clip that
+    cannot take the next region ends in the longest pause of its last part (after
+    `fill` x `longest`), so that chunks end between sentences rather than at a
+    comma, and the regions after that pause open the next clip."""
+    pieces: list[tuple[int, int]] = []
     for start, end in regions:
-        pieces = -(-(end - start) // longest)
-        for k in range(pieces):
-            a = start + (end - start) * k // pieces
-            b = start + (end - start) * (k + 1) // pieces
-            if clips and a - clips[-1][1] <= gap and b - clips[-1][0] <= longest:
-                clips[-1] = (clips[-1][0], b)
-            else:
-                clips.append((a, b))
+        n = -(-(end - start) // longest)
+        pieces += [(start + (end - start) * k // n, start + (end - start) * (k + 1) // n) for k in range(n)]
+    clips: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pieces):
+        first = pieces[i][0]
+        j = i
+        while j + 1 < len(pieces) and pieces[j + 1][0] - pieces[j][1] <= gap and pieces[j + 1][1] - first <= longest:
+            j += 1
+        if j > i and j + 1 < len(pieces) and pieces[j + 1][0] - pieces[j][1] <= gap:  # full, not at a long silence
+            ends = [m for m in range(i, j + 1) if pieces[m][1] - first >= fill * longest]
+            if ends:
+                j = max(ends, key=lambda m: (pieces[m + 1][0] - pieces[m][1], m))
+        clips.append((first, pieces[j][1]))
+        i = j + 1
     return clips
 
 
@@ -408,8 +462,8 @@ def _transcribe(engine: Any, request: dict[str, Any], conn: Connection) -> None:
         def progress(seconds: float) -> None:
             if stop.is_set():
                 raise _Cancelled()
-            with send_lock:
-                done_seconds[index] = min(seconds, (b - a) / SAMPLE_RATE)
+            with send_lock:  # a chunk decoded again reports earlier times: keep the furthest
+                done_seconds[index] = max(done_seconds[index], min(seconds, (b - a) / SAMPLE_RATE))
                 conn.send(("progress", min(sum(done_seconds), total)))
 
         lang, prob = engine.transcribe(window, dict(request, language=language), emit, progress, stream)

@@ -18,7 +18,7 @@ from benchmarks import wer as wer_module
 from benchmarks.wer import normalize, word_error_rate
 from recast import transcribe as tr
 from recast.config import Options
-from recast.engine_worker import CHUNK_SECONDS, MIN_WINDOW_SECONDS, WINDOW_SECONDS, _read_window, join_regions, plan_windows, window_length
+from recast.engine_worker import CHUNK_SECONDS, MIN_WINDOW_SECONDS, WINDOW_SECONDS, _looping_clips, _read_window, join_regions, plan_windows, window_length
 from recast.errors import ConfigError, TranscriptionError
 from recast.models import SAMPLE_RATE, Audio, Segment, Word
 
@@ -182,6 +182,16 @@ def test_every_stream_gets_a_window() -> None:
     assert len(windows) == 2 and 70 * rate <= windows[0][1] <= 71 * rate
 
 
+def test_chunks_whose_text_loops_are_found_for_decoding_again() -> None:
+    rate = SAMPLE_RATE
+    clips = [(0, 30 * rate), (31 * rate, 60 * rate), (61 * rate, 90 * rate)]
+    fine = {"start": 1.0, "end": 9.0, "text": "We pour syrup into the cylinder and drop the ball.", "compression_ratio": 1.1, "words": []}
+    loop = {"start": 35.0, "end": 59.0, "text": "you would be able to" + " be able to" * 40, "compression_ratio": 9.0, "words": []}
+    also_fine = dict(fine, start=62.0, end=70.0)
+    assert _looping_clips([fine, loop, also_fine], clips) == [clips[1]]
+    assert _looping_clips([fine, also_fine], clips) == []
+
+
 class _FakeConn:
     def __init__(self) -> None:
         self.sent: list[tuple] = []
@@ -256,6 +266,10 @@ def test_speech_regions_join_into_chunks_that_end_in_pauses() -> None:
     # Sentences with short pauses fill a chunk up to 30 s; the next starts after a pause.
     regions = [s(0, 8), s(8.5, 17), s(17.4, 26), s(26.6, 33), s(33.5, 40)]
     assert join_regions(regions) == [s(0, 26), s(26.6, 40)]
+    # A full chunk ends at the longest pause of its last part (a sentence end), not at
+    # the last short pause that happens to fit.
+    regions = [s(0, 10), s(10.2, 22), s(23.5, 27), s(27.2, 33)]
+    assert join_regions(regions) == [s(0, 22), s(23.5, 33)]
     # A long silence always ends a chunk, however short it is.
     assert join_regions([s(0, 5), s(9, 12)]) == [s(0, 5), s(9, 12)]
     # A region longer than a chunk is split evenly; every chunk fits Whisper's 30 s.
