@@ -467,6 +467,8 @@ def _transcribe(engine: Any, request: dict[str, Any], conn: Connection) -> None:
                 conn.send(("progress", min(sum(done_seconds), total)))
 
         lang, prob = engine.transcribe(window, dict(request, language=language), emit, progress, stream)
+        del window
+        _release_memory()  # long recordings: the next window starts from a trimmed heap
         with send_lock:
             done_seconds[index] = (b - a) / SAMPLE_RATE
         return found, lang, prob
