@@ -237,25 +237,8 @@ def boundary_time(prev: Sentence, nxt: Sentence, audio: Audio | None) -> float:
 def sentence_vectors(body: list[Sentence], sem: np.ndarray | None = None) -> np.ndarray:
     """Weighted unit vectors per sentence: embedding (centred on the session) and TF-IDF.
     `sem`: the sentences' embeddings when already at hand."""
-    n = len(body)
     lemmas = [content_words(s.text) for s in body]
-    vocab: dict[str, int] = {}
-    df: dict[str, int] = {}
-    for toks in lemmas:
-        for t in set(toks):
-            df[t] = df.get(t, 0) + 1
-    for t, c in df.items():
-        if c >= 2:  # a word said once cannot tie two sentences together
-            vocab[t] = len(vocab)
-    lex = np.zeros((n, max(len(vocab), 1)), dtype=np.float32)
-    for i, toks in enumerate(lemmas):
-        for t in toks:
-            j = vocab.get(t)
-            if j is not None:
-                lex[i, j] += 1.0
-    if vocab:
-        idf = np.array([np.log(n / df[t]) for t in vocab], dtype=np.float32)
-        lex = np.log1p(lex) * idf
+    lex = _tfidf(lemmas, np.float32)[0]
     lex /= np.maximum(np.linalg.norm(lex, axis=1, keepdims=True), 1e-9)
 
     if sem is None:
@@ -414,22 +397,23 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
 
 
-def _tfidf(tokens: list[list[str]]) -> tuple[np.ndarray, dict[str, int]]:
-    """TF-IDF rows (log counts) over the words said in at least two sentences, and the document frequencies."""
+def _tfidf(tokens: list[list[str]], dtype: type = np.float64) -> tuple[np.ndarray, dict[str, int]]:
+    """TF-IDF rows (log counts) over the words said in at least two sentences (a word
+    said once cannot tie two sentences together), and the document frequencies."""
     n = len(tokens)
     df: dict[str, int] = {}
     for toks in tokens:
         for t in set(toks):
             df[t] = df.get(t, 0) + 1
     vocab = {t: i for i, t in enumerate([t for t, c in df.items() if c >= 2])}
-    lex = np.zeros((n, max(len(vocab), 1)))
+    lex = np.zeros((n, max(len(vocab), 1)), dtype=dtype)
     for i, toks in enumerate(tokens):
         for t in toks:
             j = vocab.get(t)
             if j is not None:
                 lex[i, j] += 1.0
     if vocab:
-        idf = np.array([np.log(n / df[t]) for t in vocab])
+        idf = np.array([np.log(n / df[t]) for t in vocab], dtype=dtype)
         lex = np.log1p(lex) * idf
     return lex, df
 

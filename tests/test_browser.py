@@ -122,12 +122,15 @@ def current_time(page) -> float:
 
 
 def spoken_word(page) -> tuple[str, float]:
-    """A distinctive word from the middle of the transcript and its line's start."""
+    """A distinctive word from the middle of the transcript, said there for the first
+    time (so the first search hit is that line), and its line's start."""
     lines = page.evaluate("JSON.parse(document.getElementById('recast-data').textContent).lines")
-    for line in lines[len(lines) // 2:] + lines:
-        words = [w for w in re.findall(r"[A-Za-z]{7,}", line[2])]
+    middle = len(lines) // 2
+    for i in list(range(middle, len(lines))) + list(range(middle)):
+        earlier = " ".join(line[2] for line in lines[:i]).lower()
+        words = [w for w in re.findall(r"[A-Za-z]{7,}", lines[i][2]) if w.lower() not in earlier]
         if words:
-            return max(words, key=len), line[0]
+            return max(words, key=len), lines[i][0]
     pytest.skip("the transcript has no long word to search for")
 
 
