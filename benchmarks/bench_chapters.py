@@ -153,7 +153,10 @@ def load_wiki(split: str, count: int) -> list[Doc]:
 # ---------------------------------------------------------------------------- synthesis
 
 
-def synthesize(doc: Doc, rng: np.random.Generator, lead_in: bool = True) -> Case:
+def synthesize(doc: Doc, rng: np.random.Generator, lead_in: bool = True, headings: bool = False) -> Case:
+    """`headings`: the reader says each section's heading before its text, as Whisper
+    writes it: half the time a sentence of its own ("Early life."), half the time run
+    into the next one ("Early life, Smith was born...")."""
     segments: list[Segment] = []
     t = 0.0
 
@@ -175,8 +178,14 @@ def synthesize(doc: Doc, rng: np.random.Generator, lead_in: bool = True) -> Case
         t += float(rng.uniform(30, 90))
     talk_start = t
     starts = []
-    for _, sents in doc.chapters:
+    for heading, sents in doc.chapters:
         starts.append(t)
+        if headings:
+            if rng.random() < 0.5:
+                say(heading.rstrip(".") + ".")
+            else:
+                first = sents[0]
+                sents = [f"{heading.rstrip('.')}, {first[:1].lower() + first[1:] if not first[1:2].isupper() else first}", *sents[1:]]
         for s in sents:
             say(s)
     talk_end = segments[-1].end
@@ -462,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         "--lecture-max-chapter", type=float, default=1800.0,
         help="max_chapter for the lectures, whose gold segments run to 25 minutes (the 480 s default is also shown)",
     )
+    ap.add_argument("--spoken-headings", action=argparse.BooleanOptionalAction, default=True,
+                    help="also score the articles with their headings said aloud")
     ap.add_argument("--speed", type=Path, metavar="VIDEO", help="time every stage after transcription on VIDEO and exit")
     ap.add_argument("--score", type=Path, metavar="SESSION_JSON", help="score a built session.json (with --truth) and exit")
     ap.add_argument("--truth", type=Path, metavar="TRUTH_JSON", help="benchmarks/synth.py truth for --score")
@@ -483,23 +494,26 @@ def main(argv: list[str] | None = None) -> int:
     sets = []
     if args.only in (None, "lectures"):
         lectures = load_lectures(args.split)
-        sets.append(("lectures", lectures, False, options))
-        sets.append(("lectures", lectures, False, options.replace(max_chapter=args.lecture_max_chapter)))
+        sets.append(("lectures", lectures, False, options, False))
+        sets.append(("lectures", lectures, False, options.replace(max_chapter=args.lecture_max_chapter), False))
     if args.only in (None, "wiki"):
-        sets.append(("wikipedia", load_wiki(args.split, args.wiki), not args.no_titles, options))
-    if not any(docs for _, docs, _, _ in sets):
+        articles = load_wiki(args.split, args.wiki)
+        sets.append(("wikipedia", articles, not args.no_titles, options, False))
+        if args.spoken_headings:
+            sets.append(("wiki+head", articles, not args.no_titles, options, True))
+    if not any(docs for _, docs, _, _, _ in sets):
         print("no data: shared/data/lectures and gensim's test data are both missing; skipping")
         return 0
     header = f"{'data':<10} {'max ch':>6} {'mode':<8} {'docs':>4} {'F1':>5} {'Pk':>5} {'F1 eq':>6} {'Pk eq':>6} {'start err':>10} {'max':>6} {'found/true':>10} {'titles':>6} {'s/doc':>6}"
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
-        for name, docs, titles, opts in sets:
+        for name, docs, titles, opts, headings in sets:
             if not docs:
                 print(f"{name:<10} (data missing: skipped)")
                 continue
             rng = np.random.default_rng(args.seed)  # the same recordings for every setting
-            cases = [synthesize(d, rng) for d in docs]
+            cases = [synthesize(d, rng, headings=headings) for d in docs]
             video = {i: slides(c, rng, Path(tmp)) for i, c in enumerate(cases)}
             for mode, vids in (("audio", {}), ("slides", video)):
                 r = evaluate(cases, vids, opts, titles)

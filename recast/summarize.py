@@ -30,7 +30,7 @@ import numpy as np
 
 from .config import Options
 from .models import Chapter, ChapterSpans, Outline, Question, Transcript, VideoAnalysis
-from .text import STOPWORDS, Sentence, content_words, embed, remove_fillers, sentences, singular, tokenize
+from .text import STOPWORDS, Sentence, content_words, embed, remove_fillers, sentences, singular, spoken_heading, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,11 @@ _NOT_A_TOPIC = {"this", "that", "these", "those", "it", "them", "here", "there",
 
 
 def announced_title(sents: list[Sentence]) -> str | None:
-    """The topic a chapter's first sentences announce, in sentence case, or None."""
+    """The topic a chapter's first sentences announce, in sentence case, or None: a
+    heading it opens with ("Part two: pricing.", "Early life, she was born...") or a
+    phrase that names it ("our next topic is ...")."""
+    if sents and (heading := spoken_heading(sents[0].text)) is not None:
+        return _clip(heading.title[0].upper() + heading.title[1:])
     for n, s in enumerate(sents[:3]):
         text = remove_fillers(s.text).strip().rstrip(".!?")
         for pattern in _ANNOUNCEMENTS:

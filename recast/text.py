@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .models import Transcript
 
@@ -290,3 +291,90 @@ def stem(word: str) -> str:
 def stems(text: str) -> list[str]:
     """Stems of the content words of `text`: the vocabulary of lexical cohesion."""
     return [stem(t) for t in content_words(text)]
+
+
+# ---------------------------------------------------------------------------- spoken headings
+
+# A presenter reading from an outline says the part's name before its first sentence:
+# "Early history. The region was settled..." Whisper mostly writes that as one
+# sentence, "Early history, the region was settled...". A heading is a short noun
+# phrase: it does not open with a preposition, pronoun, conjunction, interjection or
+# adverb ("In 1990, ...", "However, ...", "Okay, ...", "Finally, ...") and holds no verb.
+_NUMBERED_PART = re.compile(
+    r"^(?:part|section|chapter|module|unit|topic|step|lesson|session|item|agenda item)\s+"
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[ivx]+)\b[\s.,:;-]*(?P<t>.*)$",
+    re.I,
+)
+_HEAD_SPLIT = re.compile(r"^(?P<h>[^,.:;!?]{2,60})(?:[,.:;]|\s[-–—])\s+(?P<rest>.+)$")
+_ARTICLES = frozenset({"a", "an", "the"})
+_HEAD_VERBS = frozenset(
+    """is are was were be been being am has have had do does did can could will would shall should may might must
+    get got gets let go goes went said says think know see saw want like looks look seems become became came
+    made make makes take took give gave find found tell told""".split()
+)
+_HEAD_TIMES = frozenset("year years day days week weeks month months decade decades century centuries time times morning evening night afternoon".split())
+_HEAD_INTERJECTIONS = frozenset(
+    "yes no yeah yep nope okay ok alright right well so now oh ah hey hi hello thanks thank sure good great fine "
+    "wow cool please sorry anyway also first second third fourth fifth next finally lastly then today "
+    # discourse words that open a clause, not a part
+    "nevertheless nonetheless meanwhile moreover furthermore hence therefore thus likewise besides otherwise "
+    "consequently accordingly subsequently similarly conversely additionally overall indeed instead remember "
+    "suppose imagine note notice recall consider according unlike despite along together except including "
+    "welcome greetings ladies folks guys friends everyone everybody "
+    "regardless earlier later moving boy man aha ooh oops eureka amazing believe watch needless voila".split()
+)
+
+
+def _heading_words(phrase: str) -> list[str] | None:
+    words = phrase.split()
+    if not 1 <= len(words) <= 6:
+        return None
+    low = [w.lower().strip("\"'()") for w in words]
+    if any(not re.fullmatch(r"[a-z][a-z'&\-]*", w) for w in low):
+        return None  # numbers ("In 1990"), symbols
+    if any(len(w) > 1 and w.isupper() for w in words):
+        return None  # a speaker label ("LEWIN:") or an acronym said as a clause subject
+    first = low[0]
+    if first in _HEAD_INTERJECTIONS or (first in STOPWORDS and first not in _ARTICLES):
+        return None
+    if len(low) == 1 and first.endswith("ly"):
+        return None  # "Historically, ..."
+    if any(w in _HEAD_VERBS or "'" in w for w in low):
+        return None
+    if low[-1] in _HEAD_TIMES:
+        return None  # "The following year, ..."
+    if not content_words(phrase):
+        return None
+    return words
+
+
+class Heading(NamedTuple):
+    title: str
+    alone: bool  # said as a sentence of its own ("Culture." / "Part two: pricing."), not run into one
+
+
+def spoken_heading(text: str) -> Heading | None:
+    """The heading a sentence opens with ("Early history, the region was..." ->
+    "Early history"; "Part two: pricing. ..." -> "Pricing"; "Part two." -> "Part two"),
+    or None when it opens with an ordinary clause."""
+    text = remove_fillers(text).strip()
+    m = _NUMBERED_PART.match(text)
+    if m:
+        rest = m.group("t").strip()
+        head = _HEAD_SPLIT.match(rest)
+        named = head.group("h") if head else rest.rstrip(".!?")
+        if named and _heading_words(named):
+            return Heading(named[0].upper() + named[1:], True)
+        return Heading(text[: m.start("t")].strip(" .,:;-").capitalize(), True)
+    if text.endswith("?"):
+        return None
+    bare = text.rstrip(".!")
+    if _heading_words(bare) is not None:
+        return Heading(bare, True)  # the whole sentence is the heading: "Culture."
+    m = _HEAD_SPLIT.match(text)
+    if m is None or len(m.group("rest").split()) < 4:
+        return None
+    words = _heading_words(m.group("h"))
+    if words is None or len(words) > 5:
+        return None
+    return Heading(m.group("h").strip(), text[m.end("h")] in ".:")

@@ -342,3 +342,52 @@ def test_segmentation_is_deterministic():
     a = find_chapters(tr, None, None, Options())
     b = find_chapters(tr, None, None, Options())
     assert a == b
+
+
+def test_spoken_headings_are_found_and_clauses_are_not():
+    from recast.text import spoken_heading
+
+    found = {
+        "Early history, the region was settled by farmers 7000 years ago.": ("Early history", False),
+        "Culture. Poetry is highly valued there.": ("Culture", True),
+        "Economy and trade.": ("Economy and trade", True),
+        "Part two: pricing. We charge by the seat.": ("Pricing", True),
+        "Step 3, installing the agent.": ("Installing the agent", True),
+        "Part two.": ("Part two", True),
+    }
+    for text, want in found.items():
+        got = spoken_heading(text)
+        assert got is not None and (got.title, got.alone) == want, text
+    for text in (
+        "In 1990, the band released its first album.",
+        "However, the country remained poor for decades.",
+        "Okay, so let us begin with the basics.",
+        "Historically, the valley was green and fertile.",
+        "The following year, the band toured Europe widely.",
+        "Welcome, everyone, to this session on taxes.",
+        "Any questions?",
+        "Very good.",
+        "The answer is yes.",
+        "Moving on.",
+        "LEWIN: Now we take the derivative of the position.",
+        "Newton's laws, they tell us how things move.",
+    ):
+        assert spoken_heading(text) is None, text
+
+
+def test_spoken_headings_raise_the_cut_bonus_and_name_the_chapters():
+    from recast.chapters import _signals
+    from recast.summarize import describe
+
+    heads = ["Baking bread at home.", "Black holes and neutron stars.", "Filing your income tax return."]
+    tr, starts = speak([[heads[0], *BREAD], [heads[1], *SPACE], [heads[2], *TAXES]], start=3.0)
+    body = sentences(tr)
+    bonus = _signals(body, None, Options()).bonus
+    at_heads = [k for k, s in enumerate(body) if s.text in heads and k > 0]
+    assert len(at_heads) == 2 and all(bonus[k] > 1.0 for k in at_heads)
+    assert max(bonus[k] for k in range(1, len(body)) if k not in at_heads) < 1.0
+
+    spans = find_chapters(tr, None, None, Options(min_chapter=30.0))
+    assert [round(a, 1) for a, _ in spans.spans[1:]] == [round(s - 0.4, 1) for s in starts[1:]]
+    outline = describe(tr, spans, None, Options(min_chapter=30.0))
+    assert [(c.title, c.title_source) for c in outline.chapters] == [(h.rstrip("."), "announced") for h in heads]
