@@ -156,17 +156,22 @@ def load_wiki(split: str, count: int) -> list[Doc]:
 def synthesize(doc: Doc, rng: np.random.Generator, lead_in: bool = True, headings: bool = False) -> Case:
     """`headings`: the reader says each section's heading before its text, as Whisper
     writes it: half the time a sentence of its own ("Early life."), half the time run
-    into the next one ("Early life, Smith was born...")."""
+    into the next one ("Early life, Smith was born..."), with the reader's pause still
+    between the heading's words and the sentence's (as in Whisper's word times)."""
     segments: list[Segment] = []
     t = 0.0
 
-    def say(sentence: str) -> None:
+    def say(sentence: str, pause_after: int = -1) -> None:
+        """`pause_after`: the index of a word followed by a between-sentence pause
+        (a heading run into its sentence)."""
         nonlocal t
         words = []
-        for token in sentence.split():
+        for i, token in enumerate(sentence.split()):
             dur = 0.18 + 0.045 * len(token) * rng.uniform(0.8, 1.2)
             words.append(Word(t, t + dur, " " + token))
             t += dur + 0.4 * 60 / WPM * 0.15
+            if i == pause_after:
+                t += float(rng.lognormal(np.log(0.55), 0.6))
         # one pause distribution for every sentence end (inside and between chapters)
         segments.append(Segment(words[0].start, words[-1].end, sentence, tuple(words)))
         t = words[-1].end + float(rng.lognormal(np.log(0.55), 0.6))
@@ -185,7 +190,9 @@ def synthesize(doc: Doc, rng: np.random.Generator, lead_in: bool = True, heading
                 say(heading.rstrip(".") + ".")
             else:
                 first = sents[0]
-                sents = [f"{heading.rstrip('.')}, {first[:1].lower() + first[1:] if not first[1:2].isupper() else first}", *sents[1:]]
+                say(f"{heading.rstrip('.')}, {first[:1].lower() + first[1:] if not first[1:2].isupper() else first}",
+                    pause_after=len(heading.split()) - 1)
+                sents = sents[1:]
         for s in sents:
             say(s)
     talk_end = segments[-1].end
