@@ -133,39 +133,13 @@ def sentences(transcript: Transcript, max_gap: float = 2.0, max_words: int = 60)
                 out.append(_make(current, seg.speaker))
                 current = []
             current.append(w)
-            if _ends_sentence(w.word) or _heading_ends(current, words, i):
+            if _ends_sentence(w.word):
                 out.append(_make(current, seg.speaker))
                 current = []
         if current:
             out.append(_make(current, seg.speaker))
     out.sort(key=lambda s: s.start)
     return _merge_fragments(out)
-
-
-# Whisper often runs a heading said on its own into the sentence before or after it
-# ("Their villages grew along the rivers, geography." / "Geography, the country
-# is..."); the pause the speaker made after the heading is still in the word times.
-HEADING_PAUSE = 0.4  # s: silence after a comma that may close or open a heading
-
-
-def _heading_ends(current: list, words: list, i: int) -> bool:
-    """Does the sentence being built end at word i, a comma before a pause, because
-    what it holds so far or what follows up to the full stop is a heading?"""
-    w = words[i]
-    if i + 1 >= len(words) or not w.word.rstrip().endswith(",") or words[i + 1].start - w.end < HEADING_PAUSE:
-        return False
-    if len(current) <= 5 and _heading_words(_plain(current)) is not None:
-        return True
-    rest = []
-    for nxt in words[i + 1 : i + 7]:
-        rest.append(nxt)
-        if _ends_sentence(nxt.word):
-            return not nxt.word.rstrip().endswith("?") and _heading_words(_plain(rest)) is not None
-    return False
-
-
-def _plain(words: list) -> str:
-    return " ".join(w.word.strip() for w in words).strip(" ,.;:!")
 
 
 def _make(words: list, speaker: str | None) -> Sentence:
@@ -383,6 +357,10 @@ def spoken_heading(text: str) -> Heading | None:
     """The heading a sentence opens with ("Early history, the region was..." ->
     "Early history"; "Part two: pricing. ..." -> "Pricing"; "Part two." -> "Part two"),
     or None when it opens with an ordinary clause."""
+    raw = _FILLER.sub("", text).strip()
+    # Whisper opens a sentence with a capital; a lower-case one is the tail of the
+    # sentence before it ("... and natural gas.") that a full stop split off.
+    opens = not re.match(r"^\W*[a-z]", raw)
     text = remove_fillers(text).strip()
     m = _NUMBERED_PART.match(text)
     if m:
@@ -396,11 +374,13 @@ def spoken_heading(text: str) -> Heading | None:
         return None
     bare = text.rstrip(".!,;:")
     if _heading_words(bare) is not None:
-        return Heading(bare, True)  # the whole sentence is the heading: "Culture."
+        # the whole sentence is the heading: "Culture." (one ending in a comma was cut
+        # off its sentence at a pause, which readers also make inside lists)
+        return Heading(bare, opens and not raw.endswith((",", ";", ":")))
     m = _HEAD_SPLIT.match(text)
     if m is None or len(m.group("rest").split()) < 4:
         return None
     words = _heading_words(m.group("h"))
     if words is None or len(words) > 5:
         return None
-    return Heading(m.group("h").strip(), text[m.end("h")] in ".:")
+    return Heading(m.group("h").strip(), opens and text[m.end("h")] in ".:")
