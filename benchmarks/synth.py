@@ -943,6 +943,8 @@ def _cli(argv: Sequence[str] | None = None) -> int:
     @click.option("--continuation-after", type=float, default=75.0, show_default=True,
                   help="Seconds on one slide before a continuation slide inside a section (0: never).")
     @click.option("--pause-median", type=float, default=0.55, show_default=True, help="Median pause between sentences.")
+    @click.option("--say-headings", is_flag=True,
+                  help="Say each section's heading as a line of its own before its text (a presenter reading an outline).")
     @click.option("--seed", type=int, default=0, show_default=True)
     @click.option("--title", "webinar_title", default=None, help="Webinar title on the slides.")
     @click.option("--preset", default="ultrafast", show_default=True, help="x264 preset.")
@@ -952,7 +954,7 @@ def _cli(argv: Sequence[str] | None = None) -> int:
     @click.option("--list-articles", "list_only", is_flag=True, help="List the eligible Wikipedia articles and exit.")
     @click.option("-v", "--verbose", is_flag=True)
     def main(out, source, script, articles, minutes, lead_in, tail, video, resolution, fps, continuation_after,
-             pause_median, seed, webinar_title, preset, crf, tts_cache, list_only, verbose):
+             pause_median, say_headings, seed, webinar_title, preset, crf, tts_cache, list_only, verbose):
         """Make a synthetic webinar with known chapters and transcript.
 
         Writes OUT (.mp4, or .m4a with --audio-only) and OUT's .truth.json.
@@ -973,6 +975,9 @@ def _cli(argv: Sequence[str] | None = None) -> int:
             sections = sections_from_json(script)
         else:
             sections = sections_for_duration(source, minutes * 60, seed=seed, articles=articles or None, lead_in=lead)
+        if say_headings:
+            sections = [s if not s.title else replace(s, paragraphs=(Paragraph(s.title.rstrip(".") + "."), *s.paragraphs))
+                        for s in sections]
         w, h = _dim(resolution)
         title = webinar_title or (sections[0].title if source == "wiki" and not script else "Physics lecture")
         opts = SynthOptions(seed=seed, lead_in=lead, tail=tail, video=video, width=w, height=h, fps=fps,
