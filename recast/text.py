@@ -296,8 +296,9 @@ def stems(text: str) -> list[str]:
 # ---------------------------------------------------------------------------- spoken headings
 
 # A presenter reading from an outline says the part's name before its first sentence:
-# "Early history. The region was settled..." Whisper mostly writes that as one
-# sentence, "Early history, the region was settled...". A heading is a short noun
+# "Early history. The region was settled..." Whisper writes that as a sentence of its
+# own, or runs it into the next ("Early history, the region was settled...") or the
+# previous one ("... along the rivers, geography."). A heading is a short noun
 # phrase: it does not open with a preposition, pronoun, conjunction, interjection or
 # adverb ("In 1990, ...", "However, ...", "Okay, ...", "Finally, ...") and holds no verb.
 _NUMBERED_PART = re.compile(
