@@ -21,7 +21,9 @@ The alignment is a plain Levenshtein distance over words: rapidfuzz's C
 implementation when it is installed (an hour of speech, 9,000 words a side, takes
 milliseconds instead of a minute), else the standard library.
 
-    python -m benchmarks.wer REFERENCE.txt HYPOTHESIS.txt [--normalizer whisper|basic|both] [--errors 30]
+    python -m benchmarks.wer REFERENCE HYPOTHESIS [--normalizer whisper|basic|both] [--errors 30] [--names]
+
+(text files, synth.py truth .json or recast transcript.json)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib.util
+import json
 import re
 import sys
 import unicodedata
@@ -325,6 +328,32 @@ def error_summary(reference: str, hypothesis: str, normalizer: str = "auto") -> 
     return ErrorSummary(subs.most_common(), dels.most_common(), ins.most_common(), runs)
 
 
+def proper_names(reference: str) -> set[str]:
+    """Lower-cased words the reference only ever writes capitalised inside a sentence:
+    the names (people, places, dynasties) a small model has least chance to spell."""
+    capitalised = {m.group(1).lower() for m in re.finditer(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+)", reference)}
+    return capitalised - {w.lower() for w in re.findall(r"\b[a-z]+\b", reference)}
+
+
+def name_error_share(reference: str, hypothesis: str, normalizer: str = "auto") -> tuple[int, int, int, int]:
+    """(errors, of them on a reference name, reference words, of them names)."""
+    names = proper_names(reference)
+    ref, hyp, _ = _normalized_pair(reference, hypothesis, normalizer)
+    ops = align(ref, hyp)
+    errors = [r for tag, r, _ in ops if tag != "equal"]
+    return len(errors), sum(r in names for r in errors if r is not None), len(ref), sum(w in names for w in ref)
+
+
+def read_text(path: Path) -> str:
+    """A text file, a synth.py truth (.json with sentences) or a recast transcript.json (segments)."""
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix != ".json":
+        return raw
+    data = json.loads(raw)
+    items = data.get("sentences") or data.get("segments") or []
+    return " ".join(item["text"] for item in items)
+
+
 def _format(r: WerResult) -> str:
     return f"WER {r.wer:.2%}  (S={r.substitutions} D={r.deletions} I={r.insertions}, N={r.reference_words}, {r.normalizer} normalizer)"
 
@@ -335,8 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("hypothesis", type=Path)
     parser.add_argument("--normalizer", choices=("auto", "whisper", "basic", "both"), default="auto", help="auto = whisper when installed, else basic")
     parser.add_argument("--errors", type=int, default=0, metavar="N", help="also list the N most frequent substitutions, deletions and insertions")
+    parser.add_argument("--names", action="store_true", help="also say how many errors fall on proper names")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    ref, hyp = (p.read_text(encoding="utf-8") for p in (args.reference, args.hypothesis))
+    ref, hyp = (read_text(p) for p in (args.reference, args.hypothesis))
     names = ("whisper", "basic") if args.normalizer == "both" else (args.normalizer,)
     try:
         for name in names:
@@ -346,6 +376,11 @@ def main(argv: list[str] | None = None) -> int:
                 print("  substitutions: " + ", ".join(f"{r}->{h} {n}" for (r, h), n in s.substitutions[: args.errors]))
                 print("  deletions:     " + ", ".join(f"{w} {n}" for w, n in s.deletions[: args.errors]))
                 print("  insertions:    " + ", ".join(f"{w} {n}" for w, n in s.insertions[: args.errors]))
+            if args.names:
+                errors, on_names, words, names_ = name_error_share(ref, hyp, name)
+                print(f"  proper names: {names_} of {words} reference words ({names_ / max(words, 1):.1%}), "
+                      f"{on_names} of {errors} errors ({on_names / max(errors, 1):.0%}); "
+                      f"WER without them {(errors - on_names) / max(words, 1):.2%}")
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -122,3 +122,15 @@ def test_without_rapidfuzz_the_results_are_the_same(monkeypatch: pytest.MonkeyPa
     slow = wer.word_error_rate(ref, hyp, "basic")
     assert (slow.wer, slow.reference_words, slow.normalizer) == (fast.wer, fast.reference_words, "basic")
     assert sum(t != "equal" for t, _, _ in wer.align(ref.split(), hyp.split())) == sum(t != "equal" for t, _, _ in ops_fast)
+
+
+def test_errors_on_proper_names_are_counted_apart():
+    from benchmarks.wer import name_error_share, proper_names
+
+    ref = "The Kushans ruled Bactria for a century. Later the Kushans lost the north to the Sasanians."
+    hyp = "The cushions ruled the actria for a century. Later the cushions lost the north to the sasanians."
+    assert proper_names(ref) == {"kushans", "bactria", "sasanians"}
+    errors, on_names, words, names = name_error_share(ref, hyp, "basic")
+    # kushans->cushions twice, bactria->the actria (a substitution and an insertion); sasanians matches
+    assert (words, names) == (16, 4)
+    assert errors == 4 and on_names == 3
