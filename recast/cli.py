@@ -56,7 +56,7 @@ def run_options(f: Callable) -> Callable:
         click.option("--transcript", "transcript_file", type=click.Path(path_type=Path),
                      help="Use this transcript (WebVTT/SRT from Zoom or Teams, or Whisper JSON) instead of recognising speech."),
         click.option("--min-chapter", type=float, help="Shortest chapter in seconds. [default: 30]"),
-        click.option("--max-chapter", type=float, help="Longest chapter in seconds. [default: 480]"),
+        click.option("--max-chapter", type=float, help="Longest chapter in seconds; a part that titled slides show as one may run to twice this. [default: 480]"),
         click.option("--clips", type=click.Choice(CLIP_MODES), help="encode: frame-accurate clips; copy: stream copy "
                                                                     "snapped to keyframes; none: no clip files. [default: encode]"),
         click.option("--smart-cut/--no-smart-cut", default=None,

@@ -161,12 +161,12 @@ def test_mic_check_before_long_silence():
     assert abs(spans.talk_start - 90.0) <= 1.0
 
 
-def test_slide_changes_cut_and_continuation_slides_do_not(tmp_path):
+def _titled_slides(tmp_path, starts: list[float], titles: list[str]) -> VideoAnalysis:
+    """A slide with a new title at each start, and a continuation slide (same title,
+    new bullet points) 70 s into each part."""
     from PIL import Image, ImageDraw
 
-    tr, starts = speak([BREAD * 2, SPACE * 2, TAXES * 2])
-
-    def slide(name: str, title: str, body: str) -> Frame:
+    def slide(name: str, title: str, body: str) -> Path:
         im = Image.new("RGB", (320, 180), "white")
         d = ImageDraw.Draw(im)
         d.text((10, 8), title, fill="black")
@@ -175,19 +175,49 @@ def test_slide_changes_cut_and_continuation_slides_do_not(tmp_path):
         im.save(p)
         return p
 
-    changes, frames = [], [Frame(0.5, slide("s0", "Bread", "flour"))]
-    for i, (t, title) in enumerate(zip(starts, ["Bread", "Space", "Taxes"])):
+    changes, frames = [], [Frame(0.5, slide("s0", titles[0], "flour"))]
+    for i, (t, title) in enumerate(zip(starts, titles)):
         if i:
             changes.append(SceneChange(t + 0.8, 50.0))
             frames.append(Frame(t + 1.8, slide(f"s{i}", title, "first")))
-        # a continuation slide a minute in: same title, new bullet points
         changes.append(SceneChange(t + 70.0, 30.0))
         frames.append(Frame(t + 71.0, slide(f"c{i}", title, "more points here")))
-    video = VideoAnalysis(tuple(sorted(changes, key=lambda c: c.time)), tuple(sorted(frames, key=lambda f: f.time)))
+    return VideoAnalysis(tuple(sorted(changes, key=lambda c: c.time)), tuple(sorted(frames, key=lambda f: f.time)))
+
+
+def test_slide_changes_cut_and_continuation_slides_do_not(tmp_path):
+    tr, starts = speak([BREAD * 2, SPACE * 2, TAXES * 2])
+    video = _titled_slides(tmp_path, starts, ["Bread", "Space", "Taxes"])
     spans = find_chapters(tr, None, video, Options())
     assert len(spans.spans) == 3
     for (got, _), want in zip(spans.spans[1:], starts[1:]):
         assert abs(got - want) <= 1.0
+
+
+def test_a_titled_part_may_run_past_max_chapter_but_not_without_end(tmp_path):
+    # each part mixes two subjects line by line, so the words alone give no place to
+    # cut inside it and only its length can
+    def mix(a: list[str], b: list[str]) -> list[str]:
+        return [x for pair in zip(a, b) for x in pair]
+
+    tr, starts = speak([mix(BREAD, SPACE), mix(TAXES, BREAD), mix(SPACE, TAXES)])
+    part = min(b - a for a, b in zip(starts, starts[1:]))
+    video = _titled_slides(tmp_path, starts, ["Bread", "Space", "Taxes"])
+    # parts 1.8x max_chapter: the slides say each is one unit, so each stays whole
+    opts = Options(min_chapter=20.0, max_chapter=part / 1.8)
+    spans = find_chapters(tr, None, video, opts)
+    assert len(spans.spans) == 3
+    for (got, _), want in zip(spans.spans[1:], starts[1:]):
+        assert abs(got - want) <= 1.0
+    # without slides nothing says so, and the same text is cut for its length
+    assert len(find_chapters(tr, None, None, opts).spans) > 3
+    # parts 3x max_chapter: longer than a titled part may run, so they are split too,
+    # and the cuts the slides made stay
+    opts = Options(min_chapter=20.0, max_chapter=part / 3.0)
+    got = [a for a, _ in find_chapters(tr, None, video, opts).spans]
+    assert len(got) > 3
+    for want in starts[1:]:
+        assert min(abs(g - want) for g in got) <= 1.0
 
 
 def test_chapter_lengths_respect_the_minimum():
