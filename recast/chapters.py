@@ -331,6 +331,9 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
             # more often a step inside a part ("now let's take the case where...") or comes with
             # a continuation slide
             cue = np.where(slide > 0, cue, cue * CUE_OFF_SLIDE)
+            # a heading said where the slide keeps its title names a step inside the
+            # part, or is a fragment of speech that looks like one ("Nearly frictionless.")
+            cue = np.where(heading & (slide < 0.9), cue * CUE_OFF_SLIDE, cue)
     return _Signals(bonus + cue, slide, heading)
 
 

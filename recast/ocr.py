@@ -80,12 +80,17 @@ def read_title(path: Path) -> SlideText | None:
     return _title_from_lines(list(zip(result.boxes, result.txts, result.scores)))
 
 
+# Slide templates draw an accent bar beside the title or a bullet before a line; the
+# recogniser reads them as "|", "I" is never stripped (it may be a word).
+_DECORATION = re.compile(r"^[\s|¦│┃▌▐•·▪■□►▶▸◆◇*#>_~=\-–—]+|[\s|¦│┃▌▐•·▪■□◄◀_~=\-–—:]+$")
+
+
 def _title_from_lines(items: list) -> SlideText | None:
     """Pick the title: the tallest text line (lines on one baseline joined left to right)."""
     boxes = []
     for box, txt, score in items:
         b = np.asarray(box, dtype=float)
-        txt = re.sub(r"\s+", " ", str(txt)).strip()
+        txt = _DECORATION.sub("", re.sub(r"\s+", " ", str(txt)))
         if not txt:
             continue
         boxes.append((b[:, 1].min(), b[:, 1].max(), b[:, 0].min(), txt, float(score)))

@@ -196,14 +196,28 @@ def _idf(docs: list[list[str]]) -> dict[str, float]:
     return {w: math.log((n + 1) / (c + 0.5)) + 0.1 for w, c in df.items()}
 
 
+_BEFORE_VERB = frozenset(
+    "i you we they he she to will would can could should must might may shall have has had do does did "
+    "don't doesn't didn't won't can't couldn't wouldn't shouldn't i'll we'll you'll they'll i've we've you've "
+    "they've i'd we'd you'd they'd".split()
+)
+# how a formula is read aloud ("one slash twelve m l squared", "theta double dot")
+_SPOKEN_MATHS = frozenset("slash plus minus times equals equal squared cubed divided dot double prime sub".split())
+
+
 def _phrases(sents: list[Sentence]) -> Counter:
     """Runs of 1-3 content words inside a sentence (noun-phrase-ish), keyed by lemmas,
     counted; the surface form kept is the most frequent one."""
     counts: Counter = Counter()
     for s in sents:
         run: list[str] = []
+        prev = "."
         for tok in tokenize(remove_fillers(s.text)) + ["."]:
-            if tok in STOPWORDS or len(tok) < 3 or tok.isdigit() or tok == ".":
+            # after a subject pronoun, a modal or "to" comes a verb ("you have chosen",
+            # "I hit it", "to expect"): not what a part is about
+            verb = not run and prev in _BEFORE_VERB
+            prev = tok
+            if verb or tok in STOPWORDS or tok in _SPOKEN_MATHS or len(tok) < 3 or tok.isdigit() or tok == ".":
                 for n in (1, 2, 3):
                     for i in range(len(run) - n + 1):
                         counts[tuple(run[i : i + n])] += 1
@@ -364,6 +378,16 @@ def _still_for(ch: _Chapter, video: VideoAnalysis | None):
     return before[-1] if before else None
 
 
+# A slide title that only says where in the talk a part is ("Part 2", "Section III
+# (continued)", "Week 3"): the chapter's key phrase is added to say what it is about.
+_POSITION_ONLY = re.compile(
+    r"^(?:part|section|chapter|module|unit|lesson|session|lecture|week|day|step|topic|segment|block)\s+"
+    r"(?:\d+|[ivxlc]+|[a-z]|one|two|three|four|five|six|seven|eight|nine|ten)\b[.:]?"
+    r"(?:\s*\(?(?:continued|cont'?d?\.?)\)?)?$",
+    re.I,
+)
+
+
 def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_vocab: set[str]):
     titles, sources = [], []
     ocr_cache: dict = {}
@@ -378,6 +402,8 @@ def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_v
             found = ocr_cache[still.path]
             if found is not None and readable(found.title, found.confidence, transcript_vocab):
                 title, source = _clip(found.title), "slide"
+                if _POSITION_ONLY.match(title) and (extra := keyphrase_title(ch.sents, idf)):
+                    title = _clip(f"{title}: {extra}")  # "Part 2" says where, not what
         if title is None and (announced := announced_title(ch.sents)) is not None:
             title, source = announced, "announced"
         if title is None:

@@ -325,6 +325,14 @@ _HEAD_INTERJECTIONS = frozenset(
     "regardless earlier later moving boy man aha ooh oops eureka amazing believe watch needless voila".split()
 )
 
+_HEAD_ADVERBS = frozenset(
+    "nearly almost really exactly clearly actually basically obviously probably certainly absolutely simply "
+    "mostly fairly quite pretty roughly approximately slightly completely totally extremely perfectly precisely "
+    "definitely surely hardly barely merely entirely highly maybe perhaps even still always usually "
+    "essentially literally apparently hopefully unfortunately fortunately interestingly surprisingly".split()
+)
+_HEAD_PRONOUNS = frozenset("i me we us you it he him she her they them itself myself yourself ourselves themselves".split())
+
 
 def _heading_words(phrase: str) -> list[str] | None:
     words = phrase.split()
@@ -340,6 +348,10 @@ def _heading_words(phrase: str) -> list[str] | None:
         return None
     if len(low) == 1 and first.endswith("ly"):
         return None  # "Historically, ..."
+    if first in _HEAD_ADVERBS:
+        return None  # a fragment of speech: "Nearly frictionless.", "Really important."
+    if any(w in _HEAD_PRONOUNS for w in low):
+        return None  # a clause with its object: "Force it about that point."
     if any(w in _HEAD_VERBS or "'" in w for w in low):
         return None
     if low[-1] in _HEAD_TIMES:

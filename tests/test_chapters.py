@@ -405,6 +405,9 @@ def test_spoken_headings_are_found_and_clauses_are_not():
         "Moving on.",
         "LEWIN: Now we take the derivative of the position.",
         "Newton's laws, they tell us how things move.",
+        # fragments of lecture speech that Whisper wrote as sentences of their own
+        "Nearly frictionless.",
+        "Force it about that point P.",
     ):
         assert spoken_heading(text) is None, text
 
@@ -426,3 +429,27 @@ def test_spoken_headings_raise_the_cut_bonus_and_name_the_chapters():
     outline = describe(tr, spans, None, Options(min_chapter=30.0))
     assert [(c.title, c.title_source) for c in outline.chapters] == [(h.rstrip("."), "announced") for h in heads]
 
+
+def test_a_heading_said_where_the_slide_keeps_its_title_counts_for_little(tmp_path):
+    from dataclasses import replace
+
+    from recast.chapters import CUE_OFF_SLIDE, HEADING_BONUS, _signals
+
+    tr, starts = speak([BREAD * 2, SPACE * 2, TAXES * 2])
+    video = _titled_slides(tmp_path, starts, ["Bread", "Space", "Taxes"])  # continuation slides 70 s in
+    body = sentences(tr)
+
+    def heading_gain(k: int) -> float:
+        said = list(body)
+        said[k] = replace(body[k], text="Orbital mechanics.")
+        sig = _signals(said, video, Options())
+        assert sig.heading[k]
+        return float(sig.bonus[k] - _signals(body, video, Options()).bonus[k])
+
+    # said as the continuation slide comes up: a step inside the part, or a fragment
+    inside = int(np.argmin([abs(s.start - (starts[1] + 70.0)) for s in body]))
+    assert _signals(body, video, Options()).slide[inside] > 0
+    assert heading_gain(inside) == pytest.approx(HEADING_BONUS * CUE_OFF_SLIDE, abs=0.01)
+    # said as the slide with a new title comes up: the whole bonus
+    at_part = next(i for i, s in enumerate(body) if s.start >= starts[1] - 0.1)
+    assert heading_gain(at_part) == pytest.approx(HEADING_BONUS, abs=0.01)

@@ -124,6 +124,21 @@ def test_keyphrase_title_is_title_case():
     assert title and title[0].isupper() and len(title) <= 60
 
 
+def test_keyphrase_title_skips_verbs_and_formulas_read_aloud():
+    # what a lecturer says about a theorem: "chosen" and "slash" are each said more
+    # often than any single word of the topic, but name nothing
+    lines = [
+        "You could have chosen any point, and the parallel axis theorem still holds.",
+        "Whatever point you have chosen, the moment of inertia is one slash twelve times m l.",
+        "If I had chosen the end of the rod, one slash three m l squared would be the answer.",
+        "We have chosen the centre, so the parallel axis theorem adds m d squared.",
+        "I slash it in my notes, and the parallel axis theorem gives the rest.",
+    ]
+    title = keyphrase_title(sentences(make_transcript(lines)), {})
+    assert title is not None and title.startswith("Parallel Axis Theorem")
+    assert "Chosen" not in title and "Slash" not in title
+
+
 class _Handler(BaseHTTPRequestHandler):
     mode = "500"
     seen: list = []
