@@ -101,31 +101,21 @@ def test_ocr_reads_a_rendered_slide_title(tmp_path):
     assert got.title.lower().replace(" ", "") == "conservationofmomentum"
     assert got.confidence > 0.8
 
-
-@pytest.mark.slow
-def test_ocr_leaves_out_the_accent_bar_beside_a_title(tmp_path):
-    ocr = pytest.importorskip("recast.ocr")
-    if not ocr.available():
-        pytest.skip("rapidocr is not installed")
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = _font()
-    if font is None:
-        pytest.skip("no TrueType font to render with")
-    # the template benchmarks/synth.py draws: a coloured bar just left of the title
+    # the template benchmarks/synth.py draws: an accent bar just left of the title,
+    # which the recogniser reads as "|"
     im = Image.new("RGB", (640, 360), (246, 244, 239))
     d = ImageDraw.Draw(im)
     d.rectangle((32, 50, 37, 84), fill=(150, 70, 40))
     d.text((46, 50), "Part 1", font=ImageFont.truetype(font, 26), fill="black")
-    path = tmp_path / "slide.png"
     im.save(path)
     got = ocr.read_title(path)
     assert got is not None and got.title == "Part 1"
     assert ocr._title_from_lines([([[0, 0], [9, 0], [9, 9], [0, 9]], "| Agenda", 0.9)]).title == "Agenda"
 
 
-@pytest.mark.slow
-def test_slide_title_becomes_the_chapter_title(tmp_path):
+def _talk_under_titled_slides(tmp_path: Path, titles: list[str], **options):
+    """Three topics spoken under white slides with a big title each; the talk's
+    transcript, chapter spans and outline (OCR'd titles)."""
     ocr = pytest.importorskip("recast.ocr")
     if not ocr.available() or _font() is None:
         pytest.skip("rapidocr or a font is missing")
@@ -138,7 +128,7 @@ def test_slide_title_becomes_the_chapter_title(tmp_path):
 
     tr, starts = speak([BREAD, SPACE, TAXES])
     frames, changes = [], []
-    for i, (t, title) in enumerate(zip(starts, ["Baking Sourdough Bread", "Black Holes and Neutron Stars", "Filing Your Income Tax"])):
+    for i, (t, title) in enumerate(zip(starts, titles)):
         im = Image.new("RGB", (640, 360), "white")
         ImageDraw.Draw(im).text((30, 30), title, font=ImageFont.truetype(_font(), 34), fill="black")
         im.save(tmp_path / f"s{i}.png")
@@ -147,8 +137,17 @@ def test_slide_title_becomes_the_chapter_title(tmp_path):
             changes.append(SceneChange(t + 0.2, 60.0))
     video = VideoAnalysis(tuple(changes), tuple(frames))
     spans = find_chapters(tr, None, video, Options())
-    outline = describe(tr, spans, video, Options())
-    assert [c.title for c in outline.chapters] == ["Baking Sourdough Bread", "Black Holes and Neutron Stars", "Filing Your Income Tax"]
+    return tr, spans, video, describe(tr, spans, video, Options(**options))
+
+
+@pytest.mark.slow
+def test_slide_title_becomes_the_chapter_title(tmp_path):
+    from recast.config import Options
+    from recast.summarize import describe
+
+    titles = ["Baking Sourdough Bread", "Black Holes and Neutron Stars", "Filing Your Income Tax"]
+    tr, spans, video, outline = _talk_under_titled_slides(tmp_path, titles)
+    assert [c.title for c in outline.chapters] == titles
     assert all(c.title_source == "slide" for c in outline.chapters)
     # with OCR off the same chapters get key-phrase titles
     plain = describe(tr, spans, video, Options(ocr=False))
@@ -157,27 +156,7 @@ def test_slide_title_becomes_the_chapter_title(tmp_path):
 
 @pytest.mark.slow
 def test_a_slide_title_that_only_numbers_the_part_gets_what_it_is_about(tmp_path):
-    ocr = pytest.importorskip("recast.ocr")
-    if not ocr.available() or _font() is None:
-        pytest.skip("rapidocr or a font is missing")
-    from PIL import Image, ImageDraw, ImageFont
-
-    from recast.chapters import find_chapters
-    from recast.config import Options
-    from recast.summarize import describe
-    from tests.test_chapters import BREAD, SPACE, TAXES, speak
-
-    tr, starts = speak([BREAD, SPACE, TAXES])
-    frames, changes = [], []
-    for i, (t, title) in enumerate(zip(starts, ["Part 1", "Part 2", "Income Taxes"])):
-        im = Image.new("RGB", (640, 360), "white")
-        ImageDraw.Draw(im).text((30, 30), title, font=ImageFont.truetype(_font(), 34), fill="black")
-        im.save(tmp_path / f"s{i}.png")
-        frames.append(Frame(t + 1.0, tmp_path / f"s{i}.png"))
-        if i:
-            changes.append(SceneChange(t + 0.2, 60.0))
-    video = VideoAnalysis(tuple(changes), tuple(frames))
-    outline = describe(tr, find_chapters(tr, None, video, Options()), video, Options())
+    outline = _talk_under_titled_slides(tmp_path, ["Part 1", "Part 2", "Income Taxes"])[3]
     titles = [c.title for c in outline.chapters]
     assert titles[0].startswith("Part 1: ") and "bread" in titles[0].lower()
     assert titles[1].startswith("Part 2: ") and len(titles[1]) <= 60
