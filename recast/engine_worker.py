@@ -43,6 +43,7 @@ import signal
 import sys
 import threading
 import traceback
+import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Callable
@@ -84,6 +85,15 @@ RETRIES = ({"beam_size": 5}, {"beam_size": 5, "repetition_penalty": 1.3, "no_rep
 # between them is short, so each chunk carries close to 30 s of speech and starts and
 # ends in a pause; a longer silence always ends a chunk.
 MAX_JOIN_GAP = 3.0  # seconds
+# Whisper sometimes ends a chunk early: after a long pause inside it, it predicts the
+# end of the text and the speech after that is lost (decoded one chunk at a time
+# there is no seeking on as in sequential decoding). A chunk with at least
+# TAIL_SECONDS of detected speech after its last word has that tail decoded again,
+# up to TAIL_ROUNDS times.
+TAIL_SECONDS = 2.0
+TAIL_SLACK = 0.5  # s after the last word's end still counted as that word
+TAIL_ROUNDS = 2
+MIN_TRIMMED_WORDS = 3  # fewer words before a loop are not worth keeping
 MIN_FILL = 0.7  # a full chunk may end at the longest pause after 70% of its 30 s
 # One voice-activity detection at a time: ONNX Runtime holds about 250 MB of
 # activations while Silero runs over a window, and two streams starting together
@@ -167,7 +177,8 @@ class FasterWhisperEngine:
         # The chunks are made here rather than by the pipeline's own VAD pass, which
         # glues speech from either side of every pause together with the pause cut out,
         # and whose detection the VAD lock could not cover.
-        clips = speech_clips(audio) if request["vad"] else fixed_clips(len(audio))
+        regions = speech_regions(audio) if request["vad"] else fixed_clips(len(audio))
+        clips = join_regions(regions) if request["vad"] else regions
         if not clips:
             return None, None
         pipeline = self.pipelines[stream]
@@ -194,6 +205,7 @@ class FasterWhisperEngine:
 
         found, info = decode(clips)
         for options in RETRIES:
+            kept = [t for t in (trim_loop(seg) for seg in found) if t is not None]
             looping = _looping_clips(found, clips)
             if not looping:
                 break
@@ -201,10 +213,28 @@ class FasterWhisperEngine:
             # ...") and the whole 30 s chunk would be dropped; decode just those chunks
             # again with a beam, keeping the new text only where it does not loop.
             again, _ = decode(looping, **options)
-            fixed = [c for c in looping if c not in _looping_clips(again, looping)]
+            # fixed: no loop, and no fewer words than the greedy text has before its
+            # loop (a beam can also stop early, or give nothing at all)
+            still = _looping_clips(again, looping)
+            fixed = [c for c in looping if c not in still and _word_count(again, c, looping) >= _word_count(kept, c, clips)]
             log.debug("re-decoded %d looping chunks with %s: %d fixed", len(looping), options, len(fixed))
             found = [seg for seg in found if _clip_of(seg, clips) not in fixed] + [seg for seg in again if _clip_of(seg, looping) in fixed]
             found.sort(key=lambda seg: seg["start"])
+        # What still loops keeps the words said before the loop began; the rest of its
+        # chunk is then an unfinished tail, decoded again below.
+        found = [t for t in (trim_loop(seg) for seg in found) if t is not None]
+        for _ in range(TAIL_ROUNDS if request["vad"] else 0):  # without VAD nothing says where speech is
+            tails = unfinished_tails(found, clips, regions)
+            if not tails:
+                break
+            again, _ = decode(tails)
+            looping = set(_looping_clips(again, tails))
+            again = [seg for seg in again if _clip_of(seg, tails) not in looping]
+            log.debug("decoded the unfinished tails of %d chunks again: %d segments", len(tails), len(again))
+            if not again:
+                break
+            # the tail belongs to its chunk: a further tail is measured from its last word
+            found = sorted(found + again, key=lambda seg: seg["start"])
         for seg in found:
             emit(seg)
         return info.language, info.language_probability
@@ -219,12 +249,64 @@ def _clip_of(seg: dict[str, Any], clips: list[tuple[int, int]]) -> tuple[int, in
     return None
 
 
+def _word_count(segments: list[dict[str, Any]], clip: tuple[int, int], clips: list[tuple[int, int]]) -> int:
+    return sum(len(seg["words"]) for seg in segments if _clip_of(seg, clips) == clip)
+
+
 def _looping_clips(segments: list[dict[str, Any]], clips: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Clips with a segment that the parent would drop as a repetition loop."""
     from .transcribe import hallucination_reason
 
     bad = {_clip_of(seg, clips) for seg in segments if (hallucination_reason(seg) or "").startswith(("repetitive", "repetition"))}
     return [c for c in clips if c in bad]
+
+
+def _compression_ratio(text: str) -> float:
+    """As Whisper measures it: how well the text compresses (loops compress well)."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def _loop_start(words: list[tuple[float, float, str, float]]) -> int | None:
+    """Index of the first word of a run of repeats (a phrase of 1-8 words said 4+
+    times back to back, one word 6+ times) that lasts to the segment's end, where
+    greedy decoding got stuck until the chunk ran out."""
+    from .transcribe import _norm_words
+
+    keys = [" ".join(_norm_words(w[2])) for w in words]
+    n_words = len(keys)
+    for i in range(n_words):
+        for n in range(1, 9):
+            need = 6 if n == 1 else 4 if n < 4 else 3
+            j = i + n
+            while keys[j : j + n] == keys[i : i + n] and j + n <= n_words:
+                j += n
+            if (j - i) // n >= need and j >= n_words - n:
+                return i
+    return None
+
+
+def trim_loop(seg: dict[str, Any]) -> dict[str, Any] | None:
+    """A segment that the parent would drop as a repetition loop, cut back to the words
+    before the loop ("... at least from the lutetium 71-0-1-1-2-2-2-2-2..." keeps
+    everything up to the number); None when no sound words are left. Any other
+    segment is returned as it is."""
+    from .transcribe import hallucination_reason
+
+    if not (hallucination_reason(seg) or "").startswith(("repetitive", "repetition")):
+        return seg
+    words = seg["words"]
+    start = _loop_start(words)
+    # a loop that does not run to the end: keep the longest start that reads clean
+    ends = [start] if start is not None else range(len(words) - 1, MIN_TRIMMED_WORDS - 1, -1)
+    for k in ends:
+        if k < MIN_TRIMMED_WORDS:
+            break
+        text = "".join(w[2] for w in words[:k])
+        trimmed = dict(seg, end=words[k - 1][1], text=text, words=words[:k], compression_ratio=_compression_ratio(text))
+        if hallucination_reason(trimmed) is None:
+            return trimmed
+    return None
 
 
 def _attention_heads(model_dir: str) -> int | None:
@@ -337,13 +419,40 @@ class OpenAIWhisperEngine:
         return language, probability
 
 
-def speech_clips(audio: np.ndarray) -> list[tuple[int, int]]:
-    """Sample ranges to transcribe: the speech Silero VAD finds, joined into clips."""
+def speech_regions(audio: np.ndarray) -> list[tuple[int, int]]:
+    """Sample ranges of the speech Silero VAD finds."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     with _VAD_LOCK:
         regions = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=CHUNK_SECONDS, **VAD_PARAMETERS))
-    return join_regions([(int(r["start"]), int(r["end"])) for r in regions])
+    return [(int(r["start"]), int(r["end"])) for r in regions]
+
+
+def speech_clips(audio: np.ndarray) -> list[tuple[int, int]]:
+    """Sample ranges to transcribe: the speech Silero VAD finds, joined into clips."""
+    return join_regions(speech_regions(audio))
+
+
+def unfinished_tails(
+    segments: list[dict[str, Any]], clips: list[tuple[int, int]], regions: list[tuple[int, int]], least: float = TAIL_SECONDS
+) -> list[tuple[int, int]]:
+    """The speech left in each clip after its last decoded word, where that is at least
+    `least` seconds: Whisper ended the chunk early. A clip with no words is left
+    alone (noise or music that Whisper rightly found no speech in)."""
+    last: dict[tuple[int, int], int] = {}
+    for seg in segments:
+        clip = _clip_of(seg, clips)
+        if clip is not None and seg["words"]:
+            last[clip] = max(last.get(clip, 0), int(seg["words"][-1][1] * SAMPLE_RATE))
+    tails = []
+    for clip, end in last.items():
+        # a word's end is often placed a little early: speech that starts within
+        # TAIL_SLACK after it was decoded already
+        left = [(max(a, end + int(TAIL_SLACK * SAMPLE_RATE)), b) for a, b in regions if b > end + TAIL_SLACK * SAMPLE_RATE and a < clip[1]]
+        left = [(a, min(b, clip[1])) for a, b in left if min(b, clip[1]) > a]
+        if sum(b - a for a, b in left) >= least * SAMPLE_RATE:
+            tails.append((max(clip[0], left[0][0] - int(0.2 * SAMPLE_RATE)), clip[1]))
+    return sorted(tails)
 
 
 def join_regions(

@@ -18,7 +18,7 @@ from benchmarks import wer as wer_module
 from benchmarks.wer import normalize, word_error_rate
 from recast import transcribe as tr
 from recast.config import Options
-from recast.engine_worker import CHUNK_SECONDS, MIN_WINDOW_SECONDS, WINDOW_SECONDS, _looping_clips, _read_window, join_regions, plan_windows, window_length
+from recast.engine_worker import CHUNK_SECONDS, MIN_WINDOW_SECONDS, WINDOW_SECONDS, _looping_clips, _read_window, join_regions, plan_windows, trim_loop, unfinished_tails, window_length
 from recast.errors import ConfigError, TranscriptionError
 from recast.models import SAMPLE_RATE, Audio, Segment, Word
 
@@ -192,6 +192,43 @@ def test_chunks_whose_text_loops_are_found_for_decoding_again() -> None:
     also_fine = dict(fine, start=62.0, end=70.0)
     assert _looping_clips([fine, loop, also_fine], clips) == [clips[1]]
     assert _looping_clips([fine, also_fine], clips) == []
+
+
+def _timed_words(text: str, start: float, step: float = 0.3) -> list[tuple[float, float, str, float]]:
+    return [(start + i * step, start + i * step + 0.25, " " + w, 0.9) for i, w in enumerate(text.split())]
+
+
+def test_a_loop_at_the_end_of_a_segment_is_cut_off_and_the_words_before_it_kept() -> None:
+    said = "at least from the lutetium element seventy one"
+    words = _timed_words(said + " 1-2" * 30, 221.7)
+    seg = {"start": 221.7, "end": words[-1][1], "text": "".join(w[2] for w in words), "avg_logprob": -0.2,
+           "no_speech_prob": 0.01, "compression_ratio": 3.6, "words": words}
+    trimmed = trim_loop(seg)
+    assert trimmed is not None and trimmed["text"].split() == said.split()
+    assert trimmed["end"] == words[len(said.split()) - 1][1] and trimmed["compression_ratio"] < 2.4
+    # nothing sound before the loop: nothing is kept
+    only = _timed_words("thank you" * 1 + " thank you" * 12, 10.0)
+    assert trim_loop({"start": 10.0, "end": only[-1][1], "text": "".join(w[2] for w in only), "compression_ratio": 5.0, "words": only}) is None
+    # a segment that does not loop is left as it is
+    fine = {"start": 1.0, "end": 3.0, "text": " more and more elements", "compression_ratio": 1.1, "words": _timed_words("more and more elements", 1.0)}
+    assert trim_loop(fine) is fine
+
+
+def test_speech_left_after_the_last_decoded_word_is_decoded_again() -> None:
+    rate = SAMPLE_RATE
+    clips = [(0, 30 * rate), (31 * rate, 60 * rate), (61 * rate, 90 * rate)]
+    regions = [(0, 12 * rate), (13 * rate, 29 * rate), (31 * rate, 59 * rate), (61 * rate, 64 * rate), (64 * rate + rate // 2, 90 * rate)]
+    segments = [
+        {"start": 0.2, "end": 11.5, "words": _timed_words("w " * 30, 0.2, 0.38)},  # stops at 11.5 s: 16 s of speech left
+        {"start": 31.0, "end": 58.9, "words": _timed_words("w " * 70, 31.0, 0.4)},  # decoded to the end
+        {"start": 61.0, "end": 89.0, "words": _timed_words("w " * 70, 61.0, 0.4)},
+    ]
+    tails = unfinished_tails(segments, clips, regions)
+    last_end = segments[0]["words"][-1][1]  # 11.47 s
+    assert len(tails) == 1 and tails[0][1] == 30 * rate
+    assert abs(tails[0][0] / rate - (last_end + 0.3)) < 0.01  # from just after the last word
+    # a clip in which Whisper found no words at all (music, noise) is left alone
+    assert unfinished_tails(segments[1:], clips, regions) == []
 
 
 class _FakeConn:
