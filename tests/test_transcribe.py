@@ -231,6 +231,16 @@ def test_speech_left_after_the_last_decoded_word_is_decoded_again() -> None:
     assert unfinished_tails(segments[1:], clips, regions) == []
 
 
+def test_engine_process_keeps_its_pages_unless_the_user_says_otherwise() -> None:
+    env = tr.worker_env({"PATH": "/usr/bin", "MALLOC_ARENA_MAX": "4", "PYTHONPATH": "/elsewhere"})
+    assert env["MALLOC_ARENA_MAX"] == "4"  # the user's own setting is kept
+    assert env["MALLOC_MMAP_MAX_"] == "0" and int(env["MALLOC_TRIM_THRESHOLD_"]) >= 1 << 30
+    assert env["PATH"] == "/usr/bin"
+    first, rest = env["PYTHONPATH"].split(os.pathsep)
+    assert Path(first, "recast", "engine_worker.py").is_file() and rest == "/elsewhere"
+    assert tr.worker_env({})["MALLOC_ARENA_MAX"] == "1"
+
+
 class _FakeConn:
     def __init__(self) -> None:
         self.sent: list[tuple] = []
