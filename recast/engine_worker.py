@@ -43,7 +43,6 @@ import signal
 import sys
 import threading
 import traceback
-import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Callable
@@ -205,10 +204,10 @@ class FasterWhisperEngine:
 
         found, info = decode(clips)
         for options in RETRIES:
-            kept = [t for t in (trim_loop(seg) for seg in found) if t is not None]
             looping = _looping_clips(found, clips)
             if not looping:
                 break
+            kept = [t for t in (trim_loop(seg) for seg in found) if t is not None]
             # Greedy decoding sometimes falls into a loop ("to be able to be able to
             # ...") and the whole 30 s chunk would be dropped; decode just those chunks
             # again with a beam, keeping the new text only where it does not loop.
@@ -261,49 +260,26 @@ def _looping_clips(segments: list[dict[str, Any]], clips: list[tuple[int, int]])
     return [c for c in clips if c in bad]
 
 
-def _compression_ratio(text: str) -> float:
-    """As Whisper measures it: how well the text compresses (loops compress well)."""
-    data = text.encode("utf-8")
-    return len(data) / len(zlib.compress(data)) if data else 0.0
-
-
-def _loop_start(words: list[tuple[float, float, str, float]]) -> int | None:
-    """Index of the first word of a run of repeats (a phrase of 1-8 words said 4+
-    times back to back, one word 6+ times) that lasts to the segment's end, where
-    greedy decoding got stuck until the chunk ran out."""
-    from .transcribe import _norm_words
-
-    keys = [" ".join(_norm_words(w[2])) for w in words]
-    n_words = len(keys)
-    for i in range(n_words):
-        for n in range(1, 9):
-            need = 6 if n == 1 else 4 if n < 4 else 3
-            j = i + n
-            while keys[j : j + n] == keys[i : i + n] and j + n <= n_words:
-                j += n
-            if (j - i) // n >= need and j >= n_words - n:
-                return i
-    return None
-
-
 def trim_loop(seg: dict[str, Any]) -> dict[str, Any] | None:
     """A segment that the parent would drop as a repetition loop, cut back to the words
     before the loop ("... at least from the lutetium 71-0-1-1-2-2-2-2-2..." keeps
     everything up to the number); None when no sound words are left. Any other
     segment is returned as it is."""
-    from .transcribe import hallucination_reason
+    from faster_whisper.transcribe import get_compression_ratio
+
+    from .transcribe import _norm_words, hallucination_reason, loop_start
 
     if not (hallucination_reason(seg) or "").startswith(("repetitive", "repetition")):
         return seg
     words = seg["words"]
-    start = _loop_start(words)
+    start = loop_start([" ".join(_norm_words(w[2])) for w in words])
     # a loop that does not run to the end: keep the longest start that reads clean
     ends = [start] if start is not None else range(len(words) - 1, MIN_TRIMMED_WORDS - 1, -1)
     for k in ends:
         if k < MIN_TRIMMED_WORDS:
             break
         text = "".join(w[2] for w in words[:k])
-        trimmed = dict(seg, end=words[k - 1][1], text=text, words=words[:k], compression_ratio=_compression_ratio(text))
+        trimmed = dict(seg, end=words[k - 1][1], text=text, words=words[:k], compression_ratio=get_compression_ratio(text))
         if hallucination_reason(trimmed) is None:
             return trimmed
     return None

@@ -620,28 +620,49 @@ def _norm_words(text: str) -> list[str]:
     return re.sub(r"[^\w' ]+", " ", text.lower()).split()
 
 
+def _min_repeats(n: int) -> int:
+    """Back-to-back repeats of an n-gram that make a loop rather than a speaker's
+    emphasis: 6+ for one word, 4+ for a phrase, 3+ for four words or more."""
+    return 6 if n == 1 else 4 if n < 4 else 3
+
+
+def _repeats(words: list[str], i: int, n: int) -> int:
+    """How many times the n-gram at `i` is said back to back from there."""
+    gram = words[i : i + n]
+    repeats, j = 1, i + n
+    while words[j : j + n] == gram:
+        repeats += 1
+        j += n
+    return repeats
+
+
 def is_repetition_loop(text: str) -> bool:
     """True when an n-gram (n = 1..8) repeats back to back so often that it is
-    Whisper looping, not a speaker: 4+ times for phrases, 6+ times for one word,
-    covering at least half of the segment."""
+    Whisper looping, not a speaker, covering at least half of the segment."""
     words = _norm_words(text)
     n_words = len(words)
     if n_words < 6:
         return False
     for n in range(1, min(8, n_words // 3) + 1):
-        need = 6 if n == 1 else 4 if n < 4 else 3
         i = 0
         while i + n <= n_words:
-            gram = words[i : i + n]
-            repeats = 1
-            j = i + n
-            while words[j : j + n] == gram:
-                repeats += 1
-                j += n
-            if repeats >= need and repeats * n * 2 >= n_words:
+            repeats = _repeats(words, i, n)
+            if repeats >= _min_repeats(n) and repeats * n * 2 >= n_words:
                 return True
             i += 1 if repeats == 1 else (repeats - 1) * n
     return False
+
+
+def loop_start(words: list[str]) -> int | None:
+    """Index of the first word of a loop that lasts to the end of `words` (greedy
+    decoding stuck until its chunk ran out), or None."""
+    n_words = len(words)
+    for i in range(n_words):
+        for n in range(1, min(8, n_words - i) + 1):
+            repeats = _repeats(words, i, n)
+            if repeats >= _min_repeats(n) and i + repeats * n >= n_words - n:
+                return i
+    return None
 
 
 def hallucination_reason(seg: dict[str, Any]) -> str | None:
