@@ -309,8 +309,8 @@ def _stderr_tail(stream: Any, tail: collections.deque[str]) -> None:
 # threshold, so glibc maps fresh pages for each layer and unmaps them after it: the
 # kernel zeroed 58 GB of pages for an hour of audio, a fifth of the CPU time. One
 # arena that never maps or trims on its own keeps those pages; the worker still hands
-# them back with malloc_trim after each window. Measured on 15 minutes of the
-# synthetic hour: 3.9 M page faults -> 0.24-0.32 M, 40-45 s -> 32-37 s.
+# them back with malloc_trim after each window. The synthetic hour, back to back
+# (benchmarks/bench_transcribe.py): 156.7 s -> 127.1 s, 15.6 M page faults -> 0.8 M.
 # (One OpenBLAS thread, against numpy's threads spinning, was 10% faster too, but it
 # changes the mel features' rounding and the WER moved up on all three test
 # recordings, 0.1-0.5 points: not taken.)
