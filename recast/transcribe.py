@@ -309,8 +309,9 @@ def _stderr_tail(stream: Any, tail: collections.deque[str]) -> None:
 # threshold, so glibc maps fresh pages for each layer and unmaps them after it: the
 # kernel zeroed 58 GB of pages for an hour of audio, a fifth of the CPU time. One
 # arena that never maps or trims on its own keeps those pages; the worker still hands
-# them back with malloc_trim after each window. The synthetic hour, back to back
-# (benchmarks/bench_transcribe.py): 156.7 s -> 127.1 s, 15.6 M page faults -> 0.8 M.
+# them back with malloc_trim after each window. The synthetic hour, back to back:
+# 156.7 s -> 127.1 s (benchmarks/bench_transcribe.py); minor page faults 15.6 M ->
+# 0.8 M (/usr/bin/time -v recast run).
 # (One OpenBLAS thread, against numpy's threads spinning, was 10% faster too, but it
 # changes the mel features' rounding and the WER moved up on all three test
 # recordings, 0.1-0.5 points: not taken.)
