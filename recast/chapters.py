@@ -118,6 +118,12 @@ _CUE = re.compile(
     r"|(?:we|i)'?(?:re| am|m) (?:now )?going to (?:look|turn|move|talk|switch|start|discuss)"
     r"|what i (?:want|would like|'?d like) to do (?:now|next)|today,? (?:we|i)(?:'ll| will| want| are going)|something (?:completely |totally |quite )?different)(?!\w)"
 )
+# Cues that open a part but usually carry its content too: a recap ("to sum up, ...")
+# or the next step of instructions ("Finally, brush the loaf with water").
+_RECAP_OR_STEP = re.compile(
+    r"^(?:(?:so|okay|ok|alright|all right|right|well|and|now)[,.]?\s+)*"
+    r"(?:finally,|lastly|last but not least|next,|to (?:summarize|sum up|wrap up)|in summary|so far we|that brings us)"
+)
 _WEAK_CUE = re.compile(r"^(?:(?:okay|ok|alright|all right|good|right)[,.]?\s+)?(?:now|so|okay|ok|alright|all right)\b[,.]?")
 
 _OUTRO = [
@@ -174,14 +180,24 @@ def find_chapters(
 # ---------------------------------------------------------------------------- dead air
 
 
-def _is_lead_in(s: Sentence) -> bool:
-    low = s.text.lower()
+def _is_lead_in(text: str) -> bool:
+    low = text.lower()
     return any(p.search(low) for p in _LEAD_IN) or bool(_GREETING_ONLY.match(low))
 
 
-def _is_outro(s: Sentence) -> bool:
-    low = s.text.lower()
+def _is_outro(text: str) -> bool:
+    low = text.lower()
     return any(p.search(low) for p in _OUTRO)
+
+
+def signposting(text: str) -> bool:
+    """Does this sentence manage the talk rather than say something about its subject?
+    Greetings and waiting ("welcome, everyone", "can everyone hear me"), the start
+    ("let's get started"), a new part announced ("now let's turn to", "our third part
+    takes us...") and the sign-off. Summaries leave such sentences out."""
+    low = text.lower().strip().lstrip(" .,-")
+    announces = bool(_CUE.match(low)) and not _RECAP_OR_STEP.match(low)
+    return bool(announces or _START.search(low) or _is_lead_in(text) or _is_outro(text))
 
 
 def talk_bounds(sents: list[Sentence], rec_start: float, rec_end: float) -> tuple[int, int]:
@@ -193,10 +209,10 @@ def talk_bounds(sents: list[Sentence], rec_start: float, rec_end: float) -> tupl
     for i, s in enumerate(sents):
         if s.start - rec_start > head:
             break
-        if _START.search(s.text.lower()) and not _is_lead_in(s):
+        if _START.search(s.text.lower()) and not _is_lead_in(s.text):
             first = i
             break
-        if _is_lead_in(s):
+        if _is_lead_in(s.text):
             first, misses = i + 1, 0
             continue
         misses += 1
@@ -220,7 +236,7 @@ def talk_bounds(sents: list[Sentence], rec_start: float, rec_end: float) -> tupl
     j = n - 1
     while j > first and rec_end - sents[j].start < tail:
         s = sents[j]
-        if _is_outro(s):
+        if _is_outro(s.text):
             last = j - 1
         elif len(tokenize(s.text)) > 3:
             break

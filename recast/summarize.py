@@ -6,7 +6,11 @@ Everything here is extractive and deterministic by default:
   words scored by TF-IDF against the other chapters);
 - summaries are sentences copied from the transcript (fillers such as "um" removed),
   chosen by centrality (similarity to the chapter's centroid) with a little weight on
-  position and redundancy avoided (maximal marginal relevance);
+  position and redundancy avoided (maximal marginal relevance); sentences that manage
+  the talk ("welcome, everyone", "now let's move on to...") or need their context (a
+  reply, a sentence Whisper broke) are left out. The session summary is the set of
+  the chapters' sentences that best covers the whole talk (facility location), and
+  the session's key points give each chapter its best sentence not already in it;
 - keywords are TF-IDF-ranked lemmas and two-word phrases;
 - questions are interrogative sentences that expect an answer, with the span after
   them as the answer.
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .chapters import signposting
 from .config import Options
 from .models import Chapter, ChapterSpans, Outline, Question, Transcript, VideoAnalysis
 from .text import STOPWORDS, Sentence, content_words, embed, remove_fillers, sentences, singular, spoken_heading, tokenize
@@ -85,19 +90,27 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
     vectors = _vectors(talk)
     index = {id(s): i for i, s in enumerate(talk)}
     summaries, points = [], []
+    best: list[list[Sentence]] = []  # per chapter: its summary's sentences, then its key points'
+    ranked: list[list[Sentence]] = []  # the same and more
     for ch in chapters:
         rows = [index[id(s)] for s in ch.sents]
+        vec = vectors[rows] if len(rows) else vectors[:0]
         n_sum = 1 if ch.end - ch.start < 90 else (3 if ch.end - ch.start > 300 else 2)
-        picked = _central(ch.sents, vectors[rows] if len(rows) else vectors[:0], n_sum)
+        picked = _central(ch.sents, vec, n_sum)
         summaries.append(" ".join(remove_fillers(s.text) for s in picked))
-        extra = _central(ch.sents, vectors[rows] if len(rows) else vectors[:0], n_sum + 3)
-        points.append(tuple(remove_fillers(s.text) for s in extra if s not in picked)[:3])
+        extra = [s for s in _central(ch.sents, vec, n_sum + 3) if s not in picked]
+        points.append(tuple(remove_fillers(s.text) for s in extra))
+        # a short session has few chapters: the session's key points draw on more
+        more = [s for s in _central(ch.sents, vec, n_sum + 6) if s not in picked and s not in extra]
+        best.append(picked + extra)
+        ranked.append(picked + extra + more)
 
-    # The session summary covers the talk: the most central sentences with at most
-    # one from each chapter. Key points are what each chapter says, in order.
-    summary_sents = _spread(_central(talk, vectors, len(talk), position_weight=0.0), chapters, 3)
+    # The session summary covers the talk: the chapters' summary-worthy sentences that
+    # together stand for most of what was said. Key points are what each chapter
+    # says, in order, without repeating the summary above them.
+    summary_sents = _covering(vectors, [s for sents in best for s in sents], index, chapters, 3)
     session_summary = " ".join(remove_fillers(s.text) for s in summary_sents)
-    session_points = _chapter_points(chapters, summaries, limit=7)
+    session_points = _session_points(chapters, ranked, summary_sents, limit=7)
     session_keywords = _round_robin(keywords, 10) or session_keywords
 
     if options.llm_url:
@@ -134,32 +147,56 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
     )
 
 
-def _spread(ranked: list[Sentence], chapters: list["_Chapter"], k: int) -> list[Sentence]:
-    """The first `k` of `ranked` taking at most one sentence per chapter, in time order."""
+def _covering(
+    vectors: np.ndarray, pool: list[Sentence], index: dict[int, int], chapters: list["_Chapter"], k: int
+) -> list[Sentence]:
+    """`k` sentences of `pool` that together stand for the most of the talk, in time order.
+
+    Each sentence of the talk counts how close the nearest pick is to it (a facility-
+    location objective, chosen greedily), so the picks follow the topics that took the
+    time: the most central sentences of a talk are all about its longest topic, and
+    the second of them adds little. No chapter gives more than its share (one each
+    when there are `k` chapters or more)."""
+    if not pool:
+        return []
     owner = {id(s): i for i, ch in enumerate(chapters) for s in ch.sents}
-    picked: list[Sentence] = []
-    used: set[int] = set()
-    for s in ranked:
-        c = owner.get(id(s), -1)
-        if c not in used:
-            picked.append(s)
-            used.add(c)
-            if len(picked) == k:
-                break
-    return sorted(picked, key=lambda s: s.start)
+    share = math.ceil(k / max(len(chapters), 1))
+    sim = np.maximum(vectors @ vectors[[index[id(s)] for s in pool]].T, 0.0)  # talk x pool
+    covered = np.zeros(len(vectors))
+    picked: list[int] = []
+    used: Counter = Counter()
+    while len(picked) < k:
+        gain = np.maximum(sim - covered[:, None], 0.0).sum(axis=0)
+        for j in picked:
+            gain[j] = -1.0
+        for j, s in enumerate(pool):
+            if used[owner.get(id(s), -1)] >= share:
+                gain[j] = -1.0
+        j = int(np.argmax(gain))
+        if gain[j] <= 0.0:
+            break
+        picked.append(j)
+        used[owner.get(id(pool[j]), -1)] += 1
+        covered = np.maximum(covered, sim[:, j])
+    return sorted((pool[j] for j in picked), key=lambda s: s.start)
 
 
-def _chapter_points(chapters: list["_Chapter"], summaries: list[str], limit: int) -> tuple[str, ...]:
-    """The lead sentence of each chapter's summary; with more chapters than `limit`,
-    those of the longest chapters, kept in order."""
-    leads = [(ch.end - ch.start, i, _first_sentence(text)) for i, (ch, text) in enumerate(zip(chapters, summaries)) if text]
-    keep = sorted(sorted(leads, reverse=True)[:limit], key=lambda x: x[1])
-    return tuple(text for _, _, text in keep)
-
-
-def _first_sentence(text: str) -> str:
-    m = re.match(r"(.+?[.!?])(\s|$)", text)
-    return m.group(1) if m else text
+def _session_points(
+    chapters: list["_Chapter"], ranked: list[list[Sentence]], summary: list[Sentence], limit: int, least: int = 3
+) -> tuple[str, ...]:
+    """One point per chapter: its best sentence that the session summary does not
+    already say. With more chapters than `limit`, those of the longest chapters; with
+    fewer than `least`, the chapters' next best sentences fill up. In time order."""
+    said = {id(s) for s in summary}
+    left = [[s for s in sents if id(s) not in said] for sents in ranked]
+    firsts = [(ch.end - ch.start, i) for i, (ch, sents) in enumerate(zip(chapters, left)) if sents]
+    keep = {i for _, i in sorted(firsts, reverse=True)[:limit]}
+    chosen = [left[i][0] for i in sorted(keep)]
+    depth = 1
+    while len(chosen) < least and any(len(sents) > depth for sents in left):
+        chosen += [sents[depth] for sents in left if len(sents) > depth][: least - len(chosen)]
+        depth += 1
+    return tuple(remove_fillers(s.text) for s in sorted(chosen, key=lambda s: s.start))
 
 
 def _round_robin(per_chapter: list[tuple[str, ...]], k: int) -> tuple[str, ...]:
@@ -455,12 +492,31 @@ def _vectors(sents: list[Sentence]) -> np.ndarray:
     return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
 
 
+# A reply ("Yes, pay off the debt first") makes sense only after the question.
+_REPLY = re.compile(r"(yes|no|yeah|yep|nope|sure|exactly|right|correct|absolutely)\b[,.!]", re.I)
+
+
+def _well_formed(text: str) -> bool:
+    """Starts like a sentence, does not start again inside (lower case after a full
+    stop), and is not a reply."""
+    text = text.strip()
+    return bool(text) and not text[0].islower() and not re.search(r"[.!?]\s+[a-z]", text) and not _REPLY.match(text)
+
+
 def _central(sents: list[Sentence], vec: np.ndarray, k: int, position_weight: float = 0.15) -> list[Sentence]:
     """Up to k summary-worthy sentences by centrality with MMR, returned in time order."""
     if not sents or k <= 0:
         return []
     n_words = np.array([len(tokenize(s.text)) for s in sents])
     usable = (n_words >= 6) & (n_words <= 45) & np.array([not s.text.rstrip().endswith("?") for s in sents])
+    # "Welcome, everyone", "now let's move on to the kitchen": close to every topic's
+    # centroid and unlike the content sentences MMR has picked, so they win both
+    # ways, yet tell a learner nothing about the subject.
+    # A sentence Whisper broke at a chunk's edge ("Gannistan. making the ancient...")
+    # reads as garbage out of context.
+    content = usable & np.array([not signposting(s.text) and _well_formed(s.text) for s in sents])
+    if content.any():
+        usable = content
     if not usable.any():
         usable = n_words >= 3
     if not usable.any():

@@ -232,10 +232,15 @@ def test_sample_session_summary_covers_the_talk():
     outline = describe(tr, spans, None, Options())
     chapters = outline.chapters
     assert len(chapters) == 4
-    # One key point per chapter, each the lead of that chapter's summary, in order.
+    # One key point per chapter, each a sentence of that chapter's summary or key
+    # points, in order, and none of them repeating the session summary.
     assert len(outline.key_points) == 4
     for point, ch in zip(outline.key_points, chapters):
-        assert ch.summary.startswith(point)
+        assert point in ch.summary or point in ch.key_points, (point, ch.title)
+        assert point not in outline.summary
+    # The parts' welcome and announcements are not what the session is about.
+    text = outline.summary + " ".join(outline.key_points) + " ".join(c.summary for c in chapters)
+    assert not re.search(r"welcome|let us (move|get started)|our third part", text.lower()), text
     # Summary sentences from different chapters.
     owners = {next(c.index for c in chapters if s[:25] in " ".join(x.text for x in tr.segments if c.start <= x.start < c.end))
               for s in outline.summary.split(". ") if len(s) > 25}
@@ -244,6 +249,57 @@ def test_sample_session_summary_covers_the_talk():
     for ch in chapters:
         assert set(ch.keywords[:2]) & set(outline.keywords), ch.title
     assert not {"finally", "inside", "day", "bring"} & set(outline.keywords)
+
+
+def test_signposting_is_left_out_of_summaries():
+    """Greetings and announced parts sit near every topic's centroid and unlike the
+    content, so centrality and MMR both favoured them; a summary must say what was taught."""
+    from recast.chapters import signposting
+
+    for said in ("Welcome, everyone, to the short workshop.", "Now let's move on to the kitchen.",
+                 "Our third part takes us into the kitchen to bake bread.", "Can everyone hear me okay?",
+                 "Thanks everyone for coming, see you next week."):
+        assert signposting(said), said
+    for said in ("Finally, brush the loaf with water before it goes into the oven.",
+                 "To sum up, yeast turns sugar into gas and the gas lifts the dough.",
+                 "Green plants capture sunlight with a pigment called chlorophyll."):
+        assert not signposting(said), said
+
+    lines = ["Welcome, everyone, to today's session about bread.", "Let's get started."] + BREAD + [
+        "Now let's move on to the next part of the recipe.", "Okay, thank you all for coming, bye."]
+    tr = make_transcript(lines)
+    spans = ChapterSpans(0.0, tr.duration, ((0.0, tr.duration),))
+    outline = describe(tr, spans, None, Options())
+    said = [outline.summary, outline.chapters[0].summary, *outline.key_points, *outline.chapters[0].key_points]
+    assert not any(signposting(s) for text in said for s in re.split(r"(?<=[.?!])\s+", text)), said
+
+
+def test_a_one_chapter_session_gets_a_summary_and_distinct_key_points():
+    """One chapter: the session summary may take several of its sentences, and the
+    key points are others, not the summary again."""
+    tr = make_transcript(BREAD)
+    spans = ChapterSpans(0.0, tr.duration, ((0.0, tr.duration),))
+    outline = describe(tr, spans, None, Options())
+    summary = re.split(r"(?<=[.?!])\s+", outline.summary)
+    assert 2 <= len(summary) <= 3
+    assert 3 <= len(outline.key_points) <= 7
+    assert not set(summary) & set(outline.key_points)
+    assert len(set(outline.key_points)) == len(outline.key_points)
+    every = {remove_fillers(s.text) for s in sentences(tr)}
+    assert set(summary) <= every and set(outline.key_points) <= every
+
+
+def test_session_summary_covers_a_short_topic_beside_a_long_one():
+    """Three chapters on bread and one on space: the most central sentences of the
+    talk are all about bread, but the summary must also say what the space part was."""
+    tr, starts = speak([BREAD, BREAD, BREAD, SPACE])
+    edges = [*starts, tr.segments[-1].end]
+    spans = ChapterSpans(edges[0], edges[-1], tuple(zip(edges[:-1], edges[1:])))
+    outline = describe(tr, spans, None, Options())
+    said = re.split(r"(?<=[.?!])\s+", outline.summary)
+    assert len(said) == 3
+    assert set(said) & set(SPACE), said
+    assert set(said) & set(BREAD), said
 
 
 def test_announced_topics_become_titles():
