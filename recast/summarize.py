@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 MAX_TITLE = 60  # characters
 LLM_TIMEOUT = 30.0  # s for one request; the extractive result is already there
+POSITION_WEIGHT = 0.15  # a summary sentence's bonus for coming early in its chapter (openings state the topic)
 ANSWER_CAP = 120.0  # s: an answer span ends here at the latest
 ANSWER_PAUSE = 4.0  # s: a pause this long ends an answer
 _TITLE_SMALL = frozenset("a an and as at but by for from in into of on or the to vs via with".split())
@@ -96,12 +97,11 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
         rows = [index[id(s)] for s in ch.sents]
         vec = vectors[rows] if len(rows) else vectors[:0]
         n_sum = 1 if ch.end - ch.start < 90 else (3 if ch.end - ch.start > 300 else 2)
-        picked = _central(ch.sents, vec, n_sum)
+        # best first; a short session has few chapters, so its key points draw on more
+        order = _central(ch.sents, vec, n_sum + 6)
+        picked, extra, more = (sorted(order[a:b], key=lambda s: s.start) for a, b in ((0, n_sum), (n_sum, n_sum + 3), (n_sum + 3, None)))
         summaries.append(" ".join(remove_fillers(s.text) for s in picked))
-        extra = [s for s in _central(ch.sents, vec, n_sum + 3) if s not in picked]
         points.append(tuple(remove_fillers(s.text) for s in extra))
-        # a short session has few chapters: the session's key points draw on more
-        more = [s for s in _central(ch.sents, vec, n_sum + 6) if s not in picked and s not in extra]
         best.append(picked + extra)
         ranked.append(picked + extra + more)
 
@@ -160,23 +160,20 @@ def _covering(
     if not pool:
         return []
     owner = {id(s): i for i, ch in enumerate(chapters) for s in ch.sents}
+    chapter_of = np.array([owner.get(id(s), -1) for s in pool])
     share = math.ceil(k / max(len(chapters), 1))
     sim = np.maximum(vectors @ vectors[[index[id(s)] for s in pool]].T, 0.0)  # talk x pool
     covered = np.zeros(len(vectors))
     picked: list[int] = []
-    used: Counter = Counter()
     while len(picked) < k:
         gain = np.maximum(sim - covered[:, None], 0.0).sum(axis=0)
-        for j in picked:
-            gain[j] = -1.0
-        for j, s in enumerate(pool):
-            if used[owner.get(id(s), -1)] >= share:
-                gain[j] = -1.0
+        full = [c for c, n in Counter(chapter_of[picked].tolist()).items() if n >= share]
+        gain[np.isin(chapter_of, full)] = -1.0
+        gain[picked] = -1.0
         j = int(np.argmax(gain))
         if gain[j] <= 0.0:
             break
         picked.append(j)
-        used[owner.get(id(pool[j]), -1)] += 1
         covered = np.maximum(covered, sim[:, j])
     return sorted((pool[j] for j in picked), key=lambda s: s.start)
 
@@ -503,8 +500,9 @@ def _well_formed(text: str) -> bool:
     return bool(text) and not text[0].islower() and not re.search(r"[.!?]\s+[a-z]", text) and not _REPLY.match(text)
 
 
-def _central(sents: list[Sentence], vec: np.ndarray, k: int, position_weight: float = 0.15) -> list[Sentence]:
-    """Up to k summary-worthy sentences by centrality with MMR, returned in time order."""
+def _central(sents: list[Sentence], vec: np.ndarray, k: int) -> list[Sentence]:
+    """Up to k summary-worthy sentences by centrality with MMR, best first (the first
+    j of them are the same for any k >= j)."""
     if not sents or k <= 0:
         return []
     n_words = np.array([len(tokenize(s.text)) for s in sents])
@@ -525,7 +523,7 @@ def _central(sents: list[Sentence], vec: np.ndarray, k: int, position_weight: fl
     norm = np.linalg.norm(centroid)
     centrality = vec @ (centroid / norm) if norm > 0 else np.zeros(len(sents))
     position = 1.0 - np.arange(len(sents)) / max(len(sents), 1)  # openings state the topic
-    relevance = centrality + position_weight * position
+    relevance = centrality + POSITION_WEIGHT * position
     chosen: list[int] = []
     candidates = list(np.flatnonzero(usable))
     while candidates and len(chosen) < k:
@@ -537,7 +535,7 @@ def _central(sents: list[Sentence], vec: np.ndarray, k: int, position_weight: fl
         best = candidates[int(np.argmax(mmr))]
         chosen.append(best)
         candidates.remove(best)
-    return [sents[i] for i in sorted(chosen)]
+    return [sents[i] for i in chosen]
 
 
 # ---------------------------------------------------------------------------- questions
