@@ -155,11 +155,21 @@ def load_wiki(split: str, count: int) -> list[Doc]:
 # ---------------------------------------------------------------------------- synthesis
 
 
-def synthesize(doc: Doc, rng: np.random.Generator, lead_in: bool = True, headings: bool = False) -> Case:
+# Pause patterns. "uniform": one log-normal distribution (median 0.55 s) after every
+# sentence, inside and between chapters, so silence does not give a boundary away.
+# "prosodic": a speaker who pauses longer before a new topic, as speakers do (topic
+# boundaries in read and lecture speech are marked by longer pauses): the pause before a
+# chapter is drawn around 1.5 s instead, overlapping the long tail inside chapters.
+PAUSES = ("uniform", "prosodic")
+
+
+def synthesize(doc: Doc, rng: np.random.Generator, lead_in: bool = True, headings: bool = False,
+               pauses: str = "uniform") -> Case:
     """`headings`: the reader says each section's heading before its text, as Whisper
     writes it: half the time a sentence of its own ("Early life."), half the time run
     into the next one ("Early life, Smith was born..."), with the reader's pause still
-    between the heading's words and the sentence's (as in Whisper's word times)."""
+    between the heading's words and the sentence's (as in Whisper's word times).
+    `pauses`: one of PAUSES."""
     segments: list[Segment] = []
     t = 0.0
 
@@ -185,7 +195,9 @@ def synthesize(doc: Doc, rng: np.random.Generator, lead_in: bool = True, heading
         t += float(rng.uniform(30, 90))
     talk_start = t
     starts = []
-    for heading, sents in doc.chapters:
+    for ci, (heading, sents) in enumerate(doc.chapters):
+        if pauses == "prosodic" and ci > 0:
+            t = segments[-1].end + float(rng.lognormal(np.log(1.5), 0.35))
         starts.append(t)
         if headings:
             if rng.random() < 0.5:
@@ -443,7 +455,7 @@ def training_rows(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[
     return x[1:], label[1:], weight, names
 
 
-def cross_validate(seed: int, folds: int = 5) -> int:
+def cross_validate(seed: int, folds: int = 5, pauses: str = "uniform") -> int:
     """Audio-only scores on the tuning data with the boundary scorer fitted out of fold.
 
     The shipped weights were fitted on all of the tuning data, so `--split dev` scores
@@ -459,7 +471,7 @@ def cross_validate(seed: int, folds: int = 5) -> int:
         print("no data: shared/data/lectures and gensim's test data are both missing; skipping")
         return 0
     rng = np.random.default_rng(seed)
-    cases = [synthesize(doc, rng) for doc in docs]
+    cases = [synthesize(doc, rng, pauses=pauses) for doc in docs]
     rows = [training_rows(c) for c in cases]
     names = rows[0][3]
     fold = np.arange(len(cases)) % folds
@@ -481,7 +493,7 @@ def cross_validate(seed: int, folds: int = 5) -> int:
                 )
     finally:
         chapters.BOUNDARY_WEIGHTS, chapters.BOUNDARY_BIAS = shipped
-    print(f"{folds}-fold, audio only, max chapter 480 s, seed {seed}")
+    print(f"{folds}-fold, audio only, max chapter 480 s, seed {seed}, {pauses} pauses")
     for name, rows_ in scores.items():
         if rows_:
             f1, pk_, f1_30 = np.mean(rows_, axis=0)
@@ -540,6 +552,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--truth", type=Path, metavar="TRUTH_JSON", help="benchmarks/synth.py truth for --score")
     ap.add_argument("--train", action="store_true", help="refit the boundary scorer's weights on the tuning data and exit")
     ap.add_argument("--cv", action="store_true", help="score the tuning data with the scorer fitted out of fold and exit")
+    ap.add_argument("--pauses", choices=PAUSES, default="uniform",
+                    help="how the reader pauses: the same inside and between chapters, or longer before a new one")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override a constant of recast/chapters.py for this run (tuning)")
     args = ap.parse_args(argv)
@@ -553,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.train:
         return train(args.seed)
     if args.cv:
-        return cross_validate(args.seed)
+        return cross_validate(args.seed, pauses=args.pauses)
     if args.score:
         if not args.truth:
             ap.error("--score needs --truth")
@@ -587,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:<10} (data missing: skipped)")
                 continue
             rng = np.random.default_rng(args.seed)  # the same recordings for every setting
-            cases = [synthesize(d, rng, headings=headings) for d in docs]
+            cases = [synthesize(d, rng, headings=headings, pauses=args.pauses) for d in docs]
             video = {i: slides(c, rng, Path(tmp)) for i, c in enumerate(cases)}
             for mode, vids in (("audio", {}), ("slides", video)):
                 r = evaluate(cases, vids, opts, titles)

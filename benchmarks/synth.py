@@ -431,6 +431,9 @@ class SynthOptions:
     pause_max: float = 2.5
     long_pause_prob: float = 0.03
     long_pause: tuple[float, float] = (2.0, 4.5)
+    # Median pause before a chapter's first sentence (log-normal, sigma 0.35), for a
+    # speaker who pauses longer before a new topic; None: the same pauses as elsewhere.
+    topic_pause: float | None = None
     video: bool = True  # False: audio only (.m4a)
     width: int = 1280
     height: int = 720
@@ -816,6 +819,9 @@ def synthesize(
     t_tts = time.monotonic() - t0
 
     gaps = _pauses(len(lines), o, rng)
+    if o.topic_pause is not None:
+        first = [i for i in range(1, len(lines)) if lines[i].chapter != lines[i - 1].chapter]
+        gaps[first] = rng.lognormal(math.log(o.topic_pause), 0.35, len(first))
     starts = np.zeros(len(lines))
     ends = np.zeros(len(lines))
     t = o.lead_in
@@ -943,6 +949,9 @@ def _cli(argv: Sequence[str] | None = None) -> int:
     @click.option("--continuation-after", type=float, default=75.0, show_default=True,
                   help="Seconds on one slide before a continuation slide inside a section (0: never).")
     @click.option("--pause-median", type=float, default=0.55, show_default=True, help="Median pause between sentences.")
+    @click.option("--topic-pause", type=float, default=None,
+                  help="Median pause before each new section (a speaker who pauses before a new topic) "
+                       "[default: the same pauses as between any two sentences].")
     @click.option("--say-headings", is_flag=True,
                   help="Say each section's heading as a line of its own before its text (a presenter reading an outline).")
     @click.option("--seed", type=int, default=0, show_default=True)
@@ -954,7 +963,7 @@ def _cli(argv: Sequence[str] | None = None) -> int:
     @click.option("--list-articles", "list_only", is_flag=True, help="List the eligible Wikipedia articles and exit.")
     @click.option("-v", "--verbose", is_flag=True)
     def main(out, source, script, articles, minutes, lead_in, tail, video, resolution, fps, continuation_after,
-             pause_median, say_headings, seed, webinar_title, preset, crf, tts_cache, list_only, verbose):
+             pause_median, topic_pause, say_headings, seed, webinar_title, preset, crf, tts_cache, list_only, verbose):
         """Make a synthetic webinar with known chapters and transcript.
 
         Writes OUT (.mp4, or .m4a with --audio-only) and OUT's .truth.json.
@@ -981,7 +990,7 @@ def _cli(argv: Sequence[str] | None = None) -> int:
         w, h = _dim(resolution)
         title = webinar_title or (sections[0].title if source == "wiki" and not script else "Physics lecture")
         opts = SynthOptions(seed=seed, lead_in=lead, tail=tail, video=video, width=w, height=h, fps=fps,
-                            continuation_after=continuation_after, pause_median=pause_median,
+                            continuation_after=continuation_after, pause_median=pause_median, topic_pause=topic_pause,
                             webinar_title=title or "Synthetic webinar", x264_preset=preset, crf=crf)
         n = sum(len(split_sentences(p.text)) for s in sections for p in s.paragraphs)
         click.echo(f"{len(sections)} sections, {n} sentences, ~{estimate_seconds(sections) / 60:.1f} min of speech",

@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
     "fourteen fifteen sixteen seventeen eighteen nineteen"
@@ -344,6 +346,62 @@ def name_error_share(reference: str, hypothesis: str, normalizer: str = "auto") 
     return len(errors), sum(r in names for r in errors if r is not None), len(ref), sum(w in names for w in ref)
 
 
+@dataclass(frozen=True)
+class TimingResult:
+    """How well a transcript's word times match a synthetic recording's truth."""
+
+    sentences: int  # truth sentences
+    start_errors: list[float]  # hypothesis - truth, seconds, for sentences whose first word was recognised
+    end_errors: list[float]  # the same for the last word's end
+    pauses: int  # pauses of at least `pause` seconds between truth sentences
+    word_time_in_pauses: float  # seconds of words inside them (0.1 s in from either side)
+    pauses_hidden: int  # pauses more than half covered by words
+
+
+def timing_errors(sentences: list[dict], words: list[tuple[float, float, str]], pause: float = 0.8) -> TimingResult:
+    """Sentence start and end errors of `words` (start, end, text) against the truth's
+    `sentences` (start, end, text), matching words through the WER alignment (basic
+    normaliser, so each token keeps its word); and how much word time falls inside
+    the truth's pauses, where a transcript should show silence (captions break there,
+    chapters read pauses)."""
+    ref: list[str] = []
+    first: dict[int, int] = {}  # ref token index -> sentence whose first token it is
+    last: dict[int, int] = {}
+    for k, sent in enumerate(sentences):
+        toks = normalize_basic(sent["text"])
+        if toks:
+            first[len(ref)] = k
+            last[len(ref) + len(toks) - 1] = k
+            ref += toks
+    hyp: list[str] = []
+    owner: list[int] = []  # hyp token -> word index
+    for j, (_, _, text) in enumerate(words):
+        toks = normalize_basic(text)
+        hyp += toks
+        owner += [j] * len(toks)
+    starts, ends = [], []
+    i = j = 0
+    for tag, r, h in align(ref, hyp):
+        if tag == "equal":
+            if i in first:
+                starts.append(words[owner[j]][0] - sentences[first[i]]["start"])
+            if i in last:
+                ends.append(words[owner[j]][1] - sentences[last[i]]["end"])
+        i += r is not None
+        j += h is not None
+    gaps = [(a["end"] + 0.1, b["start"] - 0.1) for a, b in zip(sentences, sentences[1:]) if b["start"] - a["end"] >= pause]
+    inside, hidden = 0.0, 0
+    spans = sorted((w[0], w[1]) for w in words)
+    at = 0
+    for lo, hi in gaps:
+        while at < len(spans) and spans[at][1] <= lo - 60:  # words are short: none reaching lo starts this early
+            at += 1
+        cover = sum(max(0.0, min(e, hi) - max(s, lo)) for s, e in spans[at:] if s < hi)
+        inside += cover
+        hidden += cover > 0.5 * (hi - lo)
+    return TimingResult(len(sentences), starts, ends, len(gaps), inside, hidden)
+
+
 def read_text(path: Path) -> str:
     """A text file, a synth.py truth (.json with sentences) or a recast transcript.json (segments)."""
     raw = path.read_text(encoding="utf-8")
@@ -365,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--normalizer", choices=("auto", "whisper", "basic", "both"), default="auto", help="auto = whisper when installed, else basic")
     parser.add_argument("--errors", type=int, default=0, metavar="N", help="also list the N most frequent substitutions, deletions and insertions")
     parser.add_argument("--names", action="store_true", help="also say how many errors fall on proper names")
+    parser.add_argument("--timing", action="store_true",
+                        help="also score word times (REFERENCE: a synth.py truth .json; HYPOTHESIS: a transcript.json)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     ref, hyp = (read_text(p) for p in (args.reference, args.hypothesis))
     names = ("whisper", "basic") if args.normalizer == "both" else (args.normalizer,)
@@ -381,6 +441,22 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  proper names: {names_} of {words} reference words ({names_ / max(words, 1):.1%}), "
                       f"{on_names} of {errors} errors ({on_names / max(errors, 1):.0%}); "
                       f"WER without them {(errors - on_names) / max(words, 1):.2%}")
+        if args.timing:
+            truth = json.loads(args.reference.read_text(encoding="utf-8"))
+            transcript = json.loads(args.hypothesis.read_text(encoding="utf-8"))
+            if "sentences" not in truth or "segments" not in transcript:
+                raise ValueError("--timing needs a synth.py truth .json and a recast transcript.json")
+            words = [(w["start"], w["end"], w["word"]) for seg in transcript["segments"] for w in seg.get("words", [])]
+            t = timing_errors(truth["sentences"], words)
+
+            def spread(errors: list[float]) -> str:
+                a = np.abs(np.array(errors)) if errors else np.zeros(1)
+                return f"median {np.median(a):.2f} s, 95% {np.percentile(a, 95):.2f} s, max {a.max():.2f} s"
+
+            print(f"  sentence starts ({len(t.start_errors)} of {t.sentences}): {spread(t.start_errors)}")
+            print(f"  sentence ends   ({len(t.end_errors)} of {t.sentences}): {spread(t.end_errors)}")
+            print(f"  pauses of 0.8 s or more: {t.pauses}; word time inside them {t.word_time_in_pauses:.1f} s; "
+                  f"more than half covered {t.pauses_hidden}")
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

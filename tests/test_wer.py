@@ -134,3 +134,19 @@ def test_errors_on_proper_names_are_counted_apart():
     # kushans->cushions twice, bactria->the actria (a substitution and an insertion); sasanians matches
     assert (words, names) == (16, 4)
     assert errors == 4 and on_names == 3
+
+
+def test_timing_errors_match_sentences_through_the_alignment() -> None:
+    sentences = [
+        {"start": 1.0, "end": 2.0, "text": "It has 2 parts."},
+        {"start": 4.0, "end": 5.0, "text": "Next one here."},
+    ]
+    words = [
+        (1.1, 1.3, " It"), (1.3, 1.5, " has"), (1.5, 1.7, " two"), (1.7, 3.5, " parts."),  # runs 1.5 s into the pause
+        (3.9, 4.2, " Nest"), (4.2, 4.5, " one"), (4.5, 4.95, " here."),  # a misheard first word: no start error
+    ]  # fmt: skip
+    t = wer.timing_errors(sentences, words)
+    assert t.sentences == 2
+    assert t.start_errors == pytest.approx([0.1])
+    assert t.end_errors == pytest.approx([1.5, -0.05])
+    assert t.pauses == 1 and t.word_time_in_pauses == pytest.approx(1.4) and t.pauses_hidden == 1
