@@ -408,14 +408,17 @@ def speech_regions(audio: np.ndarray) -> list[tuple[int, int]]:
 
 
 def fit_to_speech(seg: dict[str, Any], regions: list[tuple[int, int]]) -> dict[str, Any]:
-    """`seg` with every word's times clipped to the VAD speech region it overlaps most.
+    """`seg` with every word's end pulled back to the end of the VAD speech region the
+    word overlaps most.
 
     Whisper's word alignment sometimes lets the last word before a pause run on through
-    the silence ("nuclei." at 401.7-403.9 s where the voice stopped at 402.0 s, 1.8 s
-    late), which hides the pause from caption breaks and chapter boundaries. The
-    regions carry VAD's 200 ms padding, so a word is never cut inside its sound. A word
-    VAD did not hear at all (no overlap), or one that would keep under MIN_WORD seconds,
-    keeps Whisper's times."""
+    the silence ("nuclei." at 401.7-403.9 s where the voice stopped at 402.1 s), which
+    hides the pause from caption breaks and chapter boundaries. The regions carry VAD's
+    200 ms padding, so a word is not cut inside its sound. Starts are left alone: VAD
+    can miss a short quiet word ("Now!"), and a start moved late would cut it off for
+    a learner who jumps to it, where one a little early costs nothing. A word VAD did
+    not hear at all (no overlap), or one that would keep under MIN_WORD seconds, keeps
+    Whisper's times."""
     words = seg["words"]
     if not words or not regions:
         return seg
@@ -426,9 +429,9 @@ def fit_to_speech(seg: dict[str, Any], regions: list[tuple[int, int]]) -> dict[s
         hi = int(np.searchsorted(bounds[:, 0], end))  # regions that start before it ends
         if hi > lo:
             overlap = np.minimum(bounds[lo:hi, 1], end) - np.maximum(bounds[lo:hi, 0], start)
-            a, b = bounds[lo + int(np.argmax(overlap))]
-            if min(end, b) - max(start, a) >= MIN_WORD:
-                start, end = max(start, a), min(end, b)
+            speech_end = bounds[lo + int(np.argmax(overlap)), 1]
+            if speech_end - start >= MIN_WORD:
+                end = min(end, speech_end)
         out.append((start, end, text, prob))
     # words only ever shrink, so they stay inside the segment; its end follows a last
     # word that was pulled back out of a pause

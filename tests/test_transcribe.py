@@ -349,10 +349,10 @@ def test_words_are_fitted_to_the_speech_vad_heard() -> None:
     out = fit_to_speech(seg, regions)
     assert out["words"] == [(0.1, 0.5, " It", 0.9), (0.5, 4.2, " ends.", 0.9)]
     assert out["end"] == 4.2 and out["start"] == 0.1 and out["avg_logprob"] == -0.2
-    # A word that starts early in the pause before its speech is moved to the speech;
-    # a word spanning two regions keeps to the one it overlaps most.
-    seg = {"start": 4.5, "end": 7.0, "text": " Next word", "words": [(4.5, 6.5, " Next", 0.8), (6.5, 7.0, " word", 0.8)]}
-    assert fit_to_speech(seg, regions)["words"] == [(6.0, 6.5, " Next", 0.8), (6.5, 7.0, " word", 0.8)]
+    # Starts are left alone (a start late cuts the word off); a word spanning two
+    # regions keeps to the one it overlaps most.
+    seg = {"start": 4.5, "end": 9.5, "text": " Next word", "words": [(4.5, 6.5, " Next", 0.8), (6.5, 9.5, " word", 0.8)]}
+    assert fit_to_speech(seg, regions)["words"] == [(4.5, 6.5, " Next", 0.8), (6.5, 9.0, " word", 0.8)]
     seg = {"start": 3.0, "end": 6.5, "text": " long", "words": [(3.0, 6.5, " long", 0.8)]}
     assert fit_to_speech(seg, regions)["words"] == [(3.0, 4.2, " long", 0.8)]
     # Words VAD did not hear, or that would shrink to nothing, keep Whisper's times.
