@@ -29,6 +29,8 @@ baseline (`equal`).
     python benchmarks/bench_chapters.py --train           # refit recast/boundary_weights.py
     python benchmarks/bench_chapters.py --cv --set SCORER_WEIGHT=1.0
         # tuning figures with the scorer fitted out of fold (see cross_validate)
+    python benchmarks/bench_chapters.py --pauses prosodic
+        # a reader who pauses longer before each new chapter (see PAUSES)
 
 The boundary scorer's weights are fitted on tuning data only: the `.dev` lectures,
 articles 0-14 and the articles after the first 35 (which the report never reads).

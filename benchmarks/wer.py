@@ -21,10 +21,11 @@ The alignment is a plain Levenshtein distance over words: rapidfuzz's C
 implementation when it is installed (an hour of speech, 9,000 words a side, takes
 milliseconds instead of a minute), else the standard library.
 
-    python -m benchmarks.wer REFERENCE HYPOTHESIS [--normalizer whisper|basic|both] [--errors 30] [--names]
+    python -m benchmarks.wer REFERENCE HYPOTHESIS [--normalizer whisper|basic|both] [--errors 30] [--names] [--timing]
 
-(text files, synth.py truth .json or recast transcript.json)
-"""
+(text files, synth.py truth .json or recast transcript.json). `--timing` (a truth .json
+against a transcript.json) also scores word times: sentence start and end errors and
+word time inside the truth's pauses (`timing_errors`)."""
 
 from __future__ import annotations
 

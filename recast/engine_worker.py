@@ -236,7 +236,8 @@ class FasterWhisperEngine:
             # the tail belongs to its chunk: a further tail is measured from its last word
             found = sorted(found + again, key=lambda seg: seg["start"])
         if request["vad"]:
-            found = [fit_to_speech(seg, regions) for seg in found]
+            bounds = np.asarray(regions, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE
+            found = [fit_to_speech(seg, bounds) for seg in found]
         for seg in found:
             emit(seg)
         return info.language, info.language_probability
@@ -357,6 +358,7 @@ class OpenAIWhisperEngine:
         # Without VAD whisper's own 30-second windowing runs over the whole window.
         regions = speech_regions(audio) if request["vad"] else []
         clips = join_regions(regions) if request["vad"] else ([(0, len(audio))] if len(audio) else [])
+        bounds = np.asarray(regions, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE
         if not clips:
             return None, None
         if language is None:
@@ -393,7 +395,7 @@ class OpenAIWhisperEngine:
                     no_speech_prob=seg.get("no_speech_prob"),
                     compression_ratio=seg.get("compression_ratio"),
                 )
-                emit(fit_to_speech(found, regions) if regions else found)
+                emit(fit_to_speech(found, bounds))
             progress(b / SAMPLE_RATE)
         return language, probability
 
@@ -407,9 +409,9 @@ def speech_regions(audio: np.ndarray) -> list[tuple[int, int]]:
     return [(int(r["start"]), int(r["end"])) for r in regions]
 
 
-def fit_to_speech(seg: dict[str, Any], regions: list[tuple[int, int]]) -> dict[str, Any]:
+def fit_to_speech(seg: dict[str, Any], bounds: np.ndarray) -> dict[str, Any]:
     """`seg` with every word's end pulled back to the end of the VAD speech region the
-    word overlaps most.
+    word overlaps most (`bounds`: the regions' start and end seconds, in order).
 
     Whisper's word alignment sometimes lets the last word before a pause run on through
     the silence ("nuclei." at 401.7-403.9 s where the voice stopped at 402.1 s), which
@@ -420,9 +422,8 @@ def fit_to_speech(seg: dict[str, Any], regions: list[tuple[int, int]]) -> dict[s
     not hear at all (no overlap), or one that would keep under MIN_WORD seconds, keeps
     Whisper's times."""
     words = seg["words"]
-    if not words or not regions:
+    if not words or not len(bounds):
         return seg
-    bounds = np.asarray(regions, dtype=np.float64) / SAMPLE_RATE
     out = []
     for start, end, text, prob in words:
         lo = int(np.searchsorted(bounds[:, 1], start))  # first region that ends after the word starts

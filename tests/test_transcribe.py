@@ -340,8 +340,7 @@ def test_speech_regions_join_into_chunks_that_end_in_pauses() -> None:
 
 
 def test_words_are_fitted_to_the_speech_vad_heard() -> None:
-    s = lambda a, b: (int(a * SAMPLE_RATE), int(b * SAMPLE_RATE))  # noqa: E731
-    regions = [s(0.0, 4.2), s(6.0, 9.0)]
+    regions = np.array([[0.0, 4.2], [6.0, 9.0]])
     seg = {"start": 0.1, "end": 5.9, "text": " It ends. Next", "words": [
         (0.1, 0.5, " It", 0.9),
         (0.5, 5.9, " ends.", 0.9),  # runs on through the 1.8 s pause
@@ -358,7 +357,7 @@ def test_words_are_fitted_to_the_speech_vad_heard() -> None:
     # Words VAD did not hear, or that would shrink to nothing, keep Whisper's times.
     seg = {"start": 4.3, "end": 5.0, "text": " um", "words": [(4.3, 5.0, " um", 0.5), (5.9, 6.02, " so", 0.5)]}
     assert fit_to_speech(seg, regions)["words"] == [(4.3, 5.0, " um", 0.5), (5.9, 6.02, " so", 0.5)]
-    assert fit_to_speech(seg, []) is seg
+    assert fit_to_speech(seg, np.zeros((0, 2))) is seg
 
 
 
