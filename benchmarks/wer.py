@@ -30,6 +30,7 @@ word time inside the truth's pauses (`timing_errors`)."""
 from __future__ import annotations
 
 import argparse
+import bisect
 import functools
 import importlib.util
 import json
@@ -393,11 +394,11 @@ def timing_errors(sentences: list[dict], words: list[tuple[float, float, str]], 
     gaps = [(a["end"] + 0.1, b["start"] - 0.1) for a, b in zip(sentences, sentences[1:]) if b["start"] - a["end"] >= pause]
     inside, hidden = 0.0, 0
     spans = sorted((w[0], w[1]) for w in words)
-    at = 0
+    span_starts = [s for s, _ in spans]
     for lo, hi in gaps:
-        while at < len(spans) and spans[at][1] <= lo - 60:  # words are short: none reaching lo starts this early
-            at += 1
-        cover = sum(max(0.0, min(e, hi) - max(s, lo)) for s, e in spans[at:] if s < hi)
+        # a word lies inside one 30-second decoding chunk, so none reaching `lo` starts earlier than lo - 30
+        a, b = bisect.bisect_left(span_starts, lo - 30.0), bisect.bisect_left(span_starts, hi)
+        cover = sum(max(0.0, min(e, hi) - max(s, lo)) for s, e in spans[a:b])
         inside += cover
         hidden += cover > 0.5 * (hi - lo)
     return TimingResult(len(sentences), starts, ends, len(gaps), inside, hidden)

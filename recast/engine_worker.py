@@ -236,7 +236,7 @@ class FasterWhisperEngine:
             # the tail belongs to its chunk: a further tail is measured from its last word
             found = sorted(found + again, key=lambda seg: seg["start"])
         if request["vad"]:
-            bounds = np.asarray(regions, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE
+            bounds = region_seconds(regions)
             found = [fit_to_speech(seg, bounds) for seg in found]
         for seg in found:
             emit(seg)
@@ -358,7 +358,7 @@ class OpenAIWhisperEngine:
         # Without VAD whisper's own 30-second windowing runs over the whole window.
         regions = speech_regions(audio) if request["vad"] else []
         clips = join_regions(regions) if request["vad"] else ([(0, len(audio))] if len(audio) else [])
-        bounds = np.asarray(regions, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE
+        bounds = region_seconds(regions)
         if not clips:
             return None, None
         if language is None:
@@ -407,6 +407,11 @@ def speech_regions(audio: np.ndarray) -> list[tuple[int, int]]:
     with _VAD_LOCK:
         regions = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=CHUNK_SECONDS, **VAD_PARAMETERS))
     return [(int(r["start"]), int(r["end"])) for r in regions]
+
+
+def region_seconds(regions: list[tuple[int, int]]) -> np.ndarray:
+    """Sample ranges as an (n, 2) array of start and end seconds, for fit_to_speech."""
+    return np.asarray(regions, dtype=np.float64).reshape(-1, 2) / SAMPLE_RATE
 
 
 def fit_to_speech(seg: dict[str, Any], bounds: np.ndarray) -> dict[str, Any]:
