@@ -35,7 +35,7 @@ import numpy as np
 from .chapters import signposting
 from .config import Options
 from .models import Chapter, ChapterSpans, Outline, Question, Transcript, VideoAnalysis
-from .text import STOPWORDS, Sentence, content_words, embed, remove_fillers, sentences, singular, spoken_heading, tokenize
+from .text import STOPWORDS, Sentence, content_words, embed, english_words, remove_fillers, sentences, singular, spoken_heading, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,10 @@ LLM_TIMEOUT = 30.0  # s for one request; the extractive result is already there
 POSITION_WEIGHT = 0.15  # a summary sentence's bonus for coming early in its chapter (openings state the topic)
 ANSWER_CAP = 120.0  # s: an answer span ends here at the latest
 ANSWER_PAUSE = 4.0  # s: a pause this long ends an answer
+# A slide spells a name the recogniser misheard: "aardwolf" against "ardwolf" is 0.93.
+# Only words outside the English word list are compared, and OCR garbage is rarely
+# this close to a word of the talk (difflib's ratio; "taxonomy"/"taxation" is 0.62).
+NEAR_SPOKEN = 0.8
 _TITLE_SMALL = frozenset("a an and as at but by for from in into of on or the to vs via with".split())
 _FILLER_QUESTION = re.compile(
     r"^(right|okay|ok|yeah|yes|no|you know|see|huh|eh|alright|all right|correct|isn't it|is that right|"
@@ -386,7 +390,8 @@ def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str
 
 def readable(text: str, confidence: float, vocabulary: set[str]) -> bool:
     """Does an OCR'd title read like words? Confident, mostly letters, of title length,
-    and most of its words are said in the talk or are common English words."""
+    and most of its words are English words, are said in the talk, or are near a word
+    the recogniser wrote (a slide spells "Aardwolf" where the speech gave "Ardwolf")."""
     toks = re.findall(r"[A-Za-z]+", text)
     if confidence < 0.75 or not 3 <= len(text) <= 90 or not toks:
         return False
@@ -396,8 +401,26 @@ def readable(text: str, confidence: float, vocabulary: set[str]) -> bool:
     words = [t.lower() for t in toks if len(t) >= 3]
     if not words:
         return False
-    known = sum(1 for w in words if w in STOPWORDS or singular(w) in vocabulary or w in vocabulary)
-    return known >= 0.5 * len(words)
+    lexicon = english_words()
+
+    def known(w: str) -> bool:
+        if w in STOPWORDS or w in vocabulary or singular(w) in vocabulary or w in lexicon or singular(w) in lexicon:
+            return True
+        return len(w) >= 5 and _near_spoken(w, vocabulary)
+
+    return sum(map(known, words)) >= 0.5 * len(words)
+
+
+def _near_spoken(word: str, vocabulary: set[str]) -> bool:
+    """A word of the talk spelt nearly the same way (same first letter, similar length)."""
+    from difflib import SequenceMatcher
+
+    for v in vocabulary:
+        if v[:1] == word[:1] and abs(len(v) - len(word)) <= 2:
+            m = SequenceMatcher(None, word, v)
+            if m.real_quick_ratio() >= NEAR_SPOKEN and m.quick_ratio() >= NEAR_SPOKEN and m.ratio() >= NEAR_SPOKEN:
+                return True
+    return False
 
 
 def _still_for(ch: _Chapter, video: VideoAnalysis | None):
@@ -604,9 +627,18 @@ def _audience_opener(low: str) -> bool:
     return bool(re.match(r"^(so |and |but |um |uh |yeah |okay |ok )*(does anyone|does anybody|has anyone|can you|could you|would you|what about|what if|i have a question|my question|i was wondering|is it possible|can i|can we|could i|do you)\b", low))
 
 
+# A statement whose subject is a wh-clause, which the recogniser often writes with a
+# question mark: "How early is still unclear, as the fossil record ... disagree?"
+_WH_SUBJECT = re.compile(
+    r"^(how|why|what|when|where|whether|who|which)\b[^,?]{0,60}?\b(is|was|are|were|remains?|remained|has been)\s+"
+    r"(still\s+|not\s+|also\s+|largely\s+|somewhat\s+)*(unclear|unknown|uncertain|debated|disputed|contested|"
+    r"controversial|a mystery|an open question|not known|not clear|known|clear|obvious)\b"
+)
+
+
 def _is_question(s: Sentence) -> bool:
     low = remove_fillers(s.text).lower().strip()
-    if not low or _FILLER_QUESTION.match(low):
+    if not low or _FILLER_QUESTION.match(low) or _WH_SUBJECT.match(low):
         return False
     if len(tokenize(low)) < 4 or not content_words(low):
         return False

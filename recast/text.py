@@ -8,8 +8,11 @@ is all the lemmatising that TF-IDF over one session needs.
 
 from __future__ import annotations
 
+import functools
+import gzip
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 from .models import Transcript
@@ -92,6 +95,16 @@ def content_words(text: str) -> list[str]:
         if s not in STOPWORDS:
             out.append(s)
     return out
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """73,604 lower-case English words (SCOWL size 50, shipped in recast/data;
+    its notices in english-words.LICENSE): enough to tell a slide title read by OCR
+    ("Taxonomy", "Distribution and habitat") from text the recogniser made up."""
+    path = Path(__file__).parent / "data" / "english-words.txt.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fp:
+        return frozenset(fp.read().split())
 
 
 def remove_fillers(text: str) -> str:

@@ -108,6 +108,21 @@ def test_question_after_pause_without_speakers():
     assert qs[0].answer.startswith("Salt draws water")
 
 
+def test_a_statement_about_what_is_unknown_is_not_a_question():
+    # Whisper wrote this sentence of a Wikipedia article with a question mark; the
+    # pause after it made it look like a question waiting for an answer.
+    parts, t = [make_transcript(BREAD[:6])], 0.0
+    for text in ("How early is still unclear as the fossil record and genetic studies disagree by 10 million years?",
+                 "Why salt slows the yeast remains a mystery to many bakers?",
+                 "Does anyone know why salt slows the yeast down?"):
+        t = parts[-1].segments[-1].end + 1.0
+        parts.append(make_transcript([text], start=t, pause=3.0))
+        parts.append(make_transcript(["Salt draws water out of the yeast cells by osmosis."], start=parts[-1].segments[-1].end + 3.0))
+    tr = concat(*parts)
+    qs = find_questions(sentences(tr), ChapterSpans(0.0, tr.duration, ((0.0, tr.duration),)))
+    assert [x.text for x in qs] == ["Does anyone know why salt slows the yeast down?"]
+
+
 def test_title_helpers():
     assert len(_clip("A very long title " * 10)) <= 60
     assert not _clip("Momentum and Energy and the Conservation of Everything in the Universe Forever").endswith(("and", "of", "the"))
@@ -116,6 +131,18 @@ def test_title_helpers():
     assert not readable("x7#q ~~ 0x", 0.99, vocab)
     assert not readable("Conservation of Momentum", 0.3, vocab)
     assert not readable("Qwrtzk Plmnbv", 0.95, vocab)
+
+
+def test_a_slide_title_is_readable_when_its_words_are_english_though_never_said():
+    # The Aardwolf article's headings: the presenter never says "taxonomy" or
+    # "habitat", and the recogniser hears the animal's name as "Ardwolf". These
+    # titles were thrown away for key phrases like "Argwolf and Pro-libi".
+    said = {"ardwolf", "termites", "hyena", "the", "animal"}
+    for title in ("Taxonomy", "Etymology", "Distribution and habitat", "Physical characteristics", "Aardwolf"):
+        assert readable(title, 0.92, said), title
+    # made-up strings stay out, even near a spoken word's length
+    assert not readable("Tcrmltzs", 0.95, said)
+    assert not readable("Hvxqna Qrtz", 0.95, said)
 
 
 def test_keyphrase_title_is_title_case():
