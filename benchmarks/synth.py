@@ -446,6 +446,10 @@ class SynthOptions:
     noise_dbfs: float | None = -60.0  # RMS of a constant noise floor; None: digital silence
     webinar_title: str = "Synthetic webinar"
     presenter: str = "Joe (synthetic voice)"
+    # Slide template: "bar" (a dark header bar, the title left under it), "centered"
+    # (no bar, the title centred at the top: "(cont.)" shifts the whole title), "dark"
+    # (light text on a dark slide, no bar). Other templates than the one tuned on.
+    slide_style: str = "bar"
     x264_preset: str = "ultrafast"  # a 60-min 720p30 encode is the slow step
     crf: int = 30
     audio_bitrate: str = "64k"
@@ -620,7 +624,7 @@ def _plan_slides(
         title = sections[ln.chapter - 1].title
         heading = title if title is not None else f"Part {ln.chapter}"
         if kind == "continuation":
-            heading += " (continued)"
+            heading += " (cont.)" if o.slide_style == "centered" else " (continued)"
         bullets = tuple(_shorten(lines[j].text) for j in range(i, min(last, i + 4)))
         slides.append(Slide(bounds[k], bounds[k + 1], kind, ln.chapter, heading, bullets))
     return slides
@@ -663,50 +667,67 @@ def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:
 
 
 def render_slide(slide: Slide, number: int, count: int, o: SynthOptions):
-    """One slide as a Pillow image: a header bar, the heading, bullets, a footer."""
+    """One slide as a Pillow image in `o.slide_style`: the heading, bullets, a footer."""
     from PIL import Image, ImageDraw
 
     W, H = o.width, o.height
     u = H / 720  # layout unit: sizes below are for 720 lines
-    img = Image.new("RGB", (W, H), (248, 247, 243))
+    dark = o.slide_style == "dark"
+    centered = o.slide_style == "centered"
+    paper, ink, soft = ((24, 28, 38), (240, 240, 235), (170, 175, 185)) if dark else ((248, 247, 243), (25, 25, 25), (90, 90, 90))
+    img = Image.new("RGB", (W, H), (255, 255, 255) if centered else paper)
     d = ImageDraw.Draw(img)
     accent = [(31, 78, 121), (142, 68, 38), (46, 110, 73), (105, 61, 130), (150, 110, 20)][
         (slide.chapter or 0) % 5
     ]
-    d.rectangle([0, 0, W, int(64 * u)], fill=(32, 36, 44))
+    if dark:
+        accent = tuple(min(255, c + 90) for c in accent)
     small = _font(int(22 * u))
-    d.text((int(28 * u), int(19 * u)), _fit(d, o.webinar_title, small, int(W * 0.6)), font=small, fill=(235, 235, 235))
-    d.ellipse([W - int(52 * u), int(20 * u), W - int(28 * u), int(44 * u)], fill=(200, 40, 40))  # "recording"
+    if o.slide_style == "bar":
+        d.rectangle([0, 0, W, int(64 * u)], fill=(32, 36, 44))
+        d.text((int(28 * u), int(19 * u)), _fit(d, o.webinar_title, small, int(W * 0.6)), font=small, fill=(235, 235, 235))
+        d.ellipse([W - int(52 * u), int(20 * u), W - int(28 * u), int(44 * u)], fill=(200, 40, 40))  # "recording"
     margin = int(64 * u)
     if slide.kind == "waiting":
         big = _font(int(52 * u), bold=True)
         y = int(H * 0.34)
         for line in _wrap(d, o.webinar_title, big, W - 2 * margin, 2):
-            d.text((margin, y), line, font=big, fill=(32, 36, 44))
+            x = (W - d.textlength(line, font=big)) / 2 if centered else margin
+            d.text((x, y), line, font=big, fill=ink)
             y += int(64 * u)
         mid = _font(int(30 * u))
-        d.text((margin, y + int(24 * u)), "The session will begin shortly.", font=mid, fill=(90, 90, 90))
-        d.text((margin, y + int(70 * u)), f"Presenter: {o.presenter}", font=mid, fill=(90, 90, 90))
+        for k, line in enumerate(("The session will begin shortly.", f"Presenter: {o.presenter}")):
+            x = (W - d.textlength(line, font=mid)) / 2 if centered else margin
+            d.text((x, y + int((24 + 46 * k) * u)), line, font=mid, fill=soft)
         return img
-    d.rectangle([margin, int(100 * u), margin + int(10 * u), int(170 * u)], fill=accent)
     head = _font(int(46 * u), bold=True)
-    d.text((margin + int(28 * u), int(104 * u)), _fit(d, slide.heading, head, W - 2 * margin - int(28 * u)),
-           font=head, fill=(25, 25, 25))
+    if centered:
+        heading = _fit(d, slide.heading, head, W - 2 * margin)
+        d.text(((W - d.textlength(heading, font=head)) / 2, int(60 * u)), heading, font=head, fill=ink)
+        d.line([W // 2 - int(60 * u), int(130 * u), W // 2 + int(60 * u), int(130 * u)], fill=accent, width=max(2, int(4 * u)))
+    else:
+        top = 100 if o.slide_style == "bar" else 70
+        d.rectangle([margin, int(top * u), margin + int(10 * u), int((top + 70) * u)], fill=accent)
+        d.text((margin + int(28 * u), int((top + 4) * u)), _fit(d, slide.heading, head, W - 2 * margin - int(28 * u)),
+               font=head, fill=ink)
     body = _font(int(28 * u))
-    y = int(215 * u)
+    y = int(215 * u) if o.slide_style == "bar" else int(185 * u)
     for bullet in slide.bullets:
         lines = _wrap(d, bullet, body, W - 2 * margin - int(40 * u), 2)
         d.ellipse([margin + int(4 * u), y + int(12 * u), margin + int(16 * u), y + int(24 * u)], fill=accent)
         for line in lines:
-            d.text((margin + int(40 * u), y), line, font=body, fill=(50, 50, 50))
+            d.text((margin + int(40 * u), y), line, font=body, fill=soft if dark else (50, 50, 50))
             y += int(38 * u)
         y += int(22 * u)
         if y > H - int(120 * u):
             break
     foot = _font(int(20 * u))
-    d.line([margin, H - int(56 * u), W - margin, H - int(56 * u)], fill=(200, 200, 200), width=max(1, int(u)))
-    d.text((margin, H - int(46 * u)), o.presenter, font=foot, fill=(120, 120, 120))
     label = f"{number} / {count}"
+    if centered:  # the page number alone, centred at the bottom
+        d.text(((W - d.textlength(label, font=foot)) / 2, H - int(46 * u)), label, font=foot, fill=(120, 120, 120))
+        return img
+    d.line([margin, H - int(56 * u), W - margin, H - int(56 * u)], fill=(90, 95, 105) if dark else (200, 200, 200), width=max(1, int(u)))
+    d.text((margin, H - int(46 * u)), o.presenter, font=foot, fill=(120, 120, 120))
     d.text((W - margin - d.textlength(label, font=foot), H - int(46 * u)), label, font=foot, fill=(120, 120, 120))
     return img
 
@@ -964,6 +985,8 @@ def _cli(argv: Sequence[str] | None = None) -> int:
                   help="Low-pass the presenter's voice at HZ (a remote speaker on a narrow-band line).")
     @click.option("--say-headings", is_flag=True,
                   help="Say each section's heading as a line of its own before its text (a presenter reading an outline).")
+    @click.option("--slide-style", type=click.Choice(["bar", "centered", "dark"]), default="bar", show_default=True,
+                  help="Slide template: a header bar with the title left under it, a centred title on white, or a dark slide.")
     @click.option("--seed", type=int, default=0, show_default=True)
     @click.option("--title", "webinar_title", default=None, help="Webinar title on the slides.")
     @click.option("--preset", default="ultrafast", show_default=True, help="x264 preset.")
@@ -973,7 +996,7 @@ def _cli(argv: Sequence[str] | None = None) -> int:
     @click.option("--list-articles", "list_only", is_flag=True, help="List the eligible Wikipedia articles and exit.")
     @click.option("-v", "--verbose", is_flag=True)
     def main(out, source, script, articles, minutes, lead_in, tail, video, resolution, fps, continuation_after,
-             pause_median, topic_pause, rate, lowpass, say_headings, seed, webinar_title, preset, crf, tts_cache, list_only, verbose):
+             pause_median, topic_pause, rate, lowpass, say_headings, slide_style, seed, webinar_title, preset, crf, tts_cache, list_only, verbose):
         """Make a synthetic webinar with known chapters and transcript.
 
         Writes OUT (.mp4, or .m4a with --audio-only) and OUT's .truth.json.
@@ -1001,7 +1024,7 @@ def _cli(argv: Sequence[str] | None = None) -> int:
         title = webinar_title or (sections[0].title if source == "wiki" and not script else "Physics lecture")
         opts = SynthOptions(seed=seed, lead_in=lead, tail=tail, video=video, width=w, height=h, fps=fps,
                             continuation_after=continuation_after, pause_median=pause_median, topic_pause=topic_pause,
-                            presenter_rate=rate, presenter_lowpass=lowpass,
+                            presenter_rate=rate, presenter_lowpass=lowpass, slide_style=slide_style,
                             webinar_title=title or "Synthetic webinar", x264_preset=preset, crf=crf)
         n = sum(len(split_sentences(p.text)) for s in sections for p in s.paragraphs)
         click.echo(f"{len(sections)} sections, {n} sentences, ~{estimate_seconds(sections) / 60:.1f} min of speech",

@@ -63,6 +63,11 @@ OVERLONG_PRICE = 3.0  # extra price per `max_chapter` of length beyond `max_chap
 # Pk 0.18 -> 0.08, and Wikipedia (shorter sections) stayed at 0.97.
 SLIDE_OVERLONG = 2.0
 SLIDE_BONUS = 5.0  # a new slide with a new title at this sentence end
+# With titled slides marking the parts, a cut where no title changes pays this on top
+# of CUT_PRICE: otherwise the drift of a long part's text splits it at a continuation
+# slide. (Raising CUT_PRICE itself instead lost short parts of real recordings, whose
+# boundary-scorer odds are low.) See RESULTS.md, session 8, for the values tried.
+OFF_TITLE_PRICE = 1.8
 CONTINUATION_BONUS = 0.6  # a new slide that keeps the previous title
 PAUSE_BONUS = 0.6  # a pause much longer than this speaker's usual
 SLIDE_SNAP = 8.0  # s: how far a slide change may lie from the sentence end it marks
@@ -317,7 +322,7 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
         # Camera footage cuts far more often than slides change: trust changes less then.
         per_minute = len(changes) / (span / 60.0)
         trust = 1.0 if per_minute <= 2.0 else max(0.2, 2.0 / per_minute)
-        same_title = _continuations(video)
+        same_title = _continuations(video, ocr=options.ocr)
         for c in changes:
             strength = CONTINUATION_BONUS / SLIDE_BONUS if same_title.get(round(c.time, 3)) else 1.0
             strength *= trust
@@ -353,8 +358,12 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
     return _Signals(bonus + cue, slide, heading)
 
 
-def _continuations(video: VideoAnalysis) -> dict[float, bool]:
-    """For each scene change: does the slide after it keep the title of the one before?"""
+def _continuations(video: VideoAnalysis, ocr: bool = True) -> dict[float, bool]:
+    """For each scene change: does the slide after it keep the title of the one before?
+
+    Compared as pixels of the title strip; a centred title moves as a whole when words
+    are added to it ("Results" -> "Results (cont.)"), so two centred titles that
+    differ are read with OCR (when it is on) and compared as text."""
     out: dict[float, bool] = {}
     frames = list(video.frames)
     if len(frames) < 2:
@@ -373,8 +382,53 @@ def _continuations(video: VideoAnalysis) -> dict[float, bool]:
         a = strips.setdefault(frames[before].path, title_strip(frames[before].path))
         b = strips.setdefault(frames[after].path, title_strip(frames[after].path))
         if a is not None and b is not None:
-            out[round(c.time, 3)] = same_title(a, b)
+            same = same_title(a, b)
+            if not same and ocr and centred(a) and centred(b):
+                same = same_heading(frames[before].path, frames[after].path)
+            out[round(c.time, 3)] = same
     return out
+
+
+def centred(strip: np.ndarray) -> bool:
+    """Is the text in a title strip centred (its ink as far from either edge, not at the left margin)?"""
+    ink = np.abs(strip - float(np.median(strip))) > 48.0
+    cols = np.flatnonzero(ink.sum(axis=0) >= 1)
+    if len(cols) < 10:
+        return False
+    w = strip.shape[1]
+    left, right = int(cols.min()), int(cols.max())
+    # a long centred title comes close to both edges; a left-aligned one that happens to
+    # pass only costs an OCR read
+    return left > 0.02 * w and abs((left + right) / 2 - w / 2) <= 0.04 * w
+
+
+# what a template adds to a title the presenter continues on the next slide; a bare
+# number is not taken off ("Step 1", "Step 2" are different parts)
+_CONTINUED = re.compile(
+    r"[\s,:;\-–—]*(?:[(\[]\s*(?:continued|cont(?:'?d)?\.?|contd\.?|\d+|\d+\s*(?:/|of)\s*\d+)\s*[)\]]"
+    r"|\b(?:continued|cont'?d|cont\.|contd\.?)|\b\d+\s*(?:/|of)\s*\d+)\s*$",
+    re.I,
+)
+
+
+_CUT_SHORT = re.compile(r"(?:^|\s+)[(\[]?\w{0,5}\s*(?:…|\.\.\.)$")  # a word cut short, with its ellipsis
+
+
+def same_heading(before: Path, after: Path) -> bool:
+    """Do the OCR'd titles of two stills name the same part, once what a template adds
+    for a continued slide ("(cont.)", "- 2/3", "(2)") is taken off?"""
+    from .ocr import read_title
+
+    a, b = read_title(before), read_title(after)
+    if a is None or b is None or min(a.confidence, b.confidence) < 0.75:
+        return False
+
+    def bare(title: str) -> str:
+        title = _CUT_SHORT.sub("", title)  # "Results of the survey (c..." where the template ran out of room
+        return re.sub(r"[^a-z0-9]+", " ", _CONTINUED.sub("", title).lower()).strip()
+
+    x, y = bare(a.title), bare(b.title)
+    return bool(x) and x == y
 
 
 def same_title(a: np.ndarray, b: np.ndarray) -> bool:
@@ -608,9 +662,12 @@ def segment(
     logits[k] = np.maximum(logits[k], logits[k + 1])
     min_len, max_len = options.min_chapter, options.max_chapter
     long_len = max_len  # where the price for length starts
+    overlong_price = OVERLONG_PRICE
     if (sig.slide >= 0.9).sum() >= 2:  # slides with titles mark the parts
-        bonus = sig.bonus + SLIDE_SCORER_WEIGHT * (logits + SLIDE_SCORER_OFFSET)
+        bonus = sig.bonus + SLIDE_SCORER_WEIGHT * (logits + SLIDE_SCORER_OFFSET) - OFF_TITLE_PRICE * (sig.slide < 0.9)
         long_len = SLIDE_OVERLONG * max_len
+        # a part too long even for one title must still be split where no title changes
+        overlong_price = OVERLONG_PRICE + OFF_TITLE_PRICE
     else:
         bonus = sig.bonus + SCORER_WEIGHT * (logits + SCORER_OFFSET)
     # Only the Gram matrix of the prefix sums is kept: sentences x (embedding +
@@ -638,7 +695,7 @@ def segment(
         coh = np.sqrt(np.maximum(sq[j] + sq[idx] - 2 * gram[j, idx], 0.0))
         over = np.maximum(dur[idx] - long_len, 0.0) / max_len
         short = np.maximum(min_len - dur[idx], 0.0)
-        score = best[idx] + coh - CUT_PRICE - OVERLONG_PRICE * over - SHORT_PRICE * short + np.where(idx > 0, bonus[np.minimum(idx, n - 1)], 0.0)
+        score = best[idx] + coh - CUT_PRICE - overlong_price * over - SHORT_PRICE * short + np.where(idx > 0, bonus[np.minimum(idx, n - 1)], 0.0)
         k = int(np.argmax(score))
         best[j] = score[k]
         back[j] = idx[k]

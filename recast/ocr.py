@@ -59,8 +59,27 @@ def available() -> bool:
     return _engine() is not None
 
 
+_READ: dict[tuple[str, int, int], SlideText | None] = {}
+
+
 def read_title(path: Path) -> SlideText | None:
-    """The title of the slide in the image at `path`, or None if no text is found."""
+    """The title of the slide in the image at `path`, or None if no text is found.
+
+    Remembered per file (path, size and time): the chapter stage reads the titles of
+    centred slides, and the title stage reads some of the same stills again."""
+    try:
+        st = os.stat(path)
+        key = (str(path), st.st_size, st.st_mtime_ns)
+    except OSError:
+        return None
+    if key not in _READ:
+        if len(_READ) > 4096:  # a long batch in one process
+            _READ.clear()
+        _READ[key] = _read_title(path)
+    return _READ[key]
+
+
+def _read_title(path: Path) -> SlideText | None:
     engine = _engine()
     if engine is None:
         return None

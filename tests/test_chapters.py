@@ -194,6 +194,32 @@ def test_slide_changes_cut_and_continuation_slides_do_not(tmp_path):
         assert abs(got - want) <= 1.0
 
 
+def test_a_part_under_one_title_is_not_cut_at_its_continuation_slide(tmp_path):
+    # The presenter moves on to a new subject but keeps the slide's title ("Space",
+    # then "Space (continued)" over the tax text): the slides say it is one part. The
+    # text's drift alone used to cut it at the continuation slide.
+    from PIL import Image, ImageDraw
+
+    def still(name: str, title: str) -> Path:
+        im = Image.new("RGB", (320, 180), "white")
+        d = ImageDraw.Draw(im)
+        d.text((10, 8), title, fill="black")
+        d.text((10, 90), f"points of {name}", fill="black")
+        p = tmp_path / f"{name}.png"
+        im.save(p)
+        return p
+
+    tr, starts = speak([BREAD, SPACE, TAXES, BREAD])
+    frames = (Frame(0.5, still("a", "Bread")), Frame(starts[1] + 1.8, still("b", "Space")),
+              Frame(starts[2] + 1.8, still("c", "Space")), Frame(starts[3] + 1.8, still("d", "Bread again")))
+    changes = tuple(SceneChange(t + 0.8, 50.0) for t in starts[1:])
+    spans = find_chapters(tr, None, VideoAnalysis(changes, frames), Options())
+    cuts = [a for a, _ in spans.spans[1:]]
+    assert len(cuts) == 2 and abs(cuts[0] - starts[1]) <= 1.5 and abs(cuts[1] - starts[3]) <= 1.5, (cuts, starts)
+    # without the slides the same words are three subjects and four chapters
+    assert len(find_chapters(tr, None, None, Options()).spans) == 4
+
+
 def test_a_titled_part_may_run_past_max_chapter_but_not_without_end(tmp_path):
     # each part mixes two subjects line by line, so the words alone give no place to
     # cut inside it and only its length can
@@ -344,6 +370,37 @@ def test_continued_title_is_the_same_title():
     assert same_title(base, strip("Volcanoes and plates (continued)"))
     assert not same_title(base, strip("Baking sourdough bread"))
     assert not same_title(base, strip("Volcanic plates and ash"))
+
+
+def test_a_centred_title_continued_on_the_next_slide_is_the_same_part(tmp_path):
+    # A centred title moves as a whole when "(cont.)" is added, so its pixels all
+    # change; read with OCR it is the same title. On such a deck every continuation
+    # slide cut a chapter before.
+    from PIL import Image, ImageDraw, ImageFont
+
+    from recast.chapters import _continuations, centred, title_strip
+
+    try:
+        font = ImageFont.truetype("DejaVuSans-Bold.ttf", 30)
+    except OSError:
+        pytest.skip("no DejaVu font to draw the slides with")
+
+    def still(name: str, title: str) -> Path:
+        im = Image.new("RGB", (640, 360), "white")
+        d = ImageDraw.Draw(im)
+        d.text(((640 - d.textlength(title, font=font)) / 2, 30), title, font=font, fill=(20, 20, 20))
+        d.text((40, 120), f"some points about {name}", fill=(40, 40, 40))
+        p = tmp_path / f"{name}.jpg"
+        im.save(p, quality=80)
+        return p
+
+    frames = (Frame(0.0, still("a", "Volcanoes and plates")), Frame(60.0, still("b", "Volcanoes and plates (cont.)")),
+              Frame(120.0, still("c", "Baking sourdough bread")))
+    assert all(centred(title_strip(f.path)) for f in frames)
+    video = VideoAnalysis((SceneChange(59.5, 40.0), SceneChange(119.5, 40.0)), frames)
+    assert _continuations(video) == {59.5: True, 119.5: False}
+    # without OCR the pixels alone cannot tell
+    assert _continuations(video, ocr=False) == {59.5: False, 119.5: False}
 
 
 def test_boundary_scorer_has_a_weight_for_every_feature_and_finds_topic_shifts():
