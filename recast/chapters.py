@@ -322,7 +322,8 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
         # Camera footage cuts far more often than slides change: trust changes less then.
         per_minute = len(changes) / (span / 60.0)
         trust = 1.0 if per_minute <= 2.0 else max(0.2, 2.0 / per_minute)
-        same_title = _continuations(video, ocr=options.ocr)
+        # OCR only for a slide deck's pace of changes: camera footage would cost a read per cut
+        same_title = _continuations(video, ocr=options.ocr and trust == 1.0)
         for c in changes:
             strength = CONTINUATION_BONUS / SLIDE_BONUS if same_title.get(round(c.time, 3)) else 1.0
             strength *= trust
