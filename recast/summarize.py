@@ -447,16 +447,13 @@ _POSITION_ONLY = re.compile(
 
 def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_vocab: set[str]):
     titles, sources = [], []
-    ocr_cache: dict = {}
     for i, ch in enumerate(chapters):
         title, source = None, "keyphrases"
         still = _still_for(ch, video) if options.ocr else None
         if still is not None:
-            from .ocr import read_title
+            from .ocr import read_title  # remembers each still it has read
 
-            if still.path not in ocr_cache:
-                ocr_cache[still.path] = read_title(still.path)
-            found = ocr_cache[still.path]
+            found = read_title(still.path)
             if found is not None and readable(found.title, found.confidence, transcript_vocab):
                 title, source = _clip(found.title), "slide"
                 if _POSITION_ONLY.match(title) and (extra := keyphrase_title(ch.sents, idf)):
