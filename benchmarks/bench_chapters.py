@@ -22,6 +22,10 @@ start, and for Wikipedia the share of titles that share a content word with the 
 heading. An equal-length split with the same number of chapters as found is the
 baseline (`equal`).
 
+An hour-long session covers several subjects: `wiki x4` reads four consecutive
+articles as one session (every section of each is a chapter), as the synthetic hour
+of `benchmarks/synth.py` does (`--join N` for another count; `--join 1` leaves them out).
+
     python benchmarks/bench_chapters.py                 # the report (held-out data)
     python benchmarks/bench_chapters.py --split dev     # the tuning data
     python benchmarks/bench_chapters.py --score out/hour/session.json --truth benchmarks/work/hour.truth.json
@@ -31,6 +35,8 @@ baseline (`equal`).
         # tuning figures with the scorer fitted out of fold (see cross_validate)
     python benchmarks/bench_chapters.py --pauses prosodic
         # a reader who pauses longer before each new chapter (see PAUSES)
+    python benchmarks/bench_chapters.py --cv --join 4
+        # tuning figures on sessions of four articles each
 
 The boundary scorer's weights are fitted on tuning data only: the `.dev` lectures,
 articles 0-14 and the articles after the first 35 (which the report never reads).
@@ -88,6 +94,15 @@ def _detok(s: str) -> str:
     if s and s[-1] not in ".?!":
         s += "."
     return s
+
+
+def join_docs(docs: list[Doc], n: int) -> list[Doc]:
+    """Sessions of `n` consecutive articles each, as an hour-long talk over several
+    subjects is: every section of every article is a chapter."""
+    if n <= 1:
+        return docs
+    return [Doc(" + ".join(d.name for d in docs[i : i + n]), [c for d in docs[i : i + n] for c in d.chapters])
+            for i in range(0, len(docs), n)]
 
 
 def load_lectures(split: str) -> list[Doc]:
@@ -440,9 +455,10 @@ def is_lecture(doc: Doc) -> bool:
 
 
 def training_rows(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """The scorer's features at every sentence start of the talk but the first, the
+    """The scorer's features at every sentence start of the talk but the first of each
+    subject (recast segments each subject on its own, and starts a chapter with it), the
     labels (1 where a true chapter starts) and the sample weights."""
-    from recast.chapters import boundary_features, talk_bounds
+    from recast.chapters import boundary_features, subject_parts, talk_bounds
     from recast.text import embed, sentences, tokenize
 
     sents = [s for s in sentences(case.transcript) if tokenize(s.text)]
@@ -452,12 +468,17 @@ def training_rows(case: Case) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[
     label = np.zeros(len(body))
     for t in case.true_starts[1:]:
         label[int(np.argmin(np.abs(starts - t)))] = 1.0
-    x, names = boundary_features(body, embed([s.text for s in body]))
-    weight = np.full(len(body) - 1, TRAIN_LECTURE_WEIGHT if is_lecture(case.doc) else 1.0)
-    return x[1:], label[1:], weight, names
+    xs, ys = [], []
+    for a, b in subject_parts(body):
+        x, names = boundary_features(body[a:b], embed([s.text for s in body[a:b]]))
+        xs.append(x[1:])
+        ys.append(label[a + 1 : b])
+    y = np.concatenate(ys)
+    weight = np.full(len(y), TRAIN_LECTURE_WEIGHT if is_lecture(case.doc) else 1.0)
+    return np.vstack(xs), y, weight, names
 
 
-def cross_validate(seed: int, folds: int = 5, pauses: str = "uniform") -> int:
+def cross_validate(seed: int, folds: int = 5, pauses: str = "uniform", join: int = 1) -> int:
     """Audio-only scores on the tuning data with the boundary scorer fitted out of fold.
 
     The shipped weights were fitted on all of the tuning data, so `--split dev` scores
@@ -472,6 +493,7 @@ def cross_validate(seed: int, folds: int = 5, pauses: str = "uniform") -> int:
     if not docs:
         print("no data: shared/data/lectures and gensim's test data are both missing; skipping")
         return 0
+    docs = [d for d in docs if is_lecture(d)] + join_docs([d for d in docs if not is_lecture(d)], join)
     rng = np.random.default_rng(seed)
     cases = [synthesize(doc, rng, pauses=pauses) for doc in docs]
     rows = [training_rows(c) for c in cases]
@@ -491,15 +513,18 @@ def cross_validate(seed: int, folds: int = 5, pauses: str = "uniform") -> int:
                 found = [s for s, _ in spans.spans[1:]]
                 truth = case.true_starts[1:]
                 scores["lectures" if is_lecture(case.doc) else "wikipedia"].append(
-                    (boundary_f1(found, truth)[2], pk(found, truth, case.talk_start, case.talk_end), boundary_f1(found, truth, 30.0)[2])
+                    (boundary_f1(found, truth)[2], pk(found, truth, case.talk_start, case.talk_end), boundary_f1(found, truth, 30.0)[2],
+                     len(found) + 1, len(truth) + 1)
                 )
     finally:
         chapters.BOUNDARY_WEIGHTS, chapters.BOUNDARY_BIAS = shipped
-    print(f"{folds}-fold, audio only, max chapter 480 s, seed {seed}, {pauses} pauses")
+    print(f"{folds}-fold, audio only, max chapter 480 s, seed {seed}, {pauses} pauses"
+          + (f", {join} articles a session" if join > 1 else ""))
     for name, rows_ in scores.items():
         if rows_:
-            f1, pk_, f1_30 = np.mean(rows_, axis=0)
-            print(f"{name:<10} docs {len(rows_):>3}  F1 {f1:.3f}  Pk {pk_:.3f}  F1 at +-30 s {f1_30:.3f}")
+            f1, pk_, f1_30, found_, true_ = np.mean(rows_, axis=0)
+            print(f"{name:<10} docs {len(rows_):>3}  F1 {f1:.3f}  Pk {pk_:.3f}  F1 at +-30 s {f1_30:.3f}  "
+                  f"chapters a document {found_:.1f} found / {true_:.1f} true")
     return 0
 
 
@@ -556,6 +581,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cv", action="store_true", help="score the tuning data with the scorer fitted out of fold and exit")
     ap.add_argument("--pauses", choices=PAUSES, default="uniform",
                     help="how the reader pauses: the same inside and between chapters, or longer before a new one")
+    ap.add_argument("--join", type=int, default=None, metavar="N",
+                    help="read N consecutive articles as one session, an hour over several subjects "
+                         "(the report: also, beside single articles; default 4. --cv: instead; default 1)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="override a constant of recast/chapters.py for this run (tuning)")
     args = ap.parse_args(argv)
@@ -569,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.train:
         return train(args.seed)
     if args.cv:
-        return cross_validate(args.seed, pauses=args.pauses)
+        return cross_validate(args.seed, pauses=args.pauses, join=args.join or 1)
     if args.score:
         if not args.truth:
             ap.error("--score needs --truth")
@@ -588,9 +616,15 @@ def main(argv: list[str] | None = None) -> int:
         sets.append(("lectures", lectures, False, options.replace(max_chapter=args.lecture_max_chapter), False))
     if args.only in (None, "wiki"):
         articles = load_wiki(args.split, args.wiki)
+        join = 4 if args.join is None else args.join
+        sessions = join_docs(articles, join) if join > 1 else []
         sets.append(("wikipedia", articles, not args.no_titles, options, False))
         if args.spoken_headings:
             sets.append(("wiki+head", articles, not args.no_titles, options, True))
+        if sessions:
+            sets.append((f"wiki x{join}", sessions, not args.no_titles, options, False))
+            if args.spoken_headings:
+                sets.append((f"wiki x{join}+h", sessions, not args.no_titles, options, True))
     if not any(docs for _, docs, _, _, _ in sets):
         print("no data: shared/data/lectures and gensim's test data are both missing; skipping")
         return 0

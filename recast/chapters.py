@@ -69,6 +69,9 @@ SLIDE_BONUS = 5.0  # a new slide with a new title at this sentence end
 # boundary-scorer odds are low.) See RESULTS.md, session 8, for the values tried.
 OFF_TITLE_PRICE = 1.8
 CONTINUATION_BONUS = 0.6  # a new slide that keeps the previous title
+SUBJECT_COS = 0.06  # below this, the words either side share nothing: a new subject
+SUBJECT_WINDOW = 40  # sentences (about 5 minutes) either side, and the shortest subject
+SUBJECT_SNAP = 3  # sentences
 PAUSE_BONUS = 0.6  # a pause much longer than this speaker's usual
 SLIDE_SNAP = 8.0  # s: how far a slide change may lie from the sentence end it marks
 SLIDE_LEAD = 1.5  # s: a sentence starting this much before a slide change may be the one it marks
@@ -148,6 +151,14 @@ class _Signals:
     bonus: np.ndarray  # per sentence: bonus for a chapter starting there (index 0 unused)
     slide: np.ndarray  # per sentence: 0..1 slide-change strength
     heading: np.ndarray  # per sentence: a heading said on its own
+
+    @property
+    def titled(self) -> bool:
+        """Slides with titles mark the parts."""
+        return bool((self.slide >= 0.9).sum() >= 2)
+
+    def __getitem__(self, part: slice) -> "_Signals":
+        return _Signals(self.bonus[part], self.slide[part], self.heading[part])
 
 
 def find_chapters(
@@ -641,6 +652,46 @@ def boundary_logits(body: list[Sentence], sem: np.ndarray | None) -> np.ndarray:
     return out
 
 
+def subjects(body: list[Sentence]) -> list[int]:
+    """Sentences where the talk turns to another subject altogether (an hour over
+    several articles, a workshop on unrelated tools): the content words of the
+    `SUBJECT_WINDOW` sentences either side share almost nothing (TF-IDF cosine under
+    `SUBJECT_COS`). Every other signal is measured against the whole session, so
+    inside one subject of several its parts look alike, and the session is cut too
+    seldom there; each subject is segmented on its own instead."""
+    n = len(body)
+    w = SUBJECT_WINDOW
+    if n < 2 * w + 2:
+        return []
+    lex = _unit(_tfidf([content_words(s.text) for s in body])[0])
+    c = _window_cos(lex, w)
+    c[:w] = np.inf  # a subject lasts at least a window
+    c[n - w + 1 :] = np.inf
+    found = []
+    while True:
+        k = int(np.argmin(c))
+        if c[k] >= SUBJECT_COS:
+            return sorted(found)
+        found.append(k)
+        c[max(0, k - w) : k + w] = np.inf
+
+
+def subject_parts(body: list[Sentence], sig: _Signals | None = None) -> list[tuple[int, int]]:
+    """`body` as ranges of sentence indices, one per subject. The word count finds a
+    change of subject to within a sentence or two; a slide change, a heading said or
+    a phrase opening a part (`sig`) within `SUBJECT_SNAP` sentences says exactly where."""
+    edges = [0]
+    for k in subjects(body):
+        if sig is not None:
+            near = np.arange(max(k - SUBJECT_SNAP, edges[-1] + 1), min(k + SUBJECT_SNAP + 1, len(body)))
+            marked = near[sig.bonus[near] >= 1.0]
+            if len(marked):
+                k = int(max(marked, key=lambda j: (sig.bonus[j], -abs(j - k))))
+        edges.append(k)
+    edges.append(len(body))
+    return list(zip(edges, edges[1:]))
+
+
 def segment(
     body: list[Sentence],
     video: VideoAnalysis | None,
@@ -648,14 +699,32 @@ def segment(
     talk_start: float | None = None,
     talk_end: float | None = None,
 ) -> list[int]:
-    """Indices (into `body`) of the sentences that start chapters; always begins with 0."""
+    """Indices (into `body`) of the sentences that start chapters; always begins with 0.
+    Each subject is segmented on its own, and a new subject starts a chapter."""
     n = len(body)
     if n < 2:
         return [0]
     t0 = body[0].start if talk_start is None else talk_start
     t1 = body[-1].end if talk_end is None else talk_end
-    sem = embed([s.text for s in body])
+    # pauses are measured against the whole session (one speaker), and whether titled
+    # slides mark the parts is decided for the whole session too
     sig = _signals(body, video, options)
+    # Titled slides already say where each part begins, a new subject's included.
+    parts = [(0, n)] if sig.titled else subject_parts(body, sig)
+    out: list[int] = []
+    for a, b in parts:
+        t_a = t0 if a == 0 else body[a].start
+        t_b = t1 if b == n else body[b].start
+        out += [a + k for k in _segment(body[a:b], sig[a:b], sig.titled, options, t_a, t_b)]
+    return out
+
+
+def _segment(body: list[Sentence], sig: _Signals, titled: bool, options: Options, t0: float, t1: float) -> list[int]:
+    """Chapter starts inside one subject (indices into `body`, from 0)."""
+    n = len(body)
+    if n < 2:
+        return [0]
+    sem = embed([s.text for s in body])
     logits = boundary_logits(body, sem)
     # The scorer learnt from talks without spoken headings: at a heading its features
     # describe a two-word sentence. The chapter's first real sentence is the one after it.
@@ -664,7 +733,7 @@ def segment(
     min_len, max_len = options.min_chapter, options.max_chapter
     long_len = max_len  # where the price for length starts
     overlong_price = OVERLONG_PRICE
-    if (sig.slide >= 0.9).sum() >= 2:  # slides with titles mark the parts
+    if titled:
         bonus = sig.bonus + SLIDE_SCORER_WEIGHT * (logits + SLIDE_SCORER_OFFSET) - OFF_TITLE_PRICE * (sig.slide < 0.9)
         long_len = SLIDE_OVERLONG * max_len
         # a part too long even for one title must still be split where no title changes

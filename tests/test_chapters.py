@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recast.chapters import boundary_time, find_chapters, segment, talk_bounds
+from recast.chapters import boundary_time, find_chapters, segment, subjects, talk_bounds
 from recast.config import Options
 from pathlib import Path
 
@@ -56,6 +56,100 @@ An accountant can check your return and find deductions you may have missed.
 Electronic filing gets your refund paid faster than a paper return.
 If the tax office audits your return, it will ask for receipts and statements.
 Correct a mistake on your return by filing an amended return as soon as you notice it.""".splitlines()
+
+
+# Two subjects of two parts each: the parts of one subject share its words ("heart",
+# "Rome"), the subjects share nothing.
+HEART_PARTS = [
+"""The human heart is a muscular pump about the size of a closed fist.
+It sits in the chest between the lungs, slightly to the left of the breastbone.
+The heart has four chambers: two upper atria and two lower ventricles.
+The right atrium receives blood returning from the body through the large veins.
+From the right atrium, blood passes into the right ventricle.
+The right ventricle pumps that blood to the lungs through the pulmonary artery.
+In the lungs the blood gives up carbon dioxide and picks up oxygen.
+Oxygen-rich blood returns to the left atrium through the pulmonary veins.
+The left ventricle then pumps it out to the whole body through the aorta.
+The wall of the left ventricle is the thickest, because it pumps against the highest pressure.
+Four valves keep the blood flowing in one direction through the chambers.
+The tricuspid valve lies between the right atrium and the right ventricle.
+The mitral valve lies between the left atrium and the left ventricle.
+The pulmonary and aortic valves guard the exits of the two ventricles.
+The sound of a heartbeat is the sound of these valves snapping shut.
+A natural pacemaker called the sinoatrial node starts every heartbeat.
+Its electrical signal spreads across the atria and makes them contract.
+The signal then pauses at the atrioventricular node before reaching the ventricles.
+That short delay lets the ventricles fill completely before they squeeze.
+An electrocardiogram records this electrical activity from the skin.
+The coronary arteries wrap around the heart and feed its own muscle with blood.
+At rest the heart beats sixty to a hundred times a minute.""",
+"""Heart disease is the leading cause of death in many countries.
+Most heart attacks happen when a coronary artery is blocked by a clot.
+The clot usually forms on a fatty plaque that has built up in the artery wall.
+Without oxygen, the heart muscle beyond the blockage begins to die within minutes.
+Chest pain that spreads to the arm or jaw is the classic warning sign.
+Women more often feel breathlessness, nausea or unusual tiredness instead.
+Calling an ambulance at once saves more muscle than waiting to see if the pain passes.
+Doctors reopen the blocked artery with a balloon and a small metal stent.
+High blood pressure makes the heart work harder and stiffens the arteries.
+Smoking damages the lining of the arteries and makes clots more likely.
+High cholesterol feeds the fatty plaques that narrow the arteries.
+Diabetes roughly doubles the risk of a heart attack.
+Regular exercise is one of the best protections against heart disease.
+Thirty minutes of brisk walking on most days lowers blood pressure and cholesterol.
+Exercise also helps people keep a healthy weight and manage stress.
+A diet rich in vegetables, whole grains and fish supports a healthy heart.
+Cutting down on salt lowers blood pressure within a few weeks.
+Statins are medicines that lower cholesterol and reduce the risk of another attack.
+Cardiac rehabilitation teaches patients to exercise safely after a heart attack.
+Knowing your blood pressure and cholesterol numbers is the first step to prevention.
+Stopping smoking halves the extra risk within a year.
+Sleep and stress management matter more for the heart than people expect."""]
+ROME_PARTS = [
+"""According to legend, Rome was founded in 753 BC by the twins Romulus and Remus.
+For its first centuries the city was ruled by kings.
+In 509 BC the Romans expelled their last king and founded a republic.
+The republic was governed by two consuls elected every year.
+The senate, a council of wealthy elders, advised the consuls and controlled the treasury.
+Ordinary citizens, the plebeians, fought for a share of political power.
+They won the right to elect tribunes who could veto the decisions of magistrates.
+The laws of the Twelve Tables were written down and displayed in the forum.
+Roman legions conquered the rest of Italy by the third century BC.
+Three long wars with Carthage decided who would control the western Mediterranean.
+Hannibal crossed the Alps with elephants and defeated Roman armies in Italy.
+Rome still won the war and destroyed Carthage completely in 146 BC.
+Conquests brought slaves and riches, and the gap between rich and poor widened.
+The Gracchus brothers tried to give land to the poor and were both killed.
+Generals like Marius and Sulla used their loyal armies to seize power in the city.
+Julius Caesar conquered Gaul and then crossed the Rubicon with his army.
+He defeated Pompey in a civil war and was named dictator for life.
+A group of senators stabbed Caesar to death on the Ides of March in 44 BC.
+His adopted heir Octavian defeated Mark Antony and Cleopatra at Actium.
+In 27 BC the senate gave Octavian the name Augustus, and the republic was over.
+Historians still debate whether the republic fell because of ambition or because of its institutions.
+The forum, the senate house and the temples of the republic can still be visited in Rome.""",
+"""The Roman Empire reached its greatest size under the emperor Trajan.
+It stretched from Britain to Mesopotamia and held perhaps seventy million people.
+By the third century the empire faced invasions, plague and a collapsing currency.
+Within fifty years more than twenty emperors were murdered or killed in battle.
+Diocletian split the empire into an eastern and a western half to govern it better.
+Constantine founded a new capital at Byzantium and named it Constantinople.
+He was the first emperor to become a Christian.
+The western half grew weaker as its tax base shrank and its army relied on hired tribes.
+Gothic tribes crossed the Danube frontier while fleeing the Huns.
+In 378 the Goths destroyed a Roman army and killed the emperor Valens at Adrianople.
+In 410 the Visigoths under Alaric sacked the city of Rome itself.
+The Vandals crossed into Africa and took the rich grain provinces.
+Without African grain and taxes, the western government could barely pay its soldiers.
+In 476 the Germanic general Odoacer deposed the last western emperor, Romulus Augustulus.
+Historians often mark that year as the fall of the Western Roman Empire.
+The eastern half survived for almost a thousand more years as the Byzantine Empire.
+Constantinople finally fell to the Ottoman Turks in 1453.
+Edward Gibbon blamed the fall on Christianity and a loss of civic virtue.
+Modern historians point instead to money, climate, disease and pressure on the frontiers.
+Latin survived the fall and became Italian, French, Spanish and Portuguese.
+Roman law still shapes the legal systems of much of Europe.
+The fall of the west did not happen in a single day but over generations."""]
 
 
 def make_transcript(lines: list[str], start: float = 0.0, pause: float = 0.5, speaker: str | None = None, tail: float = 2.0):
@@ -510,3 +604,23 @@ def test_a_heading_said_where_the_slide_keeps_its_title_counts_for_little(tmp_pa
     # said as the slide with a new title comes up: the whole bonus
     at_part = next(i for i, s in enumerate(body) if s.start >= starts[1] - 0.1)
     assert heading_gain(at_part) == pytest.approx(HEADING_BONUS, abs=0.01)
+
+
+def test_a_session_over_two_subjects_is_cut_inside_each_subject_too():
+    # Measured against the whole session, the two parts of one subject look alike next
+    # to the other subject, and the talk was cut only where the subject changed.
+    groups = [p.splitlines() for p in HEART_PARTS + ROME_PARTS]
+    tr, starts = speak(groups)
+    body = sentences(tr)
+    assert subjects(body) == [len(groups[0]) + len(groups[1])]
+    spans = find_chapters(tr, None, None, Options())
+    assert len(spans.spans) == 4
+    for (got, _), want in zip(spans.spans[1:], starts[1:]):
+        assert abs(got - want) <= 15.0
+
+
+def test_one_subject_is_not_split_as_if_it_were_two():
+    heart = [line for p in HEART_PARTS for line in p.splitlines()]
+    assert subjects(sentences(make_transcript(heart))) == []
+    assert subjects(sentences(three_topics(repeat=3)[0])) == [42, 84]  # three subjects of 42 sentences
+    assert subjects(sentences(make_transcript(BREAD * 3 + SPACE))) == []  # too short a second subject
