@@ -20,6 +20,8 @@
    where splitting gains more than that price; chapters shorter than `min_chapter`
    are not allowed and ones longer than `max_chapter` pay extra (when titled slides
    mark the parts, only beyond twice `max_chapter`: a part under one title is a unit).
+   A session over several unrelated subjects is first cut where the subject changes,
+   and each subject is segmented on its own (`subjects`).
 
 A boundary is placed just before the first word of the chapter's first sentence
 (a short lead-in of at most 0.4 s, never earlier than the middle of the pause), so
