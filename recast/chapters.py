@@ -665,7 +665,7 @@ def subjects(body: list[Sentence]) -> list[int]:
     w = SUBJECT_WINDOW
     if n < 2 * w + 2:
         return []
-    lex = _unit(_tfidf([content_words(s.text) for s in body])[0])
+    lex = _unit(_tfidf([content_words(s.text) for s in body], np.float32)[0])
     c = _window_cos(lex, w)
     c[:w] = np.inf  # a subject lasts at least a window
     c[n - w + 1 :] = np.inf
