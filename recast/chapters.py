@@ -323,7 +323,7 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
             cue[k] = CUE_BONUS
         elif _WEAK_CUE.match(low):
             cue[k] = WEAK_CUE_BONUS
-        said = spoken_heading(body[k].text)
+        said = spoken_heading(body[k].text, body[k + 1].text if k + 1 < n else None)
         if said is not None and said.alone:
             heading[k] = True
             cue[k] = max(cue[k], HEADING_BONUS)

@@ -35,7 +35,7 @@ import numpy as np
 from .chapters import signposting
 from .config import Options
 from .models import Chapter, ChapterSpans, Outline, Question, Transcript, VideoAnalysis
-from .text import STOPWORDS, Sentence, content_words, embed, english_words, remove_fillers, sentences, singular, spoken_heading, tokenize
+from .text import STOPWORDS, Sentence, content_words, embed, english_words, remove_fillers, sentences, singular, spoken_heading, stem, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -352,7 +352,7 @@ def announced_title(sents: list[Sentence]) -> str | None:
     """The topic a chapter's first sentences announce, in sentence case, or None: a
     heading it opens with ("Part two: pricing.", "Early life, she was born...") or a
     phrase that names it ("our next topic is ...")."""
-    if sents and (heading := spoken_heading(sents[0].text)) is not None:
+    if sents and (heading := spoken_heading(sents[0].text, sents[1].text if len(sents) > 1 else None)) is not None:
         return _clip(heading.title[0].upper() + heading.title[1:])
     for n, s in enumerate(sents[:3]):
         text = remove_fillers(s.text).strip().rstrip(".!?")
@@ -382,10 +382,19 @@ def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str
     if not scored:
         return None
     first = scored[0][1]
-    used = {singular(w) for w in first}
-    second = next((p for _, p in scored[1:6] if not ({singular(w) for w in p} & used) and len(p) <= 2), None)
+    second = next((p for _, p in scored[1:6] if len(p) <= 2 and not any(_kin(a, b) for a in p for b in first)), None)
     words = list(first) + (["and", *second] if second and len(first) + len(second) <= 5 else [])
     return _clip(_title_case(words))
+
+
+def _kin(a: str, b: str) -> bool:
+    """One word in two forms, which a title must not pair with itself ("Nuclei and
+    Nuclear", "Proto-Afroasiatic and Afroasiatic", "Awards and Award")."""
+    a, b = a.lower(), b.lower()
+    if singular(a) == singular(b) or stem(a) == stem(b) or a in b.split("-") or b in a.split("-"):
+        return True
+    common = len(os.path.commonprefix([a, b]))
+    return common >= 5 and common >= 0.7 * min(len(a), len(b))
 
 
 def readable(text: str, confidence: float, vocabulary: set[str]) -> bool:

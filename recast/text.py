@@ -379,14 +379,24 @@ class Heading(NamedTuple):
     alone: bool  # said as a sentence of its own ("Culture." / "Part two: pricing."), not run into one
 
 
-def spoken_heading(text: str) -> Heading | None:
+_REPEATED = re.compile(r"\b([\w'-]+)(?:[\s,]+\1\b)+", re.I)
+
+
+def opens_lower(text: str) -> bool:
+    """Whisper opens a sentence with a capital; a lower-case one is the tail of the
+    sentence before it ("... and natural gas.") that a full stop split off."""
+    return bool(re.match(r"^\W*[a-z]", _FILLER.sub("", text).strip()))
+
+
+def spoken_heading(text: str, next_text: str | None = None) -> Heading | None:
     """The heading a sentence opens with ("Early history, the region was..." ->
     "Early history"; "Part two: pricing. ..." -> "Pricing"; "Part two." -> "Part two"),
-    or None when it opens with an ordinary clause."""
+    or None when it opens with an ordinary clause. `next_text`, the sentence after:
+    when it opens in lower case, a short "sentence" before it is a piece of a sentence
+    broken at the edge of a decoding chunk ("Gannistan." "making the ancient..."),
+    not a heading."""
     raw = _FILLER.sub("", text).strip()
-    # Whisper opens a sentence with a capital; a lower-case one is the tail of the
-    # sentence before it ("... and natural gas.") that a full stop split off.
-    opens = not re.match(r"^\W*[a-z]", raw)
+    opens = not opens_lower(text)
     text = remove_fillers(text).strip()
     m = _NUMBERED_PART.match(text)
     if m:
@@ -400,13 +410,18 @@ def spoken_heading(text: str) -> Heading | None:
         return None
     bare = text.rstrip(".!,;:")
     if _heading_words(bare) is not None:
+        if next_text is not None and opens_lower(next_text):
+            return None
         # the whole sentence is the heading: "Culture." (one ending in a comma was cut
         # off its sentence at a pause, which readers also make inside lists)
         return Heading(bare, opens and not raw.endswith((",", ";", ":")))
     m = _HEAD_SPLIT.match(text)
     if m is None or len(m.group("rest").split()) < 4:
         return None
+    if text[m.end("h")] in ".!" and opens_lower(m.group("rest")):
+        return None  # "Gannistan. making the ancient...": a sentence broken, then joined
     words = _heading_words(m.group("h"))
     if words is None or len(words) > 5:
         return None
-    return Heading(m.group("h").strip(), opens and text[m.end("h")] in ".:")
+    # "Afroasiatic, Afroasiatic, also known as..." (a name said twice)
+    return Heading(_REPEATED.sub(r"\1", m.group("h").strip()), opens and text[m.end("h")] in ".:")

@@ -559,8 +559,17 @@ def test_spoken_headings_are_found_and_clauses_are_not():
         # fragments of lecture speech that Whisper wrote as sentences of their own
         "Nearly frictionless.",
         "Force it about that point P.",
+        # the tail of a name broken at the edge of a decoding chunk, then joined to the
+        # rest of its sentence
+        "Gannistan. making the ancient civilization today part of Pakistan and India.",
     ):
         assert spoken_heading(text) is None, text
+    # ... or left as a sentence of its own, with the rest after it
+    assert spoken_heading("Gannistan.", "making the ancient civilization today part of Pakistan.") is None
+    assert spoken_heading("Culture.", "Poetry is highly valued there.") == spoken_heading("Culture.")
+    # a name said twice before its sentence names the part once
+    got = spoken_heading("Afroasiatic, Afroasiatic, also known as Afrasian, is a large family of languages.")
+    assert got is not None and got.title == "Afroasiatic"
 
 
 def test_spoken_headings_raise_the_cut_bonus_and_name_the_chapters():

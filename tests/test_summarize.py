@@ -151,6 +151,22 @@ def test_keyphrase_title_is_title_case():
     assert title and title[0].isupper() and len(title) <= 60
 
 
+def test_keyphrase_title_never_pairs_a_word_with_another_form_of_it():
+    lines = [
+        "The nuclei of heavy atoms hold more mass than their protons explain.",
+        "Nuclear physics began when the nuclei of atoms were probed with alpha particles.",
+        "Nuclear charge and nuclear mass differ for every heavy element.",
+        "The nuclei of gold were thought to hold nuclear electrons.",
+        "Rutherford measured the nuclear charge of the nuclei with alpha particles.",
+        "Chadwick found the neutron, and nuclear electrons were no longer needed.",
+    ]
+    title = keyphrase_title(sentences(make_transcript(lines)), {})
+    assert title is not None
+    words = [w.lower() for w in title.split() if w.lower() != "and"]
+    assert not ({"nuclei", "nuclear"} <= set(words)), title
+    assert len(words) == len(set(words)), title
+
+
 def test_keyphrase_title_skips_verbs_and_formulas_read_aloud():
     # what a lecturer says about a theorem: "chosen" and "slash" are each said more
     # often than any single word of the topic, but name nothing
