@@ -241,6 +241,12 @@ _BEFORE_VERB = frozenset(
 )
 # how a formula is read aloud ("one slash twelve m l squared", "theta double dot")
 _SPOKEN_MATHS = frozenset("slash plus minus times equals equal squared cubed divided dot double prime sub".split())
+# numbers said as words ("born in nineteen seventy"): never what a part is about
+_NUMBER_WORDS = frozenset(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million
+    billion trillion""".split()
+)
 
 
 def _phrases(sents: list[Sentence]) -> Counter:
@@ -255,7 +261,7 @@ def _phrases(sents: list[Sentence]) -> Counter:
             # "I hit it", "to expect"): not what a part is about
             verb = not run and prev in _BEFORE_VERB
             prev = tok
-            if verb or tok in STOPWORDS or tok in _SPOKEN_MATHS or len(tok) < 3 or tok.isdigit() or tok == ".":
+            if verb or tok in STOPWORDS or tok in _SPOKEN_MATHS or tok in _NUMBER_WORDS or len(tok) < 3 or tok.isdigit() or tok == ".":
                 for n in (1, 2, 3):
                     for i in range(len(run) - n + 1):
                         counts[tuple(run[i : i + n])] += 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .models import Transcript
+from .models import Transcript, Word
 
 # Words that end with "." without ending a sentence.
 _ABBREVIATIONS = frozenset(
@@ -118,41 +118,65 @@ def remove_fillers(text: str) -> str:
     return cleaned
 
 
-def _ends_sentence(token: str) -> bool:
+_INITIALS = re.compile(r"^(?:[A-Z]\.){2,}$")  # "U.S.", "D.C."
+
+
+def _ends_sentence(token: str, following: str | None = None) -> bool:
+    """Does the word `token` end a sentence? `following`: the next word, if any."""
+    token = token.strip()
     if not _SENTENCE_END.search(token):
         return False
-    bare = token.strip().rstrip(".").lower()
-    return not (token.endswith(".") and bare in _ABBREVIATIONS)
+    if not token.endswith("."):
+        return True
+    bare = token.rstrip(".")
+    last = bare.rsplit("-", 1)[-1].lower()  # "world-no."
+    if last in _ABBREVIATIONS:
+        return False
+    if len(bare) == 1 and bare.isupper() and bare not in "AI":
+        return False  # an initial: "John F. Kennedy", "D. H. Lawrence"
+    # "the U.S. Open", "Washington, D.C. In 1990 ..." (which it cannot tell apart)
+    nxt = (following or "").strip()
+    return not (_INITIALS.match(bare + ".") and nxt[:1].isupper())
 
 
 def sentences(transcript: Transcript, max_gap: float = 2.0, max_words: int = 60) -> list[Sentence]:
     """Sentences over the transcript's words, in time order.
 
     A sentence ends at terminal punctuation, at a pause longer than `max_gap` seconds
-    (speech recognisers often drop the full stop before a pause) or after `max_words`
-    words (unpunctuated speech). Segments without word timings are split by
-    punctuation, with times shared out in proportion to characters.
+    (speech recognisers often drop the full stop before a pause), where the speaker
+    changes, or after `max_words` words (unpunctuated speech). It runs on across
+    Whisper's segments, which end wherever a decoding chunk or a timestamp did
+    ("... ranked world No." / "91. He won..."; "... near Godalming, Surrey," /
+    "England."), and a "sentence" that opens in lower case is the rest of the one
+    before it. Segments without word timings are split by punctuation, with times
+    shared out in proportion to characters.
     """
     out: list[Sentence] = []
+    words: list[tuple[Word, str | None]] = []
     for seg in transcript.segments:
-        words = [w for w in seg.words if w.word.strip() and not NON_SPEECH.match(w.word)]
-        if not words:
-            if seg.text.strip() and not NON_SPEECH.match(seg.text):
-                out.extend(_split_untimed(seg.text, seg.start, seg.end, seg.speaker))
-            continue
-        current: list = []
-        for i, w in enumerate(words):
-            if current and (w.start - current[-1].end > max_gap or len(current) >= max_words):
-                out.append(_make(current, seg.speaker))
-                current = []
-            current.append(w)
-            if _ends_sentence(w.word):
-                out.append(_make(current, seg.speaker))
-                current = []
-        if current:
-            out.append(_make(current, seg.speaker))
+        timed = [w for w in seg.words if w.word.strip() and not NON_SPEECH.match(w.word)]
+        if timed:
+            words += [(w, seg.speaker) for w in timed]
+        elif seg.text.strip() and not NON_SPEECH.match(seg.text):
+            out.extend(_split_untimed(seg.text, seg.start, seg.end, seg.speaker))
+    words.sort(key=lambda ws: ws[0].start)
+    current: list = []
+    speaker: str | None = None
+    for i, (w, who) in enumerate(words):
+        if current and (w.start - current[-1].end > max_gap or len(current) >= max_words or who != speaker):
+            out.append(_make(current, speaker))
+            current = []
+        current.append(w)
+        speaker = who
+        # Whisper's words can split an abbreviation: " U" ".S."
+        token = current[-2].word.strip() + w.word.strip() if len(current) > 1 and w.word.startswith(".") else w.word
+        if _ends_sentence(token, words[i + 1][0].word if i + 1 < len(words) else None):
+            out.append(_make(current, speaker))
+            current = []
+    if current:
+        out.append(_make(current, speaker))
     out.sort(key=lambda s: s.start)
-    return _merge_fragments(out)
+    return _merge_fragments(out, max_gap)
 
 
 def _make(words: list, speaker: str | None) -> Sentence:
@@ -174,12 +198,23 @@ def _split_untimed(text: str, start: float, end: float, speaker: str | None) -> 
     return out
 
 
-def _merge_fragments(sents: list[Sentence]) -> list[Sentence]:
+def _merge_fragments(sents: list[Sentence], max_gap: float = 2.0) -> list[Sentence]:
     """Glue a one-word fragment that Whisper split off ("Okay." "So.") onto the next
-    sentence when they are close, so it does not become a candidate boundary alone."""
+    sentence when they are close, so it does not become a candidate boundary alone,
+    and a sentence that opens in lower case ("Huxley was a humanist, pacifist." "and
+    satirist.") onto the one before it."""
     out: list[Sentence] = []
     for s in sents:
         if (
+            out
+            and opens_lower(s.text)
+            and s.start - out[-1].end <= max_gap
+            and out[-1].speaker == s.speaker
+            and not out[-1].text.endswith("?")
+        ):
+            prev = out.pop()
+            s = Sentence(prev.start, s.end, f"{prev.text} {s.text}", s.speaker)
+        elif (
             out
             and len(tokenize(out[-1].text)) <= 1
             and s.start - out[-1].end < 0.6
@@ -369,6 +404,8 @@ def _heading_words(phrase: str) -> list[str] | None:
         return None
     if low[-1] in _HEAD_TIMES:
         return None  # "The following year, ..."
+    if low[-1] in _ABBREVIATIONS:
+        return None  # cut at an abbreviation's full stop: "The book reached No. 1 on ..."
     if not content_words(phrase):
         return None
     return words

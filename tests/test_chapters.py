@@ -383,6 +383,47 @@ def test_sentences_split_on_punctuation_and_pauses():
     assert got == ["First one.", "Second one here?", "third without a stop"]
 
 
+def _segments(*parts: tuple[float, str]) -> Transcript:
+    """Whisper-like segments: (start, text), one word every 0.3 s; a word given as
+    "U|.S." is two of Whisper's words."""
+    segs = []
+    for start, text in parts:
+        words, t = [], start
+        for token in text.split():
+            for piece in token.split("|"):
+                words.append(Word(t, t + 0.25, ("" if piece.startswith(".") else " ") + piece))
+                t += 0.3
+        segs.append(Segment(words[0].start, words[-1].end, text.replace("|", ""), tuple(words)))
+    return Transcript(tuple(segs), "en", duration=segs[-1].end + 1)
+
+
+def test_sentences_run_on_across_segments_cut_at_an_abbreviation_or_a_comma():
+    tr = _segments(
+        (0.0, "By the end of the year, he was ranked world No."),
+        (3.6, "91. He won his first title in 1987."),
+        (7.0, "They met again at the 2005 U|.S."),
+        (9.2, "Open final."),
+        (10.0, "His friend was D. H."),
+        (11.6, "Lawrence, who lived in Surrey,"),
+        (14.0, "England."),
+        (15.0, "Huxley was a humanist, pacifist."),
+        (16.6, "and satirist."),
+        (17.8, "He moved to California in 1937."),
+    )
+    got = [s.text for s in sentences(tr)]
+    assert got == [
+        "By the end of the year, he was ranked world No. 91.",
+        "He won his first title in 1987.",
+        "They met again at the 2005 U.S. Open final.",
+        "His friend was D. H. Lawrence, who lived in Surrey, England.",
+        "Huxley was a humanist, pacifist. and satirist.",
+        "He moved to California in 1937.",
+    ]
+    # a sentence still ends at a long pause, and where the speaker changes
+    tr = _segments((0.0, "We stop at the U.S."), (8.0, "Border controls were strict."))
+    assert len(sentences(tr)) == 2
+
+
 def test_text_helpers():
     assert singular("collisions") == "collision"
     assert singular("bodies") == "body"
@@ -567,6 +608,8 @@ def test_spoken_headings_are_found_and_clauses_are_not():
     # ... or left as a sentence of its own, with the rest after it
     assert spoken_heading("Gannistan.", "making the ancient civilization today part of Pakistan.") is None
     assert spoken_heading("Culture.", "Poetry is highly valued there.") == spoken_heading("Culture.")
+    # a sentence cut at an abbreviation's full stop names no part
+    assert spoken_heading("The book reached no. One on the bestseller list and received favorable reviews.") is None
     # a name said twice before its sentence names the part once
     got = spoken_heading("Afroasiatic, Afroasiatic, also known as Afrasian, is a large family of languages.")
     assert got is not None and got.title == "Afroasiatic"

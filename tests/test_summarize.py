@@ -167,6 +167,20 @@ def test_keyphrase_title_never_pairs_a_word_with_another_form_of_it():
     assert len(words) == len(set(words)), title
 
 
+def test_keyphrase_title_leaves_out_numbers_said_as_words():
+    # the most repeated words here are the years, said as words ("Nineteen and Eighty")
+    lines = [
+        "He was born in nineteen seventy in Las Vegas.",
+        "In nineteen eighty six he turned professional.",
+        "By nineteen eighty eight he had won six tournaments.",
+        "His father had boxed for Iran in nineteen forty eight.",
+        "In nineteen ninety two he won Wimbledon.",
+    ]
+    title = keyphrase_title(sentences(make_transcript(lines)), {})
+    assert title is not None
+    assert not {"nineteen", "eighty", "seventy", "ninety", "forty", "six"} & {w.lower() for w in title.split()}, title
+
+
 def test_keyphrase_title_skips_verbs_and_formulas_read_aloud():
     # what a lecturer says about a theorem: "chosen" and "slash" are each said more
     # often than any single word of the topic, but name nothing
