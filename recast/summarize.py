@@ -535,6 +535,19 @@ def _well_formed(text: str) -> bool:
     return bool(text) and not text[0].islower() and not re.search(r"[.!?]\s+[a-z]", text) and not _REPLY.match(text)
 
 
+# Openings that point back to what was said before ("He", "This", "However", "Also").
+_LEANS_BACK = frozenset(
+    """also and but or so however moreover furthermore additionally thus therefore hence
+    meanwhile still yet then this these those that it its he she they him her his hers them their theirs
+    such""".split()
+)
+
+
+def _standalone(text: str) -> bool:
+    toks = tokenize(remove_fillers(text))
+    return bool(toks) and toks[0] not in _LEANS_BACK
+
+
 def _central(sents: list[Sentence], vec: np.ndarray, k: int) -> list[Sentence]:
     """Up to k summary-worthy sentences by centrality with MMR, best first (the first
     j of them are the same for any k >= j)."""
@@ -548,6 +561,11 @@ def _central(sents: list[Sentence], vec: np.ndarray, k: int) -> list[Sentence]:
     # A sentence Whisper broke at a chunk's edge ("Gannistan. making the ancient...")
     # reads as garbage out of context.
     content = usable & np.array([not signposting(s.text) and _well_formed(s.text) for s in sents])
+    # Summaries and key points are read out of their place in the talk: "He won his
+    # first title in 1987", "Also in 2009 ..." lean on a sentence that is not there.
+    standalone = content & np.array([_standalone(s.text) for s in sents])
+    if standalone.sum() >= min(k, 3):
+        content = standalone
     if content.any():
         usable = content
     if not usable.any():

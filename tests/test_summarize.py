@@ -12,7 +12,7 @@ import pytest
 from recast.chapters import find_chapters
 from recast.config import Options
 from recast.models import ChapterSpans
-from recast.summarize import _clip, describe, find_questions, keyphrase_title, readable
+from recast.summarize import _central, _clip, _vectors, describe, find_questions, keyphrase_title, readable
 from recast.text import remove_fillers, sentences
 from tests.test_chapters import BREAD, SPACE, TAXES, concat, make_transcript, speak
 
@@ -165,6 +165,26 @@ def test_keyphrase_title_never_pairs_a_word_with_another_form_of_it():
     words = [w.lower() for w in title.split() if w.lower() != "and"]
     assert not ({"nuclei", "nuclear"} <= set(words)), title
     assert len(words) == len(set(words)), title
+
+
+def test_summary_sentences_stand_on_their_own():
+    # Read on its own, "She won ..." or "This work ..." leans on a sentence that is not there.
+    lines = [
+        "Marie Curie was a physicist and chemist who studied radioactivity in Paris.",
+        "She discovered polonium and radium with her husband Pierre in their laboratory.",
+        "She won the Nobel Prize in physics in 1903 for research on radioactivity.",
+        "She won a second Nobel Prize in chemistry in 1911 for radium and polonium.",
+        "Her research on radioactivity changed physics and chemistry for good.",
+        "This work on radioactivity led to cancer treatments with radium.",
+        "Curie founded the Radium Institute in Paris to study radioactivity and radium.",
+        "It remains a centre of research on physics, chemistry and medicine.",
+        "The Curie family won five Nobel Prizes in physics, chemistry and peace.",
+    ]
+    sents = sentences(make_transcript(lines))
+    picked = _central(sents, _vectors(sents), 3)
+    assert len(picked) == 3
+    for s in picked:
+        assert s.text.split()[0] not in {"She", "Her", "This", "It"}, s.text
 
 
 def test_keyphrase_title_leaves_out_numbers_said_as_words():
