@@ -188,11 +188,11 @@ def find_chapters(
     if talk_end - talk_start < 2 * options.min_chapter or len(body) < 4:
         return ChapterSpans(talk_start, talk_end, ((talk_start, talk_end),))
 
-    starts = segment(body, video, options, talk_start, talk_end)
+    starts, subject_starts = _segment_subjects(body, video, options, talk_start, talk_end)
     cut_times = [boundary_time(body[k - 1], body[k], audio) for k in starts[1:]]
     edges = [talk_start, *cut_times, talk_end]
     spans = tuple((edges[i], edges[i + 1]) for i in range(len(edges) - 1))
-    return ChapterSpans(talk_start, talk_end, spans)
+    return ChapterSpans(talk_start, talk_end, spans, tuple(i for i, k in enumerate(starts) if i and k in subject_starts))
 
 
 # ---------------------------------------------------------------------------- dead air
@@ -703,9 +703,20 @@ def segment(
 ) -> list[int]:
     """Indices (into `body`) of the sentences that start chapters; always begins with 0.
     Each subject is segmented on its own, and a new subject starts a chapter."""
+    return _segment_subjects(body, video, options, talk_start, talk_end)[0]
+
+
+def _segment_subjects(
+    body: list[Sentence],
+    video: VideoAnalysis | None,
+    options: Options,
+    talk_start: float | None = None,
+    talk_end: float | None = None,
+) -> tuple[list[int], set[int]]:
+    """`segment`, and the sentences (chapter starts) where another subject begins."""
     n = len(body)
     if n < 2:
-        return [0]
+        return [0], set()
     t0 = body[0].start if talk_start is None else talk_start
     t1 = body[-1].end if talk_end is None else talk_end
     # pauses are measured against the whole session (one speaker), and whether titled
@@ -718,7 +729,7 @@ def segment(
         t_a = t0 if a == 0 else body[a].start
         t_b = t1 if b == n else body[b].start
         out += [a + k for k in _segment(body[a:b], sig[a:b], sig.titled, options, t_a, t_b)]
-    return out
+    return out, {a for a, _ in parts[1:]}
 
 
 def _segment(body: list[Sentence], sig: _Signals, titled: bool, options: Options, t0: float, t1: float) -> list[int]:

@@ -221,6 +221,7 @@ class ChapterSpans:
     talk_start: float
     talk_end: float
     spans: tuple[tuple[float, float], ...]  # (start, end) per chapter, in order, inside the talk
+    subjects: tuple[int, ...] = ()  # indices of the chapters after the first that open another subject
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,8 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
 
     keywords = [_keywords(ch.sents, idf, len(chapters)) for ch in chapters]
     session_keywords = _session_keywords(talk, docs)
-    titles, sources = _titles(chapters, idf, video, options, transcript_vocab={w for d in docs for w in d})
+    titles, sources = _titles(chapters, idf, video, options, transcript_vocab={w for d in docs for w in d},
+                              openings=_subject_names(chapters, spans.subjects))
 
     vectors = _vectors(talk)
     index = {id(s): i for i, s in enumerate(talk)}
@@ -460,8 +461,30 @@ _POSITION_ONLY = re.compile(
 )
 
 
-def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_vocab: set[str]):
+def _subject_names(chapters: list[_Chapter], subjects: tuple[int, ...]) -> dict[int, str]:
+    """For a session over several subjects, the chapter that opens each one is named
+    by what it introduces: its key phrase weighed against the other subjects ("Atomic
+    Number", "Algae"), not against the other chapters of its own subject, where the
+    subject's name is everywhere and so counts for little."""
+    if not subjects:
+        return {}
+    edges = [0, *subjects, len(chapters)]
+    groups = [[s for ch in chapters[a:b] for s in ch.sents] for a, b in zip(edges, edges[1:])]
+    idf = _idf([[w for s in g for w in content_words(s.text)] for g in groups])
+    names = {}
+    for a in edges[:-1]:
+        scored = _score_phrases(chapters[a].sents, idf)
+        if scored:
+            names[a] = _clip(_title_case(scored[0][1]))
+    return names
+
+
+def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_vocab: set[str],
+            openings: dict[int, str] | None = None):
+    """`openings`: titles for the chapters that open a subject, when nothing better
+    (a slide, a heading or topic the presenter announces) names them."""
     titles, sources = [], []
+    openings = openings or {}
     for i, ch in enumerate(chapters):
         title, source = None, "keyphrases"
         still = _still_for(ch, video) if options.ocr else None
@@ -476,7 +499,7 @@ def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_v
         if title is None and (announced := announced_title(ch.sents)) is not None:
             title, source = announced, "announced"
         if title is None:
-            title = keyphrase_title(ch.sents, idf)
+            title = openings.get(i) or keyphrase_title(ch.sents, idf)
         if title is None:
             title, source = f"Part {i + 1}", "fallback"
         titles.append(title)

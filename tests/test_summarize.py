@@ -407,3 +407,43 @@ def test_sample_audio_only_titles_use_what_the_presenter_announced():
     titles = {c.index: (c.title, c.title_source) for c in outline.chapters}
     assert titles[1] == ("Photosynthesis", "announced")
     assert titles[4] == ("How to plan a monthly budget", "announced")
+
+
+def test_the_chapter_that_opens_a_subject_is_named_by_it():
+    # Curie is named in every chapter of her subject, so against those chapters her name
+    # counts for nothing; against the other subject it is what the first chapter introduces.
+    groups = [
+        ["Marie Curie was born in Warsaw and moved to Paris to study physics.",
+         "Curie met Pierre in Paris, and Curie married him a year later.",
+         "In the laboratory Curie measured the rays that uranium gives off.",
+         "Curie called this property radioactivity.",
+         "Curie found that thorium gives off the same rays.",
+         "Curie worked in a cold shed with poor equipment."],
+        ["Curie and Pierre found polonium in a ton of pitchblende.",
+         "Curie named polonium after Poland, her home country.",
+         "Months later Curie isolated radium from the same ore.",
+         "Radium glowed in the dark, and Curie kept a sample by her bed.",
+         "Curie shared the Nobel Prize in physics in 1903.",
+         "Curie won a second Nobel Prize, in chemistry, in 1911."],
+        ["Charles Darwin sailed around the world on the Beagle.",
+         "Darwin collected finches and fossils in South America.",
+         "On the Galapagos Darwin saw that each island had its own finches.",
+         "Darwin wondered why the finches had such different beaks.",
+         "Darwin kept notebooks full of sketches of birds and beetles.",
+         "Darwin came home after five years at sea."],
+        ["Darwin spent twenty years on his theory of natural selection.",
+         "Darwin bred pigeons to study how traits are inherited.",
+         "In 1859 Darwin published On the Origin of Species.",
+         "Darwin argued that species change over long spans of time.",
+         "Church leaders attacked Darwin, and scientists debated him.",
+         "Darwin later wrote about the descent of man."],
+    ]
+    lines = [line for g in groups for line in g]
+    tr = make_transcript(lines)
+    starts = [tr.segments[sum(len(g) for g in groups[:i])].start for i in range(len(groups))]
+    edges = [*starts, tr.segments[-1].end]
+    spans = ChapterSpans(edges[0], edges[-1], tuple(zip(edges[:-1], edges[1:])), subjects=(2,))
+    titles = [c.title for c in describe(tr, spans, None, Options()).chapters]
+    # (named against the other chapters, they were "Curie and Rays" and "Finches and Darwin")
+    assert titles[0] == "Curie" and titles[2] == "Darwin", titles
+    assert titles[1] != "Curie" and titles[3] != "Darwin", titles
