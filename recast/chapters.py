@@ -188,7 +188,7 @@ def find_chapters(
     if talk_end - talk_start < 2 * options.min_chapter or len(body) < 4:
         return ChapterSpans(talk_start, talk_end, ((talk_start, talk_end),))
 
-    starts, subject_starts = _segment_subjects(body, video, options, talk_start, talk_end)
+    starts, subject_starts = segment(body, video, options, talk_start, talk_end)
     cut_times = [boundary_time(body[k - 1], body[k], audio) for k in starts[1:]]
     edges = [talk_start, *cut_times, talk_end]
     spans = tuple((edges[i], edges[i + 1]) for i in range(len(edges) - 1))
@@ -323,7 +323,7 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
             cue[k] = CUE_BONUS
         elif _WEAK_CUE.match(low):
             cue[k] = WEAK_CUE_BONUS
-        said = spoken_heading(body[k].text, body[k + 1].text if k + 1 < n else None)
+        said = spoken_heading(body[k].text)
         if said is not None and said.alone:
             heading[k] = True
             cue[k] = max(cue[k], HEADING_BONUS)
@@ -700,20 +700,10 @@ def segment(
     options: Options,
     talk_start: float | None = None,
     talk_end: float | None = None,
-) -> list[int]:
-    """Indices (into `body`) of the sentences that start chapters; always begins with 0.
-    Each subject is segmented on its own, and a new subject starts a chapter."""
-    return _segment_subjects(body, video, options, talk_start, talk_end)[0]
-
-
-def _segment_subjects(
-    body: list[Sentence],
-    video: VideoAnalysis | None,
-    options: Options,
-    talk_start: float | None = None,
-    talk_end: float | None = None,
 ) -> tuple[list[int], set[int]]:
-    """`segment`, and the sentences (chapter starts) where another subject begins."""
+    """Indices (into `body`) of the sentences that start chapters, always beginning with
+    0, and those of them where another subject begins. Each subject is segmented on
+    its own, and a new subject starts a chapter."""
     n = len(body)
     if n < 2:
         return [0], set()

@@ -359,7 +359,7 @@ def announced_title(sents: list[Sentence]) -> str | None:
     """The topic a chapter's first sentences announce, in sentence case, or None: a
     heading it opens with ("Part two: pricing.", "Early life, she was born...") or a
     phrase that names it ("our next topic is ...")."""
-    if sents and (heading := spoken_heading(sents[0].text, sents[1].text if len(sents) > 1 else None)) is not None:
+    if sents and (heading := spoken_heading(sents[0].text)) is not None:
         return _clip(heading.title[0].upper() + heading.title[1:])
     for n, s in enumerate(sents[:3]):
         text = remove_fillers(s.text).strip().rstrip(".!?")

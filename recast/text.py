@@ -205,23 +205,17 @@ def _merge_fragments(sents: list[Sentence], max_gap: float = 2.0) -> list[Senten
     satirist.") onto the one before it."""
     out: list[Sentence] = []
     for s in sents:
+        prev = out[-1] if out else None
         if (
-            out
-            and opens_lower(s.text)
-            and s.start - out[-1].end <= max_gap
-            and out[-1].speaker == s.speaker
-            and not out[-1].text.endswith("?")
+            prev is not None
+            and prev.speaker == s.speaker
+            and not prev.text.endswith("?")
+            and (
+                (opens_lower(s.text) and s.start - prev.end <= max_gap)
+                or (len(tokenize(prev.text)) <= 1 and s.start - prev.end < 0.6)
+            )
         ):
-            prev = out.pop()
-            s = Sentence(prev.start, s.end, f"{prev.text} {s.text}", s.speaker)
-        elif (
-            out
-            and len(tokenize(out[-1].text)) <= 1
-            and s.start - out[-1].end < 0.6
-            and out[-1].speaker == s.speaker
-            and not out[-1].text.endswith("?")
-        ):
-            prev = out.pop()
+            out.pop()
             s = Sentence(prev.start, s.end, f"{prev.text} {s.text}", s.speaker)
         out.append(s)
     return out
@@ -425,13 +419,10 @@ def opens_lower(text: str) -> bool:
     return bool(re.match(r"^\W*[a-z]", _FILLER.sub("", text).strip()))
 
 
-def spoken_heading(text: str, next_text: str | None = None) -> Heading | None:
+def spoken_heading(text: str) -> Heading | None:
     """The heading a sentence opens with ("Early history, the region was..." ->
     "Early history"; "Part two: pricing. ..." -> "Pricing"; "Part two." -> "Part two"),
-    or None when it opens with an ordinary clause. `next_text`, the sentence after:
-    when it opens in lower case, a short "sentence" before it is a piece of a sentence
-    broken at the edge of a decoding chunk ("Gannistan." "making the ancient..."),
-    not a heading."""
+    or None when it opens with an ordinary clause."""
     raw = _FILLER.sub("", text).strip()
     opens = not opens_lower(text)
     text = remove_fillers(text).strip()
@@ -447,8 +438,6 @@ def spoken_heading(text: str, next_text: str | None = None) -> Heading | None:
         return None
     bare = text.rstrip(".!,;:")
     if _heading_words(bare) is not None:
-        if next_text is not None and opens_lower(next_text):
-            return None
         # the whole sentence is the heading: "Culture." (one ending in a comma was cut
         # off its sentence at a pause, which readers also make inside lists)
         return Heading(bare, opens and not raw.endswith((",", ";", ":")))
@@ -456,7 +445,9 @@ def spoken_heading(text: str, next_text: str | None = None) -> Heading | None:
     if m is None or len(m.group("rest").split()) < 4:
         return None
     if text[m.end("h")] in ".!" and opens_lower(m.group("rest")):
-        return None  # "Gannistan. making the ancient...": a sentence broken, then joined
+        # "Gannistan. making the ancient...": a sentence broken at the edge of a decoding
+        # chunk, joined again by `sentences`
+        return None
     words = _heading_words(m.group("h"))
     if words is None or len(words) > 5:
         return None

@@ -374,7 +374,7 @@ def test_talk_bounds_keeps_everything_when_nothing_is_chatter():
 
 def test_segment_prefers_fewer_cuts_for_uniform_text():
     sents = [Sentence(i * 6.0, i * 6.0 + 5.5, line) for i, line in enumerate(TAXES * 4)]
-    assert segment(sents, None, Options()) == [0]
+    assert segment(sents, None, Options())[0] == [0]
 
 
 def test_sentences_split_on_punctuation_and_pauses():
@@ -605,9 +605,11 @@ def test_spoken_headings_are_found_and_clauses_are_not():
         "Gannistan. making the ancient civilization today part of Pakistan and India.",
     ):
         assert spoken_heading(text) is None, text
-    # ... or left as a sentence of its own, with the rest after it
-    assert spoken_heading("Gannistan.", "making the ancient civilization today part of Pakistan.") is None
-    assert spoken_heading("Culture.", "Poetry is highly valued there.") == spoken_heading("Culture.")
+    # ... also when Whisper left it a segment of its own, with the rest after it
+    broken = sentences(_segments((0.0, "Gannistan."), (0.6, "making the ancient civilization today part of Pakistan.")))
+    assert len(broken) == 1 and spoken_heading(broken[0].text) is None
+    kept = sentences(_segments((0.0, "Culture."), (1.2, "Poetry is highly valued there.")))
+    assert [spoken_heading(x.text) for x in kept] == [spoken_heading("Culture."), None]
     # a sentence cut at an abbreviation's full stop names no part
     assert spoken_heading("The book reached no. One on the bestseller list and received favorable reviews.") is None
     # a name said twice before its sentence names the part once
