@@ -35,7 +35,7 @@ import numpy as np
 from .chapters import signposting
 from .config import Options
 from .models import Chapter, ChapterSpans, Outline, Question, Transcript, VideoAnalysis
-from .text import STOPWORDS, Sentence, content_words, embed, english_words, remove_fillers, sentences, singular, spoken_heading, stem, tokenize
+from .text import STOPWORDS, Sentence, content_words, embed, english_words, remove_fillers, sentences, singular, spoken_heading, stem, tokenize, word_tokens
 
 log = logging.getLogger(__name__)
 
@@ -235,11 +235,6 @@ def _idf(docs: list[list[str]]) -> dict[str, float]:
     return {w: math.log((n + 1) / (c + 0.5)) + 0.1 for w, c in df.items()}
 
 
-_BEFORE_VERB = frozenset(
-    "i you we they he she to will would can could should must might may shall have has had do does did "
-    "don't doesn't didn't won't can't couldn't wouldn't shouldn't i'll we'll you'll they'll i've we've you've "
-    "they've i'd we'd you'd they'd".split()
-)
 # how a formula is read aloud ("one slash twelve m l squared", "theta double dot")
 _SPOKEN_MATHS = frozenset("slash plus minus times equals equal squared cubed divided dot double prime sub".split())
 # numbers said as words ("born in nineteen seventy"): never what a part is about
@@ -251,35 +246,80 @@ _NUMBER_WORDS = frozenset(
 
 
 def _phrases(sents: list[Sentence]) -> Counter:
-    """Runs of 1-3 content words inside a sentence (noun-phrase-ish), keyed by lemmas,
-    counted; the surface form kept is the most frequent one."""
+    """Noun phrases, roughly, counted: the last 1-3 words of each run of content words
+    inside a clause, since English puts a phrase's head last ("inclusive fitness", never
+    "inclusive" alone before a noun). A last word that is a verb or an adverb is left
+    out: a past form ("Darwin sailed"), an adverb ("largely"), one followed by a
+    determiner ("the theorem gives the rest"); so is a word after a subject or an
+    auxiliary ("he holds", "was active")."""
     counts: Counter = Counter()
     for s in sents:
+        # punctuation ends a phrase as a stopword does ("Ayn Rand (born ...", "novelist, philosopher")
+        tokens = [t for clause in _CLAUSE.split(remove_fillers(s.text)) for t in tokenize(clause) + ["."]]
         run: list[str] = []
-        prev = "."
-        for tok in tokenize(remove_fillers(s.text)) + ["."]:
-            # after a subject pronoun, a modal or "to" comes a verb ("you have chosen",
-            # "I hit it", "to expect"): not what a part is about
-            verb = not run and prev in _BEFORE_VERB
-            prev = tok
-            if verb or tok in STOPWORDS or tok in _SPOKEN_MATHS or tok in _NUMBER_WORDS or len(tok) < 3 or tok.isdigit() or tok == ".":
-                for n in (1, 2, 3):
-                    for i in range(len(run) - n + 1):
-                        counts[tuple(run[i : i + n])] += 1
-                run = []
-            else:
+        before = "."
+        for tok in tokens:
+            if not (tok in STOPWORDS or tok in _SPOKEN_MATHS or tok in _NUMBER_WORDS or len(tok) < 3 or tok.isdigit() or tok == "."):
                 run.append(tok)
+                continue
+            if len(run) == 1 and before in _VERB_CONTEXT:
+                run = []
+            elif run and (tok in _DETERMINERS or _verb_form(run[-1]) or run[-1] in _NOT_HEAD):
+                run.pop()  # a verb (taking an object: "Darwin sailed", "theorem gives the"), adverb or preposition
+            while run and any(_verb_form(w) for w in run):
+                run = run[1:]  # nor inside one ("largely independent", "Darwin collected finches")
+            for n in range(1, min(len(run), 3) + 1):
+                counts[tuple(run[-n:])] += 1
+            run = []
+            before = tok
     return counts
 
 
-def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[float, tuple[str, ...]]]:
-    counts = _phrases(sents)
+_CLAUSE = re.compile(r"[,;:()\[\]{}\"“”—–!?]|\.(?=\s|$)|\s-\s|''")
+_DETERMINERS = frozenset("the a an this these those his her its their our your my".split())
+# prepositions and conjunctions that are not stopwords: they end a run of content words
+# ("Despite the war") but head nothing
+_NOT_HEAD = frozenset(
+    "despite whereas unlike throughout besides beyond alongside across behind beneath underneath amid amidst "
+    "amongst regarding concerning including excluding following per onto".split()
+)
+
+
+# after these comes a verb or a predicate, not a noun phrase
+_VERB_CONTEXT = frozenset(
+    "i you we they he she it who which to will would can could should must might may shall have has had do does "
+    "did was were is are be been being am not never also don't doesn't didn't won't can't couldn't wouldn't "
+    "shouldn't isn't wasn't aren't weren't i'll we'll you'll they'll i've we've you've they've i'd we'd you'd they'd".split()
+)
+
+
+def _verb_form(word: str) -> bool:
+    """A past form or an adverb made from a word in the English list ("rejected",
+    "studied", "largely", "basically")."""
+    if len(word) < 5:
+        return False
+    lex = english_words()
+    if word.endswith("ed"):
+        return any(w in lex for w in (word[:-2], word[:-1], word[:-3] + "y")) or (word[-3] == word[-4] and word[:-3] in lex)
+    if word.endswith("ly"):
+        return any(w in lex for w in (word[:-2], word[:-3] + "y", word[:-4] if word.endswith("ally") else ""))
+    return False
+
+
+def _lemma_phrases(sents: list[Sentence]) -> tuple[Counter, dict[tuple[str, ...], tuple[str, ...]]]:
+    """`_phrases` counted by lemmas ("theory"/"theories", "Rand"/"Rand's"), with the
+    surface form said most often for each."""
     lemma_counts: Counter = Counter()
     surface: dict[tuple[str, ...], Counter] = {}
-    for words, c in counts.items():
+    for words, c in _phrases(sents).items():
         key = tuple(singular(w) for w in words)
         lemma_counts[key] += c
         surface.setdefault(key, Counter())[words] += c
+    return lemma_counts, {k: v.most_common(1)[0][0] for k, v in surface.items()}
+
+
+def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[float, tuple[str, ...]]]:
+    lemma_counts, surface = _lemma_phrases(sents)
     scored = []
     for key, c in lemma_counts.items():
         if len(key) > 1 and c < 2:
@@ -288,7 +328,7 @@ def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[f
             continue
         weight = sum(idf.get(w, 0.1) for w in key) / len(key)
         score = (1 + math.log(c)) * weight * (1.0 + 0.35 * (len(key) - 1))
-        scored.append((score, surface[key].most_common(1)[0][0]))
+        scored.append((score, surface[key]))
     scored.sort(key=lambda x: (-x[0], x[1]))
     return scored
 
@@ -322,12 +362,15 @@ def _session_keywords(talk: list[Sentence], docs: list[list[str]], k: int = 10) 
 def _title_case(words: list[str] | tuple[str, ...]) -> str:
     out = []
     for i, w in enumerate(words):
-        if any(ch.isupper() for ch in w[1:]) or (w.isupper() and len(w) > 1):
-            out.append(w)  # acronyms and names as spoken
-        elif i > 0 and w.lower() in _TITLE_SMALL:
+        if i > 0 and w.lower() in _TITLE_SMALL:
             out.append(w.lower())
         else:
-            out.append(w[:1].upper() + w[1:])
+            # each part of a compound ("Five-Year", "Proto-Afroasiatic"); acronyms and
+            # names keep their capitals ("GDP", "McCarthy", "iOS")
+            parts = w.split("-")
+            out.append("-".join(
+                p if p != p.lower() or (j and p in _TITLE_SMALL) else p[:1].upper() + p[1:] for j, p in enumerate(parts)
+            ))
     return " ".join(out)
 
 
@@ -391,7 +434,7 @@ def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str
     first = scored[0][1]
     second = next((p for _, p in scored[1:6] if len(p) <= 2 and not any(_kin(a, b) for a in p for b in first)), None)
     words = list(first) + (["and", *second] if second and len(first) + len(second) <= 5 else [])
-    return _clip(_title_case(words))
+    return _clip(_title_case(_cased(tuple(words), sents)))
 
 
 def _kin(a: str, b: str) -> bool:
@@ -467,7 +510,7 @@ def _subject_names(chapters: list[_Chapter], subjects: tuple[int, ...]) -> dict[
     Number", "Algae"), not against the other chapters of its own subject, where the
     subject's name is everywhere and so counts for little."""
     if not subjects:
-        return {}
+        return {0: name} if len(chapters) >= 2 and (name := _subject_name(chapters)) else {}
     edges = [0, *subjects, len(chapters)]
     groups = [[s for ch in chapters[a:b] for s in ch.sents] for a, b in zip(edges, edges[1:])]
     idf = _idf([[w for s in g for w in content_words(s.text)] for g in groups])
@@ -477,6 +520,38 @@ def _subject_names(chapters: list[_Chapter], subjects: tuple[int, ...]) -> dict[
         if scored:
             names[a] = _clip(_title_case(scored[0][1]))
     return names
+
+
+def _subject_name(chapters: list[_Chapter]) -> str | None:
+    """What a session on one subject is about, to name the chapter that introduces it:
+    the phrase said most often in the whole talk that its first chapter says too,
+    favouring one said as the talk opens ("Autism", "Abraham Lincoln"). Measured against
+    the other chapters, as other titles are, the subject's name is everywhere and
+    counts for nothing."""
+    talk, _ = _lemma_phrases([s for ch in chapters for s in ch.sents])
+    first, surface = _lemma_phrases(chapters[0].sents)
+    opening, _ = _lemma_phrases(chapters[0].sents[:5])
+    scored = [
+        (c * (1.0 + 0.35 * (len(key) - 1)) * (1 + min(opening[key], 2)), surface[key])
+        for key, c in talk.items()
+        if first[key] and len(set(key)) == len(key) and not set(key) & _GENERIC
+    ]
+    if not scored:
+        return None
+    return _clip(_title_case(_cased(min(scored, key=lambda x: (-x[0], x[1]))[1], chapters[0].sents)))
+
+
+def _cased(words: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
+    """`words` as the transcript spells them inside sentences ("ASCII", "GDP",
+    "Pierre-Joseph"): tokens are lower-cased for counting."""
+    wanted = set(words)
+    seen: dict[str, Counter] = {w: Counter() for w in wanted}
+    for s in sents:
+        for i, word in enumerate(word_tokens(s.text)):
+            low = word.lower()
+            if low in wanted and i > 0:  # a sentence's first word is capitalised anyway
+                seen[low][word] += 1
+    return tuple(seen[w].most_common(1)[0][0] if seen[w] else w for w in words)
 
 
 def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_vocab: set[str],

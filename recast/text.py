@@ -22,7 +22,8 @@ _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st vs etc e.g i.e fig eq no approx cf al inc ltd jr sr dept".split()
 )
 _SENTENCE_END = re.compile(r"[.?!…]+[\"')\]]*$")
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*[A-Za-z0-9]|[A-Za-z]")
+# letters of any alphabet ("Sánchez", "Poincaré"), digits, inner apostrophes and hyphens
+_TOKEN = re.compile(r"[^\W\d_](?:(?:[^\W_]|['\-])*[^\W_])?")
 # Hesitations that carry no meaning; removed from quoted sentences ("um, so" -> "so").
 _FILLER = re.compile(r"(?i)(?<![\w'])(?:u+m+|u+h+|e+r+m*|a+h+|h+m+|mm+)(?![\w'])[,.]?\s*")
 # Whisper's marks for non-speech: [Music], (applause), ♪ ... ♪
@@ -66,8 +67,13 @@ class Sentence:
         return self.end - self.start
 
 
+def word_tokens(text: str) -> list[str]:
+    """Word tokens as written (letters, digits, inner apostrophes and hyphens)."""
+    return _TOKEN.findall(text)
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens (letters, digits, inner apostrophes and hyphens)."""
+    """Lower-cased word tokens."""
     return [t.lower() for t in _TOKEN.findall(text)]
 
 

@@ -216,6 +216,56 @@ def test_keyphrase_title_skips_verbs_and_formulas_read_aloud():
     assert "Chosen" not in title and "Slash" not in title
 
 
+def test_keyphrase_title_is_a_noun_phrase_not_a_verb_an_adverb_or_a_preposition():
+    # "rejected", "largely" and "despite" are each said more often than most nouns
+    lines = [
+        "Despite the delays, the council largely rejected the harbour plan.",
+        "Despite the protests, the mayor largely rejected the first harbour plan too.",
+        "Despite its cost, the board rejected the harbour plan as positive but vague.",
+        "Despite new figures, the committee rejected it again, largely on cost.",
+        "The press was positive, but the council rejected the harbour plan a final time.",
+    ]
+    title = keyphrase_title(sentences(make_transcript(lines)), {})
+    assert title is not None and title.startswith("Harbour Plan"), title
+    assert not {"rejected", "largely", "despite", "positive"} & {w.lower() for w in title.split()}, title
+
+
+def test_keyphrase_title_spells_acronyms_and_names_as_the_transcript_does():
+    lines = [
+        "ASCII is the American Standard Code for Information Interchange.",
+        "The committee adopted ASCII in 1963, after Lucía Sánchez proposed a seven-bit code.",
+        "In ASCII every character fits in seven bits, so Sánchez could count on spare room.",
+        "Sánchez and her colleagues kept ASCII small on purpose.",
+    ]
+    title = keyphrase_title(sentences(make_transcript(lines)), {})
+    assert title is not None and "ASCII" in title and "Sánchez" in title, title
+
+
+def test_the_first_chapter_of_a_session_on_one_subject_is_named_by_the_subject():
+    groups = [
+        ["Today we look at photosynthesis, the way plants make their own food.",
+         "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen.",
+         "Almost every food chain on Earth starts with photosynthesis.",
+         "Without photosynthesis there would be no oxygen in the air we breathe."],
+        ["Photosynthesis happens in the chloroplasts of leaf cells.",
+         "Chloroplasts hold chlorophyll, a green pigment that absorbs red and blue light.",
+         "The chlorophyll passes the light energy on to the reaction centres.",
+         "Leaves with more chloroplasts carry out more photosynthesis."],
+        ["The light reactions of photosynthesis split water and release oxygen.",
+         "The Calvin cycle then fixes carbon dioxide into sugar.",
+         "The enzyme rubisco drives the Calvin cycle in the stroma.",
+         "Rubisco is slow, so plants make a great deal of rubisco."],
+    ]
+    tr = make_transcript([line for g in groups for line in g])
+    starts = [tr.segments[sum(len(g) for g in groups[:i])].start for i in range(len(groups))]
+    edges = [*starts, tr.segments[-1].end]
+    spans = ChapterSpans(edges[0], edges[-1], tuple(zip(edges[:-1], edges[1:])))
+    titles = [c.title for c in describe(tr, spans, None, Options()).chapters]
+    # against the other chapters, where it is said too, the subject counted for nothing
+    assert titles[0] == "Photosynthesis", titles
+    assert "Photosynthesis" not in titles[1:], titles
+
+
 class _Handler(BaseHTTPRequestHandler):
     mode = "500"
     seen: list = []
