@@ -334,7 +334,11 @@ def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[f
 
 
 def _keywords(sents: list[Sentence], idf: dict[str, float], n_docs: int, k: int = 8) -> tuple[str, ...]:
-    tf = Counter(w for s in sents for w in content_words(s.text) if w not in _GENERIC)
+    # what a learner searches for: things, names and terms, not "failed" or "nineteen"
+    tf = Counter(
+        w for s in sents for w in content_words(s.text)
+        if w not in _GENERIC and w not in _NUMBER_WORDS and w not in _NOT_HEAD and not _verb_form(w)
+    )
     scored = sorted(((1 + math.log(c)) * idf.get(w, 0.1), w) for w, c in tf.items() if c >= 1)
     scored.sort(key=lambda x: (-x[0], x[1]))
     return tuple(w for _, w in scored[:k])

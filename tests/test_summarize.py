@@ -266,6 +266,25 @@ def test_the_first_chapter_of_a_session_on_one_subject_is_named_by_the_subject()
     assert "Photosynthesis" not in titles[1:], titles
 
 
+def test_chapter_keywords_are_things_to_search_for_not_verbs_or_numbers():
+    groups = [
+        ["In nineteen ninety the bridge failed after a storm.",
+         "Engineers inspected the bridge and the failed cables in nineteen ninety one.",
+         "The cables failed because salt had corroded the steel.",
+         "The steel cables were replaced by nineteen ninety three."],
+        ["The new bridge opened with a suspension deck of carbon fibre.",
+         "Carbon fibre does not corrode in salt water.",
+         "The deck carries four lanes of traffic and a cycle path.",
+         "Traffic on the bridge doubled within a decade."],
+    ]
+    tr = make_transcript([line for g in groups for line in g])
+    cut = tr.segments[len(groups[0])].start
+    spans = ChapterSpans(tr.segments[0].start, tr.segments[-1].end, ((tr.segments[0].start, cut), (cut, tr.segments[-1].end)))
+    keywords = describe(tr, spans, None, Options()).chapters[0].keywords
+    assert {"cable", "steel"} <= set(keywords), keywords
+    assert not {"failed", "inspected", "corroded", "replaced", "nineteen", "ninety"} & set(keywords), keywords
+
+
 class _Handler(BaseHTTPRequestHandler):
     mode = "500"
     seen: list = []
