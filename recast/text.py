@@ -379,6 +379,7 @@ _HEAD_ADVERBS = frozenset(
     "definitely surely hardly barely merely entirely highly maybe perhaps even still always usually "
     "essentially literally apparently hopefully unfortunately fortunately interestingly surprisingly".split()
 )
+_POSSESSIVES = frozenset("his her its their my our your".split())
 _HEAD_PRONOUNS = frozenset("i me we us you it he him she her they them itself myself yourself ourselves themselves".split())
 
 
@@ -457,5 +458,7 @@ def spoken_heading(text: str) -> Heading | None:
     words = _heading_words(m.group("h"))
     if words is None or len(words) > 5:
         return None
+    if any(w.lower() in _POSSESSIVES for w in words):
+        return None  # an adverbial opener: "Early in his career, Agassi..."
     # "Afroasiatic, Afroasiatic, also known as..." (a name said twice)
     return Heading(_REPEATED.sub(r"\1", m.group("h").strip()), opens and text[m.end("h")] in ".:")

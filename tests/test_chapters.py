@@ -603,6 +603,9 @@ def test_spoken_headings_are_found_and_clauses_are_not():
         # the tail of a name broken at the edge of a decoding chunk, then joined to the
         # rest of its sentence
         "Gannistan. making the ancient civilization today part of Pakistan and India.",
+        # an adverbial opener, not a heading run into its sentence
+        "Early in his career, Agassi played a fast baseline game with a flat forehand.",
+        "Late in their lives, the couple moved back to the coast.",
     ):
         assert spoken_heading(text) is None, text
     # ... also when Whisper left it a segment of its own, with the rest after it
