@@ -266,8 +266,9 @@ def _phrases(sents: list[Sentence]) -> Counter:
                 run = []
             elif run and (tok in _DETERMINERS or _verb_form(run[-1]) or run[-1] in _NOT_HEAD):
                 run.pop()  # a verb (taking an object: "Darwin sailed", "theorem gives the"), adverb or preposition
-            while run and any(_verb_form(w) for w in run):
-                run = run[1:]  # nor inside one ("largely independent", "Darwin collected finches")
+            verbs = [i for i, w in enumerate(run) if _verb_form(w)]
+            if verbs:
+                run = run[verbs[-1] + 1 :]  # nor inside one ("largely independent", "Darwin collected finches")
             for n in range(1, min(len(run), 3) + 1):
                 counts[tuple(run[-n:])] += 1
             run = []
@@ -438,7 +439,7 @@ def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str
     first = scored[0][1]
     second = next((p for _, p in scored[1:6] if len(p) <= 2 and not any(_kin(a, b) for a in p for b in first)), None)
     words = list(first) + (["and", *second] if second and len(first) + len(second) <= 5 else [])
-    return _clip(_title_case(_cased(tuple(words), sents)))
+    return _phrase_title(tuple(words), sents)
 
 
 def _kin(a: str, b: str) -> bool:
@@ -522,7 +523,7 @@ def _subject_names(chapters: list[_Chapter], subjects: tuple[int, ...]) -> dict[
     for a in edges[:-1]:
         scored = _score_phrases(chapters[a].sents, idf)
         if scored:
-            names[a] = _clip(_title_case(scored[0][1]))
+            names[a] = _phrase_title(scored[0][1], chapters[a].sents)
     return names
 
 
@@ -542,7 +543,12 @@ def _subject_name(chapters: list[_Chapter]) -> str | None:
     ]
     if not scored:
         return None
-    return _clip(_title_case(_cased(min(scored, key=lambda x: (-x[0], x[1]))[1], chapters[0].sents)))
+    return _phrase_title(min(scored, key=lambda x: (-x[0], x[1]))[1], chapters[0].sents)
+
+
+def _phrase_title(words: tuple[str, ...], sents: list[Sentence]) -> str:
+    """Lower-cased phrase words as a title, spelt as `sents` spell them."""
+    return _clip(_title_case(_cased(words, sents)))
 
 
 def _cased(words: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:

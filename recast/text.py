@@ -74,7 +74,7 @@ def word_tokens(text: str) -> list[str]:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens."""
-    return [t.lower() for t in _TOKEN.findall(text)]
+    return [t.lower() for t in word_tokens(text)]
 
 
 def singular(word: str) -> str:
