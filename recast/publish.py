@@ -14,8 +14,8 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -80,9 +80,18 @@ def make_outdir(outdir: Path) -> bool:
 
 
 def new_work_dir(outdir: Path, slug: str) -> Path:
+    """A fresh folder to build `slug` in, with the permissions the user's umask gives
+    (tempfile.mkdtemp would make it 0700, and the published session would then be
+    unreadable to a web server running as another user)."""
     root = outdir / WORK_DIR
     root.mkdir(exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"{slug}-", dir=root))
+    while True:
+        work = root / f"{slug}-{secrets.token_hex(4)}"
+        try:
+            work.mkdir()
+            return work
+        except FileExistsError:
+            continue
 
 
 def publish(work: Path, dest: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,15 @@ def test_new_caption_limits_reuse_transcript_and_clips(built_sample, sample, tmp
     # A setting that changes the clips cuts them again.
     third = recast.process(sample, out, Options(title="Reuse", caption_chars=32, max_height=240))
     assert (third.folder / third.session.clips[0].path).stat().st_ino != inode
+
+
+def test_every_folder_of_a_session_is_readable_by_a_web_server(built_sample):
+    # A web server or an LMS importer runs as another user: what the user's umask
+    # lets others read, they must be able to read (the build folder was once 0700).
+    mask = os.umask(0)
+    os.umask(mask)
+    expected = 0o777 & ~mask
+    folders = [built_sample.folder, *(p for p in built_sample.folder.rglob("*") if p.is_dir())]
+    assert len(folders) > 1
+    for folder in folders:
+        assert stat.S_IMODE(folder.stat().st_mode) == expected, folder
