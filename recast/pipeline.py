@@ -32,7 +32,7 @@ from .publish import (
 
 log = logging.getLogger(__name__)
 
-TRANSCRIPT_CACHE_VERSION = 2  # bump when the stored transcript format or post-processing changes
+TRANSCRIPT_CACHE_VERSION = 3  # bump when the stored transcript format or post-processing changes
 
 
 @dataclass

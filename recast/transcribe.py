@@ -742,6 +742,35 @@ def tidy_segments(segments: Iterable[Segment], end_limit: float | None = None) -
     return tuple(out)
 
 
+# Small Whisper models write a year said as "nineteen ninety-one" as the hundred and
+# the rest: "1900-91", "1900 95", "1900, 44", "1800-90s" (seen on every hour-long
+# benchmark recording). The hundred is 1100-1900; the rest is 1-2 digits after a
+# hyphen, or 10-99 after a space or a comma; nothing may follow but an "s" and
+# punctuation, so "1900-1910", "1900, 5" and "in 1900, more than" stay as they are.
+_SPLIT_YEAR = re.compile(r"(?<![\w$£€.,-])(1[1-9])00(?:-(\d{1,2})|,? ([1-9]\d))(?=s?(?:[^\w-]|$))")
+
+
+def join_split_years(text: str) -> str:
+    """ "In 1900-91, he..." -> "In 1991, he..." (see `_SPLIT_YEAR`)."""
+    return _SPLIT_YEAR.sub(lambda m: m[1] + (m[2] or m[3]).zfill(2), text)
+
+
+def join_split_year_words(words: Iterable[Word]) -> list[Word]:
+    """`join_split_years` over timed words: a year the engine wrote as two words
+    (" 1900", "-91,") becomes one word spanning both."""
+    out: list[Word] = []
+    for w in words:
+        if out:
+            joined = out[-1].word + w.word
+            fixed = join_split_years(joined)
+            if fixed != joined and join_split_years(w.word) == w.word:  # the fix spans both words
+                prev = out.pop()
+                out.append(Word(prev.start, w.end, fixed, min(prev.probability, w.probability)))
+                continue
+        out.append(Word(w.start, w.end, join_split_years(w.word), w.probability))
+    return out
+
+
 def clean_segments(raw: Iterable[dict[str, Any]], offset: float = 0.0, duration: float | None = None) -> tuple[Segment, ...]:
     """Raw engine segments (seconds from the first sample) to tidy `Segment`s on the
     source timeline, with hallucinations dropped."""
@@ -751,8 +780,9 @@ def clean_segments(raw: Iterable[dict[str, Any]], offset: float = 0.0, duration:
         if reason is not None:
             log.debug("dropped segment %.2f-%.2f %r: %s", seg.get("start", 0), seg.get("end", 0), seg.get("text", ""), reason)
             continue
-        words = tuple(Word(s + offset, e + offset, w, p) for s, e, w, p in seg.get("words") or () if w.strip())
-        kept.extend(split_sentences(Segment(seg["start"] + offset, seg["end"] + offset, seg["text"].strip(), words)))
+        words = tuple(join_split_year_words(Word(s + offset, e + offset, w, p) for s, e, w, p in seg.get("words") or () if w.strip()))
+        text = join_split_years(seg["text"].strip())
+        kept.extend(split_sentences(Segment(seg["start"] + offset, seg["end"] + offset, text, words)))
     return tidy_segments(kept, end_limit=None if duration is None else offset + duration)
 
 

@@ -130,6 +130,24 @@ def test_clean_segments_repairs_bad_word_times() -> None:
     assert [w.word for s in segments for w in s.words] == [" a", " b", " c", " d", " e", " f"]
 
 
+
+def test_a_year_written_as_the_hundred_and_the_rest_is_one_year() -> None:
+    # What tiny.en wrote for "nineteen ninety-one" and the like on the benchmark hours.
+    raw = [
+        {"start": 0.0, "end": 3.0, "text": " In 1900-91, he won.", "words": [(0.0, 0.3, " In", 0.9), (0.4, 0.8, " 1900", 0.9), (0.8, 1.4, "-91,", 0.7), (1.5, 1.8, " he", 0.9), (1.8, 2.2, " won.", 0.9)]},
+        {"start": 3.0, "end": 6.0, "text": " In 1900, 44, and April 1900 95.", "words": [(3.0, 3.2, " In", 0.9), (3.2, 3.6, " 1900,", 0.9), (3.6, 3.9, " 44,", 0.6), (4.0, 4.2, " and", 0.9), (4.2, 4.6, " April", 0.9), (4.6, 5.0, " 1900", 0.9), (5.0, 5.4, " 95.", 0.9)]},
+    ]
+    segments = tr.clean_segments(raw, duration=6.0)
+    assert [s.text for s in segments] == ["In 1991, he won.", "In 1944, and April 1995."]
+    year = segments[0].words[1]
+    assert (year.word, year.start, year.end, year.probability) == (" 1991,", 0.4, 1.4, 0.7)
+    assert [w.word for w in segments[1].words] == [" In", " 1944,", " and", " April", " 1995."]
+    _check_invariants(segments, 0.0, 6.0)
+    # The hundred on its own, a range, a count after it and money stay as written.
+    for text in ("in 1900, more than", "from 1900-1910", "in 1900, 5 people", "$1900, 44", "the 1900s", "in 1,900 95"):
+        assert tr.join_split_years(text) == text
+    assert tr.join_split_years("the 1800-90s, and 1900-7 saw") == "the 1890s, and 1907 saw"
+
 times = st.floats(min_value=0, max_value=100, allow_nan=False)
 
 
