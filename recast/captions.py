@@ -164,9 +164,10 @@ class _Tokens:
             end = max(_finite(w.end, start), start)
             end = min(end, start + max_duration)  # a word "lasting" 30 s is an alignment error
             prev_start = start
-            glued = bool(self.text) and not raw[:1].isspace() and (
-                _is_unspaced_script(self.text[-1][-1]) or _is_unspaced_script(text[0])
-            )
+            # Whisper starts each word with a space; a token without one continues the
+            # word before it: "2" ".5", "1" ",000", "U" ".S.", "30" "%", "so" "-called",
+            # and every token of a script written without spaces.
+            glued = bool(self.text) and not raw[:1].isspace()
             if len(text) <= max_chars and " " not in text:
                 self._add(text, 0 if glued else 1, start, end)
                 continue
@@ -348,8 +349,13 @@ def make_cues(
     max_duration: float = 7.0,
     max_cps: float = 20.0,
     pause: float = 1.5,
+    breaks: Sequence[float] = (),
 ) -> list[Cue]:
     """Cut caption cues from word timings.
+
+    `breaks` are times no cue may span (chapter starts): a cue ends at or before each,
+    so a chapter's clip, or the player after a jump to a chapter, never opens on the
+    last words of the chapter before.
 
     Cues never overlap, start strictly later than the cue before, last at least a
     millisecond, and hold every word once, in order. Lines fit `max_chars` (a single
@@ -382,14 +388,19 @@ def make_cues(
     groups: list[tuple[int, int]] = []
     block_start = 0
     speech_end = ends[0]
+    walls = sorted(b for b in breaks if math.isfinite(b))
+    w = bisect.bisect_right(walls, starts[0])  # the first break after the first word
     for k in range(1, n + 1):
-        if k == n or starts[k] - speech_end > pause:
+        wall = k < n and w < len(walls) and starts[k] >= walls[w]
+        if wall:
+            w = bisect.bisect_right(walls, starts[k])
+        if k == n or wall or starts[k] - speech_end > pause:
             groups.extend(_cut_block(block_start, k, tokens, cue_pen, sentences, layout, capacity,
                                      max_duration, min_duration, max_cps, target_cps))
             block_start = k
         if k < n:
             speech_end = max(speech_end, ends[k]) if k > block_start else ends[k]
-    return _timed_cues(groups, tokens, layout, min_duration, max_duration, max_cps)
+    return _timed_cues(groups, tokens, layout, min_duration, max_duration, max_cps, walls)
 
 
 def _cut_block(b0, b1, tokens, cue_pen, sentences, layout, capacity, max_duration, min_duration, max_cps, target_cps):
@@ -456,8 +467,9 @@ def _cut_block(b0, b1, tokens, cue_pen, sentences, layout, capacity, max_duratio
     return groups
 
 
-def _timed_cues(groups, tokens, layout, min_duration, max_duration, max_cps) -> list[Cue]:
-    """Set each cue's lines and times, in whole milliseconds."""
+def _timed_cues(groups, tokens, layout, min_duration, max_duration, max_cps, walls=()) -> list[Cue]:
+    """Set each cue's lines and times, in whole milliseconds; no cue runs past the
+    first of `walls` (sorted times) after its start."""
     starts = []
     prev = -1
     for i, _ in groups:
@@ -470,6 +482,9 @@ def _timed_cues(groups, tokens, layout, min_duration, max_duration, max_cps) -> 
         s = starts[n]
         speech_end = _ms(max(tokens.end[i:j]))
         nxt = starts[n + 1] if n + 1 < len(starts) else math.inf
+        w = bisect.bisect_right(walls, s / 1000)
+        if w < len(walls):
+            nxt = min(nxt, max(_ms(walls[w]), s + 1))
         # Stay up long enough to read at the 17 cps target when the silence allows.
         reading = math.ceil(tokens.width(i, j) / (max_cps * TARGET_CPS_RATIO) * 1000)
         want = max(speech_end, s + min_ms, s + reading)
@@ -518,15 +533,20 @@ def caption_stats(
     )
 
 
+MIN_SLICE = 0.25  # s: less of a cue cut by a clip's edge flashes by unread
+
+
 def slice_cues(cues: Sequence[Cue], start: float, end: float) -> list[Cue]:
-    """The cues seen in [start, end), clipped to it and shifted so `start` becomes 0."""
+    """The cues seen in [start, end), clipped to it and shifted so `start` becomes 0.
+    What is left of a cut cue is dropped when too short to read."""
     out = []
     for c in cues:
         if c.end <= start or c.start >= end:
             continue
         s = round(max(c.start, start) - start, 3)
         e = round(min(c.end, end) - start, 3)
-        if e > s:  # a sliver under a millisecond cannot be written
+        cut = c.start < start or c.end > end
+        if e > s and not (cut and e - s < MIN_SLICE):
             out.append(Cue(start=s, end=e, lines=c.lines))
     return out
 

@@ -271,7 +271,8 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
         files[name] = name
 
     with stages.stage("captions") as note:
-        cues = cap.make_cues(transcript.words, max_chars=options.caption_chars, max_lines=options.caption_lines)
+        cues = cap.make_cues(transcript.words, max_chars=options.caption_chars, max_lines=options.caption_lines,
+                             breaks=[ch.start for ch in outline.chapters[1:]])
         stats = cap.caption_stats(cues)
         note["message"] = f"{len(cues)} cues, {stats.over_speed} above 20 characters a second"
         write_text("captions.vtt", cap.write_vtt, cues)

@@ -344,6 +344,33 @@ def test_slice_cues_clips_and_shifts():
     assert slice_cues(cues, 0.0, 100.0)[0] == cues[0]
     assert slice_cues(cues, 6.0, 8.0) == []  # [start, end): touching cues are outside
     assert slice_cues(cues, 2.0, 2.5) == [Cue(0.0, 0.5, ("a",))]
+    # A clip cut 40 ms before a cue ends does not open on a flash of it.
+    assert slice_cues(cues, 5.96, 10.0) == [Cue(2.04, 3.54, ("c",))]
+
+
+def test_no_cue_runs_across_a_chapter_start():
+    # Without the break the cue holding "lucky for us," stays up into the next
+    # chapter, or the two chapters' words share a cue.
+    text = "which is lucky for us, Now comes another application of it"
+    words = [Word(5.0 + i * 0.4, 5.0 + i * 0.4 + 0.35, " " + t) for i, t in enumerate(text.split())]
+    words = [w if i < 5 else Word(w.start + 0.6, w.end + 0.6, w.word) for i, w in enumerate(words)]
+    chapter = round(words[5].start - 0.2, 3)  # 0.6 s pause before "Now", the chapter starts in it
+    whole = make_cues(words)
+    assert any(c.start < chapter < c.end for c in whole)  # what the break prevents
+    cues = make_cues(words, breaks=[chapter])
+    check_invariants(cues, words)
+    assert not any(c.start < chapter < c.end for c in cues)
+    before = [c for c in cues if c.start < chapter]
+    assert before and before[-1].text.endswith("lucky for us,") and before[-1].end <= chapter
+    assert cues[len(before)].text.startswith("Now comes")
+    assert slice_cues(cues, chapter, 20.0)[0].text.startswith("Now comes")
+
+
+def test_tokens_whisper_writes_without_a_space_stay_in_their_word():
+    toks = [" It", " costs", " 2", ".5", " dollars", " or", " 1", ",000", " in", " the", " U", ".S.", " for", " 30", "%", " of", " so", "-called", " users."]
+    words = [Word(i * 0.3, i * 0.3 + 0.25, t) for i, t in enumerate(toks)]
+    cues = make_cues(words, max_chars=80, max_lines=1)
+    assert " ".join(c.text for c in cues) == "It costs 2.5 dollars or 1,000 in the U.S. for 30% of so-called users."
 
 
 @settings(max_examples=100, deadline=None)

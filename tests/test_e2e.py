@@ -88,6 +88,21 @@ def test_every_caption_file_parses_within_limits(built_sample, manifest):
         assert cues[-1].end <= c["clip_end"] - c["clip_start"] + 0.01
 
 
+def test_captions_never_run_across_a_chapter_start(built_sample, manifest):
+    # After a jump to a chapter, and in its clip, the first caption is the chapter's
+    # own first words, not the tail of the chapter before.
+    chapters = manifest["chapters"]
+    cues = read_vtt((built_sample.folder / "captions.vtt").read_text(), speakers=False)
+    for c in chapters[1:]:
+        assert not [cue for cue in cues if cue.start < c["start"] - 0.001 < c["start"] + 0.001 < cue.end]
+    segments = json.loads((built_sample.folder / manifest["transcript"]).read_text())["segments"]
+    for c in chapters:
+        first = next(s for s in segments if s["start"] >= c["start"] - 0.01)
+        clip_cues = read_vtt((built_sample.folder / c["captions"]["vtt"]).read_text(), speakers=False)
+        opening = " ".join(clip_cues[0].lines)
+        assert first["text"].startswith(opening.split(" ")[0]), (opening, first["text"])
+
+
 def test_session_json_follows_the_contract(built_sample, manifest):
     m = manifest
     assert m["schema"] == "recast.session/1"
