@@ -53,8 +53,8 @@ DOWNLOAD_LABELS = {
     "transcript.json": "Transcript with word timings (JSON)",
     "chapters.vtt": "Chapters (WebVTT)",
     "chapters.json": "Chapters (Podcasting 2.0 JSON)",
-    "youtube.txt": "Chapters for a YouTube description",
-    "ffmetadata.txt": "Chapters (FFMETADATA)",
+    "youtube-chapters.txt": "Chapters for a YouTube description",
+    "chapters.ffmetadata": "Chapters (FFMETADATA, for ffmpeg)",
     "session.json": "Session manifest (JSON)",
 }
 _CHAPTER_FILE = re.compile(r"^chapter-(\d+)\.(vtt|srt)$")

@@ -208,6 +208,23 @@ def test_transcript_line_click_seeks(context, manifest):
     watch.check()
 
 
+def test_on_a_phone_a_transcript_line_brings_the_player_into_view(browser, manifest):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page, watch = open_page(ctx, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    lines = page.query_selector_all("#transcript button.line")
+    target = lines[len(lines) // 2]
+    target.scroll_into_view_if_needed()
+    in_view = "() => { const r = document.getElementById('player').getBoundingClientRect();" \
+              " return r.bottom > 48 && r.top < innerHeight - 48; }"
+    assert not page.evaluate(in_view)  # the transcript lies below the player here
+    target.click()
+    page.wait_for_function(in_view, timeout=5000)
+    page.evaluate("document.getElementById('player').pause()")
+    watch.check()
+    ctx.close()
+
+
 def test_search_finds_a_spoken_word_and_jumps_to_it(context, manifest):
     page, watch = open_page(context, manifest["_dir"] / "index.html")
     wait_metadata(page)
@@ -250,11 +267,16 @@ def test_mark_as_done_survives_reload_and_shows_in_library(context, outdir, mani
     chapter = manifest["chapters"][0]
     page, watch = open_page(context, manifest["_dir"] / chapter["page"])
     assert page.get_attribute("#mark-done", "aria-pressed") == "false"
+    assert page.inner_text("#mark-done") == "Mark as done"
     page.click("#mark-done")
     assert page.get_attribute("#mark-done", "aria-pressed") == "true"
+    # The state is said in words too, not only by the button's colours.
+    assert page.inner_text("#mark-done") == "\u2713 Done"
+    assert page.get_attribute("#mark-done", "aria-label") == "Mark as done"
     page.reload()
     page.wait_for_selector("html[data-ready]")
     assert page.get_attribute("#mark-done", "aria-pressed") == "true"
+    assert page.inner_text("#mark-done") == "\u2713 Done"
     page.goto((manifest["_dir"] / "index.html").resolve().as_uri())
     page.wait_for_selector("html[data-ready]")
     assert page.is_visible(f'li.chapter[data-chapter="{chapter["index"]}"] .chapter__done')

@@ -173,6 +173,18 @@
       // Setting currentTime before metadata is allowed too; the browser seeks once it can.
       try { m.currentTime = target; } catch (e) { /* not yet */ }
     }
+    if (play) this.reveal();
+  };
+  // On a phone the transcript lies below the player: a line pressed there would
+  // start playback out of sight, so bring the player into view when it is not.
+  Player.prototype.reveal = function () {
+    var m = this.media;
+    if (!m || !m.getBoundingClientRect || !m.scrollIntoView) return;
+    var r = m.getBoundingClientRect();
+    var h = window.innerHeight || document.documentElement.clientHeight;
+    if (r.bottom > 48 && r.top < h - 48) return;
+    var still = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    m.scrollIntoView({ block: 'nearest', behavior: still ? 'auto' : 'smooth' });
   };
   Player.prototype.toggle = function () {
     var m = this.media;
@@ -522,7 +534,13 @@
         var f = chapterFraction(p, here);
         showProgress(sessionBox, f, p.done ? 'Done' : (f > 0 ? Math.round(f * 100) + '% watched' : 'Not started'), p.done);
         var mark = document.getElementById('mark-done');
-        if (mark) mark.setAttribute('aria-pressed', p.done ? 'true' : 'false');
+        if (mark) {
+          // The name stays "Mark as done" (a toggle button says its state with
+          // aria-pressed); the visible text says the state to everyone else.
+          mark.setAttribute('aria-pressed', p.done ? 'true' : 'false');
+          mark.textContent = p.done ? '\u2713 Done' : 'Mark as done';
+          mark.title = p.done ? 'Done. Press again to mark it as not done.' : '';
+        }
       } else {
         var sp = sessionProgress(slug, chapters);
         showProgress(sessionBox, sp.fraction, describe(sp), sp.count && sp.done === sp.count);
