@@ -277,15 +277,22 @@ def slides(case: Case, rng: np.random.Generator, workdir: Path) -> VideoAnalysis
 # ---------------------------------------------------------------------------- scores
 
 
-def boundary_f1(found: list[float], truth: list[float], tol: float = 15.0) -> tuple[float, float, float]:
-    """Precision, recall, F1 of inner boundaries with one-to-one matching inside +-tol."""
+def match_boundaries(found: list[float], truth: list[float], tol: float = 15.0) -> list[float]:
+    """Signed offsets (found - true) of the boundaries matched one to one inside +-tol,
+    closest pairs first."""
     pairs = sorted((abs(f - t), i, j) for i, f in enumerate(found) for j, t in enumerate(truth) if abs(f - t) <= tol)
-    used_f, used_t, hits = set(), set(), 0
+    used_f, used_t, offsets = set(), set(), []
     for _, i, j in pairs:
         if i not in used_f and j not in used_t:
             used_f.add(i)
             used_t.add(j)
-            hits += 1
+            offsets.append(found[i] - truth[j])
+    return offsets
+
+
+def boundary_f1(found: list[float], truth: list[float], tol: float = 15.0) -> tuple[float, float, float]:
+    """Precision, recall, F1 of inner boundaries with one-to-one matching inside +-tol."""
+    hits = len(match_boundaries(found, truth, tol))
     if not found and not truth:
         return 1.0, 1.0, 1.0
     p = hits / len(found) if found else 1.0
@@ -383,6 +390,9 @@ def speed(video_path: Path, options: Options) -> int:
     return 0
 
 
+ON_TIME = 1.0  # s: a matched cut this close to the true start begins on the chapter's first sentence
+
+
 def score_session(session_path: Path, truth_path: Path) -> dict[str, float]:
     """Score a built session.json against a synth truth JSON: boundary F1 at +-15 s
     (one-to-one matching), Pk over the true talk, first-chapter start error, and the
@@ -397,6 +407,10 @@ def score_session(session_path: Path, truth_path: Path) -> dict[str, float]:
     true_starts = [float(c["start"]) for c in truth["chapters"]]
     talk_start, talk_end = float(truth["talk_start"]), float(truth["talk_end"])
     p, r, f1 = boundary_f1(found, true_starts[1:])
+    # A matched cut on the right sentence lies within a pause of the true start (the
+    # truth's start is the middle of the pause before the sentence); one a sentence
+    # early or late is seconds off.
+    offsets = np.abs(match_boundaries(found, true_starts[1:]))
     hits = []
     slides = truth.get("slides") or []
     for c in chapters:
@@ -410,6 +424,8 @@ def score_session(session_path: Path, truth_path: Path) -> dict[str, float]:
         "chapters": len(chapters), "true": len(true_starts), "precision": p, "recall": r, "f1": f1,
         "pk": pk(found, true_starts[1:], talk_start, talk_end),
         "start_err": abs(float(chapters[0]["start"]) - talk_start) if chapters else float("nan"),
+        "matched": len(offsets), "on_time": int(np.sum(offsets <= ON_TIME)),
+        "offset_median": float(np.median(offsets)) if len(offsets) else float("nan"),
         "titles": float(np.mean(hits)) if hits else float("nan"),
         "questions": len(session.get("questions") or []), "true_questions": len(truth.get("questions") or []),
     }
@@ -603,7 +619,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--score needs --truth")
         r = score_session(args.score, args.truth)
         print(f"chapters {r['chapters']}/{r['true']}  F1 {r['f1']:.2f} (P {r['precision']:.2f} R {r['recall']:.2f})  Pk {r['pk']:.2f}"
-              f"  start err {r['start_err']:.1f} s  titles {r['titles'] * 100:.0f}%  questions {r['questions']}/{r['true_questions']}")
+              f"  start err {r['start_err']:.1f} s  titles {r['titles'] * 100:.0f}%  questions {r['questions']}/{r['true_questions']}"
+              f"\nmatched cuts within {ON_TIME:.0f} s of the true start: {r['on_time']}/{r['matched']} (median offset {r['offset_median']:.2f} s)")
         return 0
     options = Options(ocr=args.ocr)
     if args.speed:

@@ -8,8 +8,8 @@ it must not decode an hour of video at full rate. In one PyAV pass over the file
    change. The keyframe after a change is saved 640 px wide as that slide's still
    (for titles, thumbnails and the continuation test), so no frame is decoded twice.
 3. Changes of the title strip (possible chapter starts) are placed to 1/FINE_FPS s by
-   decoding their keyframe intervals, but only while those intervals add up to at
-   most REFINE_BUDGET seconds of video (a short recording); otherwise a change is
+   decoding their keyframe intervals, the strongest first, while those intervals add
+   up to at most a tenth of the video (at least REFINE_BUDGET s); any other change is
    reported midway between its two keyframes (`change_window` gives the interval)
    and the chapter stage snaps it to a sentence pause inside that interval: x264's
    default keyframe interval is 250 frames (8-10 s), well inside chapter tolerance.
@@ -38,10 +38,14 @@ CELL = 20  # px (at 320x180): changes are counted in cells of this size
 MIN_CELLS = 10  # cells with changes: a moving pointer (old and new place) or a growing progress bar touch fewer
 SETTLE = 1.0  # s after a change when the still is taken
 STILL_WIDTH = 640  # px
-TITLE_CHANGE = 0.5  # % of the top quarter's pixels: the title changed
+TITLE_CHANGE = 0.15  # % of the top quarter's pixels: the title changed ("Part 1" -> "Part 2" at 320 px changes 0.26%)
 FINE_FPS = 5.0  # frames a second when placing a change
 SPARSE_KEYFRAMES = 12.0  # s: a mean keyframe interval longer than this means a full 1 fps pass
-REFINE_BUDGET = 90.0  # s of video decoded at most to place title changes precisely
+# Seconds of video decoded at most to place title changes precisely: the larger of
+# these. A 10 s keyframe interval of 720p decodes in about 0.3 s on one core, so an
+# hour with 36 title changes spends about 10 s on it, within the video thread's time.
+REFINE_BUDGET = 90.0
+REFINE_SHARE = 0.1
 MAX_STILLS = 400  # beyond this many shots it is camera footage, not slides: stills are thinned
 
 _PTS = re.compile(rb"pts_time:\s*(-?[0-9.]+)")
@@ -74,13 +78,22 @@ def analyze_video(media: MediaInfo, workdir: Path) -> VideoAnalysis:
             frames = np.concatenate([frames, tail_f[-1:]])
     scores = [_score(frames[i - 1], frames[i]) for i in range(1, len(frames))]
     found = [i for i, s in enumerate(scores, start=1) if s >= MIN_CHANGE]
-    titled = [i for i in found if _score(frames[i - 1][: THUMB_H // 4], frames[i][: THUMB_H // 4]) >= TITLE_CHANGE]
-    refine = sum(times[i] - times[i - 1] for i in titled) <= REFINE_BUDGET
+    title_scores = {i: _title_change(frames[i - 1], frames[i]) for i in found}
+    # The strongest title changes first (a new title before a "(continued)" added),
+    # while the decoded video stays within budget.
+    refine: set[int] = set()
+    budget = max(REFINE_BUDGET, REFINE_SHARE * duration)
+    for i in sorted(found, key=lambda i: -title_scores[i]):
+        cost = times[i] - times[i - 1]
+        if title_scores[i] < TITLE_CHANGE or cost > budget:
+            continue
+        refine.add(i)
+        budget -= cost
     changes: list[SceneChange] = []
     placed: dict[int, list[SceneChange]] = {}
     for i in found:
         t0, t1 = times[i - 1], times[i]
-        if refine and i in titled and t1 - t0 > 1.0 / FINE_FPS + 0.05:
+        if i in refine and t1 - t0 > 1.0 / FINE_FPS + 0.05:
             placed[i] = [SceneChange(round(c.time + origin, 3), c.score) for c in _place(path, t0 - origin, t1 - origin)]
             changes.extend(placed[i])
         else:
@@ -196,7 +209,7 @@ def _analyze_sparse(media: MediaInfo, path: Path, keyframes: list[float], workdi
         if s < MIN_CHANGE:
             continue
         t0, t1 = times[i - 1], times[i]
-        if refine and t1 - t0 > 1.0 / FINE_FPS + 0.05 and _score(frames[i - 1][: THUMB_H // 4], frames[i][: THUMB_H // 4]) >= TITLE_CHANGE:
+        if refine and t1 - t0 > 1.0 / FINE_FPS + 0.05 and _title_change(frames[i - 1], frames[i]) >= TITLE_CHANGE:
             changes.extend(_place(path, t0, t1))
         else:
             changes.append(SceneChange(round(t1, 3), round(min(100.0, s), 2)))
@@ -263,17 +276,25 @@ def _decode(path: Path, keyframes_only: bool, fps: float, start: float | None = 
     return [t + (start or 0.0) for t in times], frames
 
 
-def _score(a: np.ndarray, b: np.ndarray) -> float:
+def _score(a: np.ndarray, b: np.ndarray, min_cells: int = MIN_CELLS) -> float:
     """Percentage of pixels that changed clearly in any colour channel (red and dark
-    green are almost the same grey); 0 when the changes touch fewer than MIN_CELLS
+    green are almost the same grey); 0 when the changes touch fewer than `min_cells`
     cells of CELL px (a presenter's pointer moving, a progress bar growing)."""
     changed = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=-1) > PIXEL_STEP
     h, w = changed.shape
     ch, cw = max(1, min(CELL, h // 2)), max(1, min(CELL, w // 2))
     cells = changed[: h // ch * ch, : w // cw * cw].reshape(h // ch, ch, w // cw, cw).any(axis=(1, 3))
-    if cells.sum() < min(MIN_CELLS, cells.size):
+    if cells.sum() < min(min_cells, cells.size):
         return 0.0
     return float(np.mean(changed) * 100.0)
+
+
+def _title_change(a: np.ndarray, b: np.ndarray) -> float:
+    """`_score` of the top quarter, where slide titles are. The quarter has a quarter
+    of the cells, so a quarter of MIN_CELLS is enough: "Part 1" -> "Part 2" touches
+    three cells, and with the whole frame's minimum no title change of a word or two
+    was ever seen."""
+    return _score(a[: THUMB_H // 4], b[: THUMB_H // 4], min_cells=max(2, round(MIN_CELLS / 4)))
 
 
 def _place(path: Path, t0: float, t1: float) -> list[SceneChange]:

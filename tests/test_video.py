@@ -162,3 +162,28 @@ def test_a_slide_title_that_only_numbers_the_part_gets_what_it_is_about(tmp_path
     assert titles[1].startswith("Part 2: ") and len(titles[1]) <= 60
     assert titles[2] == "Income Taxes"  # a title that says what the part is about is kept as it is
     assert all(c.title_source == "slide" for c in outline.chapters)
+
+
+@pytest.mark.slow
+def test_a_new_slide_title_is_placed_between_distant_keyframes(tmp_path):
+    # x264's default keyframe interval (10 s here): a chapter's slide appears at 13.4 s,
+    # between the keyframes at 10 and 20 s. Only its title's number and a body line
+    # change, as from "Part 1" to "Part 2"; the change must be placed to the moment
+    # (the chapter then starts on the sentence said as it appears), not reported as
+    # "somewhere in 10-20 s".
+    font = _font()
+    if font is None:
+        pytest.skip("no DejaVu font for drawtext")
+    video = tmp_path / "parts.mp4"
+    inputs, chain = [], []
+    for i, (title, line, dur) in enumerate([("Part 1", "Angular momentum is conserved", 13.4), ("Part 2", "A rod spins about one point", 16.6)]):
+        inputs += ["-f", "lavfi", "-i", f"color=c=white:s=640x360:r=25:d={dur}"]
+        chain.append(f"[{i}:v]drawtext=fontfile={font}:text='{title}':fontsize=28:x=30:y=30:fontcolor=black,"
+                     f"drawtext=fontfile={font}:text='{line}':fontsize=18:x=40:y=140:fontcolor=black[v{i}]")
+    graph = ";".join(chain) + ";[v0][v1]concat=n=2:v=1:a=0[out]"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *inputs, "-filter_complex", graph,
+                    "-map", "[out]", "-c:v", "libx264", "-preset", "ultrafast", "-g", "250", "-pix_fmt", "yuv420p", str(video)],
+                   check=True, timeout=120)
+    assert keyframe_times(video)[:3] == pytest.approx([0.0, 10.0, 20.0])
+    result = analyze_video(_media(video, 30.0), tmp_path / "work")
+    assert [round(c.time, 1) for c in result.scene_changes] in ([13.4], [13.6])  # the 5 fps sample after the change
