@@ -21,9 +21,13 @@ from .models import Chapter, Frame, MediaInfo, Thumbnail, VideoAnalysis
 
 log = logging.getLogger(__name__)
 
-THUMB_WIDTH = 320  # px; chapter cards on the session page
+# px; a chapter's card (sharp on a 2x screen) and its page's poster, which fills a
+# player some 760 px wide: at 320 px slide text smeared there. The slide stills of
+# the video stage are 640 px, so nothing is decoded again for it.
+THUMB_WIDTH = 640
+SCORE_WIDTH = 320  # px; sharpness is judged on a grey copy this wide
 POSTER_WIDTH = 1280  # px; the player's poster, or the source width when smaller
-WEBP_QUALITY = 75  # ~10-25 KB for a 320 px slide
+WEBP_QUALITY = 75  # ~20-40 KB for a 640 px slide
 CANDIDATES = (0.10, 0.15, 0.20, 0.30)  # where in a chapter to look when there is no slide
 MORE_CANDIDATES = (0.40, 0.50, 0.65, 0.80)  # when all of those are black or blank (a waiting screen)
 TRANSITION_GUARD = 1.0  # s; frames this close to a scene change may be mid-fade
@@ -86,8 +90,8 @@ def _gray(img) -> np.ndarray:
     from PIL import Image
 
     g = img.convert("L")
-    if g.width > THUMB_WIDTH:
-        g = g.resize((THUMB_WIDTH, max(1, round(g.height * THUMB_WIDTH / g.width))), Image.Resampling.BILINEAR)
+    if g.width > SCORE_WIDTH:
+        g = g.resize((SCORE_WIDTH, max(1, round(g.height * SCORE_WIDTH / g.width))), Image.Resampling.BILINEAR)
     return np.asarray(g, dtype=np.float32)
 
 
@@ -104,7 +108,7 @@ def _from_stills(ch: Chapter, stills: Sequence[Frame]):
         except (OSError, ValueError) as e:
             log.debug("still %s unreadable: %s", still.path, e)
             continue
-        if img.width < THUMB_WIDTH // 2:
+        if img.width < SCORE_WIDTH // 2:
             continue  # too small to make a card from; decode the video instead
         score = frame_score(img)
         if score > 0:

@@ -61,8 +61,9 @@ def test_thumbnails_avoid_black_and_blurred_frames(talk, tmp_path):
         with Image.open(t.path) as im:
             assert im.size == (t.width, t.height)
         assert luma(t.path).mean() > 40  # not black
-    assert (one.width, one.height) == (320, 180)
-    assert (poster.width, poster.height) == (480, 270)  # the source is narrower than 1280
+    # the source (480 px) is narrower than a chapter picture (640) and a poster (1280)
+    assert (one.width, one.height) == (480, 270)
+    assert (poster.width, poster.height) == (480, 270)
     # Chapter 1: candidates at 0.6 and 0.9 s are black; one of the later ones is taken.
     assert 2.5 <= one.time < 6.0
     # Chapter 2: 6.6, 6.9 and 7.2 s are blurred; the frame at 7.8 s is sharp.
@@ -105,7 +106,7 @@ def test_chapter_slide_is_preferred(talk, tmp_path):
     with Image.open(two.path) as im:
         r, g, b = np.asarray(im.convert("RGB"), dtype=np.float32).reshape(-1, 3).mean(axis=0)
     assert r > g + 50 and r > b + 50
-    assert (two.width, two.height) == (320, 180)
+    assert (two.width, two.height) == (640, 360)  # sharp as a chapter page's poster
     # Chapter 1's only still is blank: its picture comes from the video instead.
     assert thumbs[1].time >= 2.5
 
