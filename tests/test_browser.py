@@ -208,6 +208,26 @@ def test_transcript_line_click_seeks(context, manifest):
     watch.check()
 
 
+def test_follow_along_keeps_the_current_line_inside_the_window(context, manifest):
+    # 1280x800 with the page not scrolled: the sticky sidebar's bottom lies below the
+    # window, and the line being said must not be scrolled into that hidden part.
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    lines = page.evaluate("JSON.parse(document.getElementById('recast-data').textContent).lines")
+    bottom = page.evaluate("document.getElementById('transcript').getBoundingClientRect().bottom")
+    height = page.evaluate("innerHeight")
+    if bottom <= height:
+        pytest.skip("the transcript box fits in the window at this size")
+    for i in (len(lines) // 2, len(lines) - 1):
+        page.evaluate(f"document.getElementById('player').currentTime = {lines[i][0] + 0.05}")
+        page.wait_for_function(f"() => document.querySelector('#transcript button.line[data-i=\"{i}\"]')"
+                               ".classList.contains('line--current')")
+        rect = page.evaluate(f"(() => {{ const r = document.querySelector('#transcript button.line[data-i=\"{i}\"]')"
+                             ".getBoundingClientRect(); return [r.top, r.bottom]; })()")
+        assert 0 <= rect[0] and rect[1] <= height, (i, rect, height)
+    watch.check()
+
+
 def test_on_a_phone_a_transcript_line_brings_the_player_into_view(browser, manifest):
     ctx = browser.new_context(viewport={"width": 390, "height": 844})
     page, watch = open_page(ctx, manifest["_dir"] / "index.html")

@@ -348,9 +348,19 @@
     if (!b) return;
     var top = b.offsetTop, bottom = top + b.offsetHeight;
     if (c.scrollHeight > c.clientHeight + 4) {
-      // Scroll the transcript box itself, never the page.
-      if (top < c.scrollTop + 40 || bottom > c.scrollTop + c.clientHeight - 20) {
-        c.scrollTop = Math.max(0, top - c.clientHeight / 3);
+      // Scroll the transcript box itself, never the page, and keep the line in the
+      // part of the box the window shows: before the page is scrolled, the sticky
+      // sidebar of a laptop screen runs below the window's bottom edge.
+      var r = c.getBoundingClientRect();
+      var above = Math.max(0, -r.top), below = Math.max(0, r.bottom - (window.innerHeight || r.bottom));
+      var seen = c.clientHeight - above - below;
+      if (seen < 120) { above = 0; below = 0; seen = c.clientHeight; }
+      // room to scroll the last lines up out of the hidden part
+      var pad = Math.ceil(below) + 16;
+      if (below > 0 && parseFloat(c.style.paddingBottom || '0') < pad) c.style.paddingBottom = pad + 'px';
+      var from = c.scrollTop + above;
+      if (top < from + 40 || bottom > from + seen - 20) {
+        c.scrollTop = Math.max(0, top - above - seen / 3);
       }
     }
   };
