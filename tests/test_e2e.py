@@ -103,6 +103,17 @@ def test_captions_never_run_across_a_chapter_start(built_sample, manifest):
         assert first["text"].startswith(opening.split(" ")[0]), (opening, first["text"])
 
 
+def test_every_download_is_named_for_what_it_is(built_sample, manifest):
+    from recast.site import DOWNLOAD_LABELS
+
+    html = (built_sample.folder / "index.html").read_text(encoding="utf-8")
+    session_files = [k for k in manifest["files"] if not k.startswith("chapter-")]
+    assert {"youtube-chapters.txt", "chapters.ffmetadata", "captions.vtt"} <= set(session_files)
+    for key in session_files:
+        assert key in DOWNLOAD_LABELS, key
+        assert f'download>{DOWNLOAD_LABELS[key]}</a>' in html, key
+
+
 def test_session_json_follows_the_contract(built_sample, manifest):
     m = manifest
     assert m["schema"] == "recast.session/1"

@@ -214,6 +214,10 @@ def test_session_page_has_what_a_learner_needs(outdir):
     levels = [int(m) for m in re.findall(r"<h([1-6])\b", html)]
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+    assert 'placeholder="A word or phrase spoken in this session"' in html
+    # A chapter page's search box searches that chapter, and says so.
+    chapter = (outdir / "accessible-video" / data["chapters"][0]["page"]).read_text(encoding="utf-8")
+    assert "Search this chapter" in chapter and 'placeholder="A word or phrase spoken in this chapter"' in chapter
 
 
 def test_segment_line_word_offsets_point_at_the_words():
