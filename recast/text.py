@@ -127,8 +127,12 @@ def remove_fillers(text: str) -> str:
 _INITIALS = re.compile(r"^(?:[A-Z]\.){2,}$")  # "U.S.", "D.C."
 
 
-def _ends_sentence(token: str, following: str | None = None) -> bool:
-    """Does the word `token` end a sentence? `following`: the next word, if any."""
+INITIAL_PAUSE = 0.3  # s: nobody pauses this long after the initial inside a name
+
+
+def _ends_sentence(token: str, following: str | None = None, pause: float = 0.0) -> bool:
+    """Does the word `token` end a sentence? `following`: the next word, if any, and
+    `pause` the silence before it."""
     token = token.strip()
     if not _SENTENCE_END.search(token):
         return False
@@ -139,7 +143,9 @@ def _ends_sentence(token: str, following: str | None = None) -> bool:
     if last in _ABBREVIATIONS:
         return False
     if len(bare) == 1 and bare.isupper() and bare not in "AI":
-        return False  # an initial: "John F. Kennedy", "D. H. Lawrence"
+        # an initial ("John F. Kennedy", "D. H. Lawrence"), unless a pause follows:
+        # a lecture's "about point C. Now I take another example"
+        return pause >= INITIAL_PAUSE and (following or "").strip()[:1].isupper()
     # "the U.S. Open", "Washington, D.C. In 1990 ..." (which it cannot tell apart)
     nxt = (following or "").strip()
     return not (_INITIALS.match(bare + ".") and nxt[:1].isupper())
@@ -176,7 +182,8 @@ def sentences(transcript: Transcript, max_gap: float = 2.0, max_words: int = 60)
         speaker = who
         # Whisper's words can split an abbreviation: " U" ".S."
         token = current[-2].word.strip() + w.word.strip() if len(current) > 1 and w.word.startswith(".") else w.word
-        if _ends_sentence(token, words[i + 1][0].word if i + 1 < len(words) else None):
+        nxt = words[i + 1][0] if i + 1 < len(words) else None
+        if _ends_sentence(token, nxt.word if nxt else None, nxt.start - w.end if nxt else 0.0):
             out.append(_make(current, speaker))
             current = []
     if current:

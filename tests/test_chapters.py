@@ -419,6 +419,11 @@ def test_sentences_run_on_across_segments_cut_at_an_abbreviation_or_a_comma():
         "Huxley was a humanist, pacifist. and satirist.",
         "He moved to California in 1937.",
     ]
+    # A letter naming a point in a lecture ends its sentence when the speaker pauses
+    # after it (an initial inside a name is said without a pause, as above).
+    tr = _segments((0.0, "It is conserved about point C."), (2.2, "Now take another example."), (4.0, "With mass M. Fine."))
+    got = [s.text for s in sentences(tr)]
+    assert got == ["It is conserved about point C.", "Now take another example.", "With mass M. Fine."]
     # a sentence still ends at a long pause, and where the speaker changes
     tr = _segments((0.0, "We stop at the U.S."), (8.0, "Border controls were strict."))
     assert len(sentences(tr)) == 2
