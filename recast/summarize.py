@@ -11,7 +11,8 @@ Everything here is extractive and deterministic by default:
   reply, a sentence Whisper broke) are left out. The session summary is the set of
   the chapters' sentences that best covers the whole talk (facility location), and
   the session's key points give each chapter its best sentence not already in it;
-- keywords are TF-IDF-ranked lemmas and two-word phrases;
+- keywords are TF-IDF-ranked noun phrases by lemma ("angular momentum", "black hole"),
+  one per term, spelt as said;
 - questions are interrogative sentences that expect an answer, with the span after
   them as the answer.
 With `llm_url` set, an OpenAI-compatible endpoint may rewrite titles and summaries;
@@ -334,31 +335,92 @@ def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[f
     return scored
 
 
-def _keywords(sents: list[Sentence], idf: dict[str, float], n_docs: int, k: int = 8) -> tuple[str, ...]:
-    # what a learner searches for: things, names and terms, not "failed" or "nineteen"
-    tf = Counter(
-        w for s in sents for w in content_words(s.text)
-        if w not in _GENERIC and w not in _NUMBER_WORDS and w not in _NOT_HEAD and not _verb_form(w)
-    )
-    scored = sorted(((1 + math.log(c)) * idf.get(w, 0.1), w) for w, c in tf.items() if c >= 1)
+def _keyword_candidates(sents: list[Sentence]) -> Counter:
+    """What a learner searches for: the noun phrases of `_phrases` by lemma ("angular
+    momentum", "hole"), not verbs, adjectives, numbers or generic words. A phrase of
+    several words must be said twice."""
+    lemma_counts, _ = _lemma_phrases(sents)
+    out: Counter = Counter()
+    for key, c in lemma_counts.items():
+        if len(set(key)) < len(key) or (len(key) > 1 and c < 2):
+            continue
+        head = key[-1]
+        if head in _GENERIC or head in _NUMBER_WORDS or head in _NOT_HEAD or _verb_form(head) or len(head) < 3:
+            continue
+        out[key] = c
+    return out
+
+
+def _pick_keywords(scored: list[tuple[float, tuple[str, ...]]], counts: Counter, sents: list[Sentence], k: int) -> tuple[str, ...]:
+    """The best `k`, one keyword a term: a phrase inside one already taken, or holding
+    one, is left out ("momentum" beside "angular momentum"), except that the longer
+    phrase takes the shorter one's place when it is said at least half as often (the
+    term is "angular momentum", not "momentum")."""
     scored.sort(key=lambda x: (-x[0], x[1]))
-    return tuple(w for _, w in scored[:k])
+    picked: list[tuple[str, ...]] = []
+    for _, key in scored:
+        inside = [i for i, p in enumerate(picked) if set(key) <= set(p) or set(p) <= set(key)]
+        if not inside:
+            picked.append(key)
+        elif len(inside) == 1 and len(key) > len(picked[inside[0]]) and counts[key] * 2 >= counts[picked[inside[0]]]:
+            picked[inside[0]] = key
+        if len(picked) == k:
+            break
+    return tuple(" ".join(_spelt(key, sents)) for key in picked)
+
+
+def _spelt(key: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
+    """A lemma phrase spelt as the transcript spells its words inside sentences
+    ("ASCII", "Boris Becker"); a word said only in another form takes that form's
+    capitals ("School Facilities Fund" -> "School Facility Fund")."""
+    seen: dict[str, Counter] = {w: Counter() for w in key}
+    for s in sents:
+        for i, word in enumerate(word_tokens(s.text)):
+            low = word.lower()
+            lem = low if low in seen else singular(low)
+            if i == 0 or lem not in seen:  # a sentence's first word is capitalised anyway
+                continue
+            if low == lem:
+                seen[lem][word] += 1
+            elif word.isupper() and len(word) > 1:
+                seen[lem][lem.upper()] += 1
+            else:
+                seen[lem][lem[:1].upper() + lem[1:] if word[:1].isupper() else lem] += 1
+    # a common noun on its own that is also said in names ("the Mughal Empire") stays
+    # lower case where it is said as itself
+    lex = english_words()
+    alone = len(key) == 1
+    return tuple(w if not seen[w] or (alone and w in lex and seen[w][w]) else seen[w].most_common(1)[0][0] for w in key)
+
+
+def _keywords(sents: list[Sentence], idf: dict[str, float], n_docs: int, k: int = 8) -> tuple[str, ...]:
+    """A chapter's keywords: its noun phrases, weighted by how much more this chapter
+    says them than the others do."""
+    counts = _keyword_candidates(sents)
+    scored = [
+        ((1 + math.log(c)) * (sum(idf.get(w, 0.1) for w in key) / len(key)) * (1.0 + 0.35 * (len(key) - 1)), key)
+        for key, c in counts.items()
+    ]
+    return _pick_keywords(scored, counts, sents, k)
 
 
 def _session_keywords(talk: list[Sentence], docs: list[list[str]], k: int = 10) -> tuple[str, ...]:
-    """Words that are frequent in the session and concentrated in part of it (a
-    word spread evenly over every minute is more likely filler than a topic)."""
-    tf = Counter(w for s in talk for w in content_words(s.text))
+    """Phrases that are frequent in the session and concentrated in part of it (one
+    spread evenly over every minute is more likely filler than a topic)."""
+    tf = _keyword_candidates(talk)
     if not tf:
         return ()
     blocks = [talk[i : i + 20] for i in range(0, len(talk), 20)]
-    df = Counter(w for b in blocks for w in {x for s in b for x in content_words(s.text)})
+    df: Counter = Counter()
+    for b in blocks:
+        said = _lemma_phrases(b)[0]
+        df.update(key for key in tf if key in said)
     nb = max(len(blocks), 1)
-    scored = sorted(
-        ((c * math.log((nb + 1) / (df[w] + 0.5) + 1.0), w) for w, c in tf.items() if c >= 2),
-        key=lambda x: (-x[0], x[1]),
-    )
-    return tuple(w for _, w in scored[:k])
+    scored = [
+        (c * math.log((nb + 1) / (df[key] + 0.5) + 1.0) * (1.0 + 0.35 * (len(key) - 1)), key)
+        for key, c in tf.items() if c >= 2
+    ]
+    return _pick_keywords(scored, tf, talk, k)
 
 
 # ---------------------------------------------------------------------------- titles

@@ -58,7 +58,8 @@ def test_keywords_per_chapter_and_session(session):
         assert 5 <= len(ch.keywords) <= 10
         assert len(set(ch.keywords)) == len(ch.keywords)
     assert "flour" in outline.chapters[0].keywords
-    assert "hole" in outline.chapters[1].keywords  # "holes" folded to the singular
+    # the term as said, folded to the singular ("black holes"), not its head alone
+    assert "black hole" in outline.chapters[1].keywords and "hole" not in outline.chapters[1].keywords
     assert 5 <= len(outline.keywords) <= 10
     assert not {"the", "and", "that"} & set(outline.keywords)
 
@@ -283,6 +284,27 @@ def test_chapter_keywords_are_things_to_search_for_not_verbs_or_numbers():
     keywords = describe(tr, spans, None, Options()).chapters[0].keywords
     assert {"cable", "steel"} <= set(keywords), keywords
     assert not {"failed", "inspected", "corroded", "replaced", "nineteen", "ninety"} & set(keywords), keywords
+
+
+def test_keywords_are_the_terms_as_said_not_their_last_word():
+    groups = [
+        ["Angular momentum is conserved when no torque acts on the wheel.",
+         "The angular momentum of the wheel points along its axle.",
+         "A spinning skater pulls in her arms and her angular momentum stays the same.",
+         "Torque changes angular momentum, just as force changes momentum."],
+        ["Boris Becker won Wimbledon at seventeen with a powerful serve.",
+         "In the final Boris Becker served twenty aces.",
+         "The serve of Boris Becker was the fastest of the tournament.",
+         "Wimbledon crowds loved the young champion."],
+    ]
+    tr = make_transcript([line for g in groups for line in g])
+    cut = tr.segments[len(groups[0])].start
+    spans = ChapterSpans(tr.segments[0].start, tr.segments[-1].end, ((tr.segments[0].start, cut), (cut, tr.segments[-1].end)))
+    outline = describe(tr, spans, None, Options())
+    first, second = (c.keywords for c in outline.chapters)
+    assert "angular momentum" in first and "momentum" not in first, first
+    assert "Boris Becker" in second and "Wimbledon" in second, second
+    assert "angular momentum" in outline.keywords, outline.keywords
 
 
 class _Handler(BaseHTTPRequestHandler):
