@@ -44,6 +44,7 @@ class MediaInfo:
     fps: float = 0.0  # average frame rate; screen recordings are often variable
     video_codec: str | None = None
     video_start_time: float = 0.0
+    recorded: str | None = None  # ISO date the container says it was recorded, if it says
 
     @property
     def is_audio_only(self) -> bool:

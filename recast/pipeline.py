@@ -336,7 +336,8 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
         thumbnails=tuple(thumbs),
         player=player,
         audio_track=audio.track,
-        metadata=dict(metadata),
+        # the date the container says the session was recorded, unless one was given
+        metadata={**({"date": media.recorded} if media.recorded else {}), **metadata},
         files=files,
     )
     with stages.stage("site"):

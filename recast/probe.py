@@ -98,11 +98,31 @@ def probe(path: str | Path) -> MediaInfo:
             video_start_time=(
                 float(video.start_time * video.time_base) if video is not None and video.start_time is not None else start
             ),
+            recorded=recorded_date(container.metadata),
         )
         if audio_streams:
             _check_tail(container, container.streams.audio[0], info)
     log.debug("probed %s: %s", path, info)
     return info
+
+
+def recorded_date(tags: dict[str, str]) -> str | None:
+    """The recording date from container tags (MP4 `creation_time`, Matroska `DATE`,
+    as Zoom, OBS and cameras write them), as YYYY-MM-DD; None when absent, unreadable,
+    a muxer's zero date (1904 and 1970 epochs) or later than today."""
+    import datetime as dt
+
+    for key in ("creation_time", "date", "DATE", "DATE_RECORDED"):
+        value = str(tags.get(key) or "").strip()
+        if not value:
+            continue
+        try:
+            when = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            continue
+        if when.year > 1971 and when <= dt.date.today():
+            return when.isoformat()
+    return None
 
 
 def _first_real_video(container):

@@ -402,7 +402,8 @@ def session_view(session: Session, folder: Path) -> SessionView:
         title=session.title,
         lang=page_lang(session.transcript.language),
         duration=session.media.duration,
-        date=format_date(meta.get("date") or session.created),
+        # without a session date the build date is all there is: say that it is one
+        date=format_date(meta["date"]) if meta.get("date") else f"Published {format_date(session.created)}",
         presenter=meta.get("presenter", ""),
         course=meta.get("course", ""),
         summary=outline.summary,
@@ -567,7 +568,7 @@ def _card(folder: Path, data: dict[str, Any]) -> LibraryCard:
         title=str(data.get("title") or folder.name),
         href=base + "index.html",
         poster=url(data["poster"], base) if data.get("poster") else None,
-        date=format_date(date),
+        date=format_date(date) if meta.get("date") or not date else f"Published {format_date(date)}",
         sort_date=date,
         presenter=str(meta.get("presenter") or ""),
         course=str(meta.get("course") or ""),

@@ -148,3 +148,29 @@ def test_every_folder_of_a_session_is_readable_by_a_web_server(built_sample):
     assert len(folders) > 1
     for folder in folders:
         assert stat.S_IMODE(folder.stat().st_mode) == expected, folder
+
+
+@pytest.mark.slow
+def test_the_date_shown_is_the_recording_date_or_says_it_is_the_build_date(built_sample, sample, tmp_path):
+    import subprocess
+
+    from recast.ffmpeg import ffmpeg_exe
+    from recast.probe import recorded_date
+
+    assert recorded_date({"creation_time": "2024-05-02T10:00:00.000000Z"}) == "2024-05-02"
+    assert recorded_date({"DATE": "2023-11-30"}) == "2023-11-30"
+    # muxers' zero dates, a date in the future and junk are not a recording date
+    for tags in ({"creation_time": "1970-01-01T00:00:00Z"}, {"creation_time": "1904-01-01T00:00:00Z"},
+                 {"creation_time": "2999-01-01T00:00:00Z"}, {"creation_time": "yesterday"}, {}):
+        assert recorded_date(tags) is None, tags
+    # The sample has no recording date: its page says its date is the build's.
+    page = (built_sample.folder / "index.html").read_text(encoding="utf-8")
+    assert "Published " in page
+    dated = tmp_path / "dated.mp4"
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(sample), "-c", "copy",
+                    "-metadata", "creation_time=2024-05-02T10:00:00Z", str(dated)], check=True, timeout=60)
+    result = recast.process(dated, tmp_path / "site", Options(clips="none"))
+    manifest = json.loads((result.folder / "session.json").read_text())
+    assert manifest["metadata"]["date"] == "2024-05-02"
+    page = (result.folder / "index.html").read_text(encoding="utf-8")
+    assert "2 May 2024" in page and "Published " not in page
