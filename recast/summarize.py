@@ -21,6 +21,7 @@ any failure of it falls back to the extractive result.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -256,7 +257,10 @@ def _phrases(sents: list[Sentence]) -> Counter:
     counts: Counter = Counter()
     for s in sents:
         # punctuation ends a phrase as a stopword does ("Ayn Rand (born ...", "novelist, philosopher")
-        tokens = [t for clause in _CLAUSE.split(remove_fillers(s.text)) for t in tokenize(clause) + ["."]]
+        cased = [t for clause in _CLAUSE.split(remove_fillers(s.text)) for t in word_tokens(clause) + ["."]]
+        tokens = [t.lower() for t in cased]
+        # a capitalised word inside the sentence is a name, whatever else it spells ("Ravel")
+        names = {t.lower() for i, t in enumerate(cased) if i and t[:1].isupper() and cased[i - 1] != "."}
         run: list[str] = []
         before = "."
         for tok in tokens:
@@ -270,6 +274,8 @@ def _phrases(sents: list[Sentence]) -> Counter:
             verbs = [i for i, w in enumerate(run) if _verb_form(w)]
             if verbs:
                 run = run[verbs[-1] + 1 :]  # nor inside one ("largely independent", "Darwin collected finches")
+            while run and run[-1] not in names and not _nounish(run[-1]):
+                run.pop()  # "I only expect", "already begin", "much larger": no noun to head them
             for n in range(1, min(len(run), 3) + 1):
                 counts[tuple(run[-n:])] += 1
             run = []
@@ -293,6 +299,17 @@ _VERB_CONTEXT = frozenset(
     "did was were is are be been being am not never also don't doesn't didn't won't can't couldn't wouldn't "
     "shouldn't isn't wasn't aren't weren't i'll we'll you'll they'll i've we've you've they've i'd we'd you'd they'd".split()
 )
+
+
+@functools.cache
+def _nounish(word: str) -> bool:
+    """Could `word` head a noun phrase? Not a word the SPECIALIST lexicon (through
+    lemminflect) knows only as a verb, adjective or adverb ("expect", "chosen",
+    "already", "larger"); names and terms it does not know can."""
+    from lemminflect import getAllLemmas  # loads its tables on first use (0.3 s)
+
+    pos = getAllLemmas(word)
+    return not pos or "NOUN" in pos or "PROPN" in pos
 
 
 def _verb_form(word: str) -> bool:

@@ -77,11 +77,16 @@ def tokenize(text: str) -> list[str]:
     return [t.lower() for t in word_tokens(text)]
 
 
+_SAME_IN_PLURAL = frozenset("species series means news".split())
+
+
 def singular(word: str) -> str:
     """Fold an English plural to its singular, conservatively (light lemmatising)."""
     w = word
-    if len(w) <= 3 or not w.endswith("s") or w.endswith(("ss", "us", "is", "'s")):
+    if len(w) <= 3 or not w.endswith("s") or w.endswith(("ss", "us", "is", "'s")) or w in _SAME_IN_PLURAL:
         return w[:-2] if w.endswith("'s") else w
+    if w.endswith("uses") and len(w) > 5 and w[:-2] in english_words():
+        return w[:-2]  # "campuses", "viruses", "bonuses"
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
     if w.endswith(("sses", "shes", "ches", "xes", "zes")):

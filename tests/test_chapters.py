@@ -433,6 +433,9 @@ def test_text_helpers():
     assert singular("collisions") == "collision"
     assert singular("bodies") == "body"
     assert singular("class") == "class"
+    # words that end like plurals of something else (a keyword once read "specy")
+    assert [singular(w) for w in ("species", "series", "campuses", "viruses", "causes", "uses")] == [
+        "species", "series", "campus", "virus", "cause", "use"]
     assert remove_fillers("Um, so the, uh, momentum is conserved.") == "So the, momentum is conserved."
 
 

@@ -291,7 +291,9 @@ def test_keywords_are_the_terms_as_said_not_their_last_word():
         ["Angular momentum is conserved when no torque acts on the wheel.",
          "The angular momentum of the wheel points along its axle.",
          "A spinning skater pulls in her arms and her angular momentum stays the same.",
-         "Torque changes angular momentum, just as force changes momentum."],
+         "Torque changes angular momentum, just as force changes momentum.",
+         "I only expect that the wheel slows down, and we already begin to see it.",
+         "The wheel spins much slower."],
         ["Boris Becker won Wimbledon at seventeen with a powerful serve.",
          "In the final Boris Becker served twenty aces.",
          "The serve of Boris Becker was the fastest of the tournament.",
@@ -303,6 +305,8 @@ def test_keywords_are_the_terms_as_said_not_their_last_word():
     outline = describe(tr, spans, None, Options())
     first, second = (c.keywords for c in outline.chapters)
     assert "angular momentum" in first and "momentum" not in first, first
+    # words that are only ever verbs, adverbs or adjectives head no term
+    assert not {"expect", "begin", "already begin", "slower"} & set(first), first
     assert "Boris Becker" in second and "Wimbledon" in second, second
     assert "angular momentum" in outline.keywords, outline.keywords
 
