@@ -265,6 +265,22 @@ def test_search_finds_a_spoken_word_and_jumps_to_it(context, manifest):
     watch.check()
 
 
+def test_search_that_finds_nothing_as_typed_tries_the_word_without_its_ending(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    lines = page.evaluate("JSON.parse(document.getElementById('recast-data').textContent).lines")
+    text = " ".join(line[2] for line in lines).lower()
+    if "volcanoes" not in text or "volcanos" in text:
+        pytest.skip("the sample's transcript does not say 'volcanoes'")
+    page.fill("#search", "volcanos")
+    page.wait_for_selector("#search-hits button.hit")
+    status = page.inner_text("#search-status")
+    assert "volcano" in status and "nothing for" in status, status
+    assert "volcano" in page.inner_text("#search-hits mark").lower()
+    page.fill("#search", "xylophones")
+    page.wait_for_function("() => document.getElementById('search-status').textContent.startsWith('No matches')")
+    watch.check()
+
+
 def test_library_search_links_to_the_moment(context, outdir, manifest):
     page, watch = open_page(context, outdir / "index.html")
     session_page, _ = open_page(context, manifest["_dir"] / "index.html")

@@ -56,6 +56,19 @@
   function escapeRegExp(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
 
   function terms(query) { return norm(query).split(/\s+/).filter(Boolean); }
+  // The terms without their English endings, for a second try when the words as
+  // typed match nothing ("volcanos" finds "volcanoes", "tectonic" plates "tectonics");
+  // null when no term has an ending to drop.
+  function loosened(words) {
+    var changed = false;
+    var out = words.map(function (w) {
+      var m = /^(.{4,}?)(ies|es|s|ing|ed|er|ly|al)$/.exec(w);
+      var stem = m ? m[1] : (w.length >= 6 ? w.slice(0, -1) : w);
+      if (stem !== w) changed = true;
+      return stem;
+    });
+    return changed ? out : null;
+  }
 
   // Text with every occurrence of the query terms wrapped in <mark>.
   function highlighted(text, words) {
@@ -433,10 +446,15 @@
       hits = [];
       if (!q) { status.textContent = ''; return; }
       if (!index) index = new LineSearch(lines);
-      var words = terms(q);
+      var words = terms(q), near = '';
       hits = index.find(words, 0);
+      var loose = hits.length ? null : loosened(words);
+      if (loose) {
+        hits = index.find(loose, 0);
+        if (hits.length) { words = loose; near = ' for \u201c' + loose.join(' ') + '\u2026\u201d (nothing for \u201c' + q + '\u201d)'; }
+      }
       if (!hits.length) { status.textContent = 'No matches for \u201c' + q + '\u201d.'; return; }
-      status.textContent = hits.length + (hits.length === 1 ? ' match' : ' matches') +
+      status.textContent = hits.length + (hits.length === 1 ? ' match' : ' matches') + near +
         (hits.length > MAX ? ', the first ' + MAX + ' are listed' : '') + '. Enter plays the first.';
       var frag = document.createDocumentFragment();
       hits.slice(0, MAX).forEach(function (h, n) {
@@ -837,27 +855,36 @@
         return;
       }
       var t0 = performance.now();
-      var words = terms(q);
-      var found = [];
-      indexes.forEach(function (entry) {
-        if (course && entry.session.course !== course) return;
-        var metaHit = words.every(function (w) { return entry.meta.indexOf(w) >= 0; });
-        var titleHit = words.every(function (w) { return entry.title.indexOf(w) >= 0; });
-        var chapterHits = [];
-        entry.chapters.forEach(function (c, k) {
-          if (words.every(function (w) { return c.indexOf(w) >= 0; })) chapterHits.push(entry.idx.chapters[k]);
+      function match(words) {
+        var found = [];
+        indexes.forEach(function (entry) {
+          if (course && entry.session.course !== course) return;
+          var metaHit = words.every(function (w) { return entry.meta.indexOf(w) >= 0; });
+          var titleHit = words.every(function (w) { return entry.title.indexOf(w) >= 0; });
+          var chapterHits = [];
+          entry.chapters.forEach(function (c, k) {
+            if (words.every(function (w) { return c.indexOf(w) >= 0; })) chapterHits.push(entry.idx.chapters[k]);
+          });
+          var lineHits = lineIndex(entry).find(words, 3);
+          if (metaHit || chapterHits.length || lineHits.length) {
+            found.push({ entry: entry, title: titleHit, meta: metaHit, chapters: chapterHits, lines: lineHits });
+          }
         });
-        var lineHits = lineIndex(entry).find(words, 3);
-        if (metaHit || chapterHits.length || lineHits.length) {
-          found.push({ entry: entry, title: titleHit, meta: metaHit, chapters: chapterHits, lines: lineHits });
-        }
-      });
+        return found;
+      }
+      var words = terms(q), shown = q;
+      var found = match(words);
+      var loose = found.length ? null : loosened(words);
+      if (loose) {
+        var again = match(loose);
+        if (again.length) { found = again; words = loose; shown = loose.join(' ') + '\u2026'; }
+      }
       found.sort(function (a, b) {
         return (b.title - a.title) || (b.meta - a.meta) || (b.chapters.length - a.chapters.length) || (b.lines.length - a.lines.length);
       });
       var total = found.reduce(function (n, f) { return n + f.lines.length; }, 0);
       status.textContent = found.length
-        ? found.length + (found.length === 1 ? ' session' : ' sessions') + ' match \u201c' + q + '\u201d' +
+        ? found.length + (found.length === 1 ? ' session' : ' sessions') + ' match \u201c' + shown + '\u201d' +
           (total ? ', ' + total + (total === 1 ? ' moment' : ' moments') + ' in the transcripts.' : '.')
         : 'No session mentions \u201c' + q + '\u201d.';
       var frag = document.createDocumentFragment();
