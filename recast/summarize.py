@@ -263,6 +263,7 @@ def _phrases(sents: list[Sentence]) -> Counter:
         names = {t.lower() for i, t in enumerate(cased) if i and t[:1].isupper() and cased[i - 1] != "."}
         run: list[str] = []
         before = "."
+        of: list[str] = []  # the head of a run that ended at "of" ("center" of mass)
         for tok in tokens:
             if not (tok in STOPWORDS or tok in _SPOKEN_MATHS or tok in _NUMBER_WORDS or len(tok) < 3 or tok.isdigit() or tok == "."):
                 run.append(tok)
@@ -278,6 +279,9 @@ def _phrases(sents: list[Sentence]) -> Counter:
                 run.pop()  # "I only expect", "already begin", "much larger": no noun to head them
             for n in range(1, min(len(run), 3) + 1):
                 counts[tuple(run[-n:])] += 1
+            if of and 0 < len(run) <= 2:
+                counts[(*of, "of", *run)] += 1  # "center of mass", "conservation of angular momentum"
+            of = run[-1:] if tok == "of" else []
             run = []
             before = tok
     return counts
@@ -337,6 +341,13 @@ def _lemma_phrases(sents: list[Sentence]) -> tuple[Counter, dict[tuple[str, ...]
     return lemma_counts, {k: v.most_common(1)[0][0] for k, v in surface.items()}
 
 
+def _phrase_weight(key: tuple[str, ...], idf: dict[str, float]) -> float:
+    """Mean IDF of a phrase's words times a bonus for each word after the first; the
+    "of" of "center of mass" counts for neither."""
+    words = [w for w in key if w != "of"]
+    return sum(idf.get(w, 0.1) for w in words) / len(words) * (1.0 + 0.35 * (len(words) - 1))
+
+
 def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[float, tuple[str, ...]]]:
     lemma_counts, surface = _lemma_phrases(sents)
     scored = []
@@ -345,8 +356,7 @@ def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[f
             continue  # a two-word phrase said once is chance
         if len(set(key)) < len(key):
             continue
-        weight = sum(idf.get(w, 0.1) for w in key) / len(key)
-        score = (1 + math.log(c)) * weight * (1.0 + 0.35 * (len(key) - 1))
+        score = (1 + math.log(c)) * _phrase_weight(key, idf)
         scored.append((score, surface[key]))
     scored.sort(key=lambda x: (-x[0], x[1]))
     return scored
@@ -414,10 +424,7 @@ def _keywords(sents: list[Sentence], idf: dict[str, float], n_docs: int, k: int 
     """A chapter's keywords: its noun phrases, weighted by how much more this chapter
     says them than the others do."""
     counts = _keyword_candidates(sents)
-    scored = [
-        ((1 + math.log(c)) * (sum(idf.get(w, 0.1) for w in key) / len(key)) * (1.0 + 0.35 * (len(key) - 1)), key)
-        for key, c in counts.items()
-    ]
+    scored = [((1 + math.log(c)) * _phrase_weight(key, idf), key) for key, c in counts.items()]
     return _pick_keywords(scored, counts, sents, k)
 
 
@@ -434,7 +441,7 @@ def _session_keywords(talk: list[Sentence], docs: list[list[str]], k: int = 10) 
         df.update(key for key in tf if key in said)
     nb = max(len(blocks), 1)
     scored = [
-        (c * math.log((nb + 1) / (df[key] + 0.5) + 1.0) * (1.0 + 0.35 * (len(key) - 1)), key)
+        (c * math.log((nb + 1) / (df[key] + 0.5) + 1.0) * (1.0 + 0.35 * (len([w for w in key if w != "of"]) - 1)), key)
         for key, c in tf.items() if c >= 2
     ]
     return _pick_keywords(scored, tf, talk, k)
