@@ -132,7 +132,7 @@ def index_video(path: Path) -> VideoIndex:
 
     pts, dts, dur, key, idr = [], [], [], [], []
     try:
-        with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+        with av.open(input_path(path), options={"protocol_whitelist": "file"}) as container:
             stream = container.streams.video[0]
             avcc = _is_avcc(stream.codec_context.extradata)
             for packet in container.demux(stream):
@@ -488,7 +488,7 @@ def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None
         if span is not None:
             import av
 
-            with av.open(str(media.path), options={"protocol_whitelist": "file"}) as src:
+            with av.open(input_path(media.path), options={"protocol_whitelist": "file"}) as src:
                 extradata = bytes(src.streams.video[0].codec_context.extradata or b"")
             tmp = _temp_for(cut.path)
             try:
@@ -605,7 +605,7 @@ def smart_cut(
     head = frames[frames < k1]
     tail = frames[frames >= k_last]
 
-    with av.open(str(media.path), options={"protocol_whitelist": "file"}) as src:
+    with av.open(input_path(media.path), options={"protocol_whitelist": "file"}) as src:
         vsrc = src.streams.video[0]
         cc = vsrc.codec_context
         avcc = bytes(cc.extradata or b"")
@@ -694,7 +694,7 @@ def _encode_range(path: Path, times: np.ndarray, index: VideoIndex, ps_id: int, 
     }
     out: list[_Pkt] = []
     got = 0
-    with av.open(str(path), options={"protocol_whitelist": "file"}) as src:
+    with av.open(input_path(path), options={"protocol_whitelist": "file"}) as src:
         stream = src.streams.video[0]
         stream.thread_type = "AUTO"
         src.seek(lo, stream=stream, backward=True, any_frame=False)
@@ -744,7 +744,7 @@ def _mux_smart(
     tb = index.time_base
     start_s, stop_s = float(f0 * tb), float(stop * tb)
     first_dec, last_dec = span
-    with av.open(str(media.path), options={"protocol_whitelist": "file"}) as src, av.open(
+    with av.open(input_path(media.path), options={"protocol_whitelist": "file"}) as src, av.open(
         str(dest), "w", format="mp4", options={"movflags": "+faststart"}
     ) as out:
         vsrc = src.streams.video[0]
@@ -815,7 +815,7 @@ def _check_smart(path: Path, head_count: int, total: int, k_last_offset: float |
     A broken parameter set or reference shows up there as missing frames or an error."""
     import av
 
-    with av.open(str(path)) as c:
+    with av.open(input_path(path), options={"protocol_whitelist": "file"}) as c:
         v = c.streams.video[0]
         v.thread_type = "AUTO"
         if c.streams.video[0].frames and c.streams.video[0].frames != total:

@@ -146,7 +146,7 @@ def _keyframe_pass(path: Path, folder: Path):
     stills: dict[int, Path] = {}
     last_still = 0.0
     try:
-        container = av.open(str(path), options={"protocol_whitelist": "file"})
+        container = av.open(input_path(path), options={"protocol_whitelist": "file"})
     except av.error.FFmpegError as e:
         raise MediaError(f"cannot open the video: {e}", path) from e
     with container:
@@ -229,7 +229,7 @@ def keyframe_times(path: Path) -> list[float]:
 
     out: list[float] = []
     try:
-        with av.open(str(path), options={"protocol_whitelist": "file"}) as container:
+        with av.open(input_path(path), options={"protocol_whitelist": "file"}) as container:
             if not container.streams.video:
                 return []
             stream = container.streams.video[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,18 @@ def test_file_sha256(tmp_path):
     p = tmp_path / "x.bin"
     p.write_bytes(b"abc")
     assert file_sha256(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_a_relative_name_with_a_colon_is_a_file_not_a_protocol(sample, tmp_path, monkeypatch):
+    # FFmpeg reads "a:b.mp4" as protocol "a" unless the path is made explicit.
+    import shutil
+
+    from recast.thumbnails import make_thumbnails
+    from recast.models import Chapter
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(sample, tmp_path / "lecture3:intro.mp4")
+    info = probe(Path("lecture3:intro.mp4"))
+    assert info.has_video and info.audio_streams
+    thumbs = make_thumbnails(info, [Chapter(1, 6.0, 20.0, "Intro")], None, tmp_path / "thumbs")
+    assert len(thumbs) == 2
