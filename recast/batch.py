@@ -109,11 +109,19 @@ def read_list(path: Path) -> list[BatchItem]:
     Relative paths are taken relative to the CSV's folder."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            header = [k.strip().lower() for k in reader.fieldnames or () if k]
     except OSError as e:
         raise ConfigError(f"cannot read the list: {e.strerror}", path) from e
-    if not rows or "path" not in {k.strip().lower() for k in rows[0] if k}:
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"the list is not UTF-8 text (byte {e.start}); save it as CSV UTF-8", path) from e
+    except csv.Error as e:
+        raise ConfigError(f"the list is not valid CSV: {e}", path) from e
+    if "path" not in header:
         raise ConfigError("the list needs a header row with a 'path' column", path)
+    if not rows:
+        raise ConfigError("the list names no recordings (a header row and nothing under it)", path)
     items = []
     for n, row in enumerate(rows, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}

@@ -38,6 +38,21 @@ def test_read_list(tmp_path):
     assert items[0].metadata() == {"title": "First one", "presenter": "Ada", "course": "Biology 101"}
 
 
+@pytest.mark.parametrize("content, message", [
+    ("path,presenter\nx.mp4,M\xfcller\n".encode("latin-1"), "not UTF-8 text"),  # Excel's default export
+    (b"path,title\n", "names no recordings"),
+    (b"file,title\nx.mp4,One\n", "header row with a 'path' column"),
+])
+def test_a_list_that_cannot_be_used_is_one_clear_error(tmp_path, content, message):
+    from recast.errors import ConfigError
+
+    bad = tmp_path / "list.csv"
+    bad.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as e:
+        read_list(bad)
+    assert str(bad) in str(e.value)
+
+
 def _variant(sample: Path, dest: Path, tag: str) -> Path:
     """The sample remuxed with different metadata: new file content, same sound
     (so the transcript comes from the cache and the test stays fast)."""
