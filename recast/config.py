@@ -102,28 +102,42 @@ def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
 
 
-def _coerce(name: str, raw: str | int | float | bool, target: Any) -> Any:
-    kind = {f.name: f.type for f in fields(Options)}[name]
+def _coerce(name: str, raw: Any, where: str, path: Path | None = None) -> Any:
+    """A setting's value from `where` (an environment variable, or a key of
+    recast.toml at `path`) as the type its field has; a ConfigError naming both
+    when it is not one."""
+    kind = str({f.name: f.type for f in fields(Options)}[name])
+    expected = ("true or false" if "bool" in kind else "a number" if "float" in kind
+                else "a whole number" if "int" in kind else "text")
+
+    def wrong() -> ConfigError:
+        return ConfigError(f"{where}: expected {expected}, got {raw!r}", path)
+
     if isinstance(raw, str):
-        if "bool" in str(kind):
+        if "bool" in kind:
             if raw.lower() in ("1", "true", "yes", "on"):
                 return True
             if raw.lower() in ("0", "false", "no", "off"):
                 return False
-            raise ConfigError(f"RECAST_{name.upper()}: expected true or false, got {raw!r}")
-        if "float" in str(kind):
-            try:
+            raise wrong()
+        try:
+            if "float" in kind:
                 return float(raw)
-            except ValueError:
-                raise ConfigError(f"RECAST_{name.upper()}: expected a number, got {raw!r}") from None
-        if "int" in str(kind):
-            try:
+            if "int" in kind:
                 return int(raw)
-            except ValueError:
-                raise ConfigError(f"RECAST_{name.upper()}: expected a whole number, got {raw!r}") from None
-        if "Path" in str(kind):
-            return Path(raw).expanduser()
-    return raw
+        except ValueError:
+            raise wrong() from None
+        return Path(raw).expanduser() if "Path" in kind else raw
+    # recast.toml gives typed values: take the ones that fit the field
+    if isinstance(raw, bool):
+        if "bool" in kind:
+            return raw
+    elif isinstance(raw, int | float):
+        if "float" in kind:
+            return float(raw)
+        if "int" in kind and isinstance(raw, int):
+            return raw
+    raise wrong()
 
 
 def load_options(cli: dict[str, Any] | None = None, config_file: Path | None = None) -> Options:
@@ -141,11 +155,11 @@ def load_options(cli: dict[str, Any] | None = None, config_file: Path | None = N
             name = key.replace("-", "_")
             if name not in names:
                 raise ConfigError(f"unknown setting {key!r}", path)
-            merged[name] = _coerce(name, value, None)
+            merged[name] = _coerce(name, value, f"{key} in the settings file", path)
     for name in names:
         env = os.environ.get(f"RECAST_{name.upper()}")
         if env is not None and name != "cache_dir":  # RECAST_CACHE_DIR is read by default_cache_dir
-            merged[name] = _coerce(name, env, None)
+            merged[name] = _coerce(name, env, f"RECAST_{name.upper()}")
     for name, value in (cli or {}).items():
         if value is not None:
             merged[name] = value

@@ -63,6 +63,25 @@ def test_settings_precedence(tmp_path, monkeypatch):
         load_options({}, toml)
 
 
+@pytest.mark.parametrize("line, message", [
+    ("min-chapter = [1]", "min-chapter in the settings file: expected a number, got [1]"),
+    ('min-chapter = "abc"', "min-chapter in the settings file: expected a number, got 'abc'"),
+    ('vad = "maybe"', "vad in the settings file: expected true or false, got 'maybe'"),
+    ("vad = 1", "vad in the settings file: expected true or false, got 1"),
+    ("beam-size = 2.5", "beam-size in the settings file: expected a whole number, got 2.5"),
+    ("model = 3", "model in the settings file: expected text, got 3"),
+])
+def test_a_bad_value_in_the_settings_file_names_the_file_and_the_key(tmp_path, monkeypatch, line, message):
+    toml = tmp_path / "recast.toml"
+    toml.write_text(f"[recast]\n{line}\n")
+    with pytest.raises(ConfigError) as e:
+        load_options({}, toml)
+    assert message in str(e.value) and str(toml) in str(e.value)
+    monkeypatch.setenv("RECAST_VAD", "maybe")
+    with pytest.raises(ConfigError, match="RECAST_VAD: expected true or false, got 'maybe'"):
+        load_options({})
+
+
 def test_cache_dir_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("RECAST_CACHE_DIR", str(tmp_path / "c"))
     assert Options().cache_dir == tmp_path / "c"
