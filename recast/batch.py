@@ -156,7 +156,7 @@ def build_one(item: BatchItem, outdir: str, options: Options, progress: Progress
     start = time.perf_counter()
     opts = options.replace(language=item.language) if item.language else options
     try:
-        check_path(item.path)  # a missing or empty file is reported before it is hashed
+        check_path(item.path, folder_hint=False)  # a missing or empty file is reported before it is hashed
         sha = file_sha256(item.path)  # once: both the skip check and the build use it
         if not opts.force:
             done = find_existing_build(Path(outdir), item.path, opts, item.metadata(), sha=sha)

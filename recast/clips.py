@@ -23,6 +23,7 @@ import os
 import shutil
 import struct
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from fractions import Fraction
@@ -261,13 +262,17 @@ def make_clips(
     threads = max(1, cores // workers)  # ffmpeg threads per clip: together about one per core
     smart = options.smart_cut
 
+    stop = threading.Event()  # set when the stage fails or is interrupted: start nothing new
+
     def work(cut: _Cut) -> Clip:
+        if stop.is_set():
+            raise _Stopped()
         if options.clips == "copy" or (cut.audio_only and smart and media.audio_streams[track].codec == "aac"):
             # AAC audio-only: every packet (21-23 ms) is a cut point, so a stream copy is
             # already accurate to well under the 0.05 s an encode would give; no re-encode.
             start, end = _copy_clip(media, cut, track, index)
         elif smart and index is not None and not cut.audio_only:
-            start, end = _smart_or_full(media, cut, track, index, options, threads)
+            start, end = _smart_or_full(media, cut, track, index, options, threads, stop)
         else:
             start, end = _encode_clip(media, cut, track, options.max_height, threads)
         return Clip(cut.chapter.index, cut.path, start, end, kind)
@@ -283,6 +288,7 @@ def make_clips(
                     if progress is not None:
                         progress(len(results), len(cuts))
             except BaseException:
+                stop.set()
                 for f in futures:
                     f.cancel()
                 raise
@@ -529,8 +535,13 @@ class _NoSmartCut(Exception):
     """The source does not allow a safe smart cut here; re-encode the clip instead."""
 
 
+class _Stopped(Exception):
+    """The clip stage is being abandoned (another clip failed, or the run was interrupted)."""
+
+
 def _smart_or_full(
-    media: MediaInfo, cut: _Cut, track: int, index: VideoIndex, options: Options, threads: int
+    media: MediaInfo, cut: _Cut, track: int, index: VideoIndex, options: Options, threads: int,
+    stop: threading.Event | None = None,
 ) -> tuple[float, float]:
     try:
         return smart_cut(media, cut.start, cut.end, cut.path, index, track=track, options=options, threads=threads)
@@ -539,7 +550,11 @@ def _smart_or_full(
     except MediaError:
         raise
     except Exception as e:  # libav errors, unexpected bitstreams: the full encode is always right
+        if stop is not None and stop.is_set():
+            raise _Stopped() from e  # its failure is the interruption's (its files were removed), not the source's
         log.warning("%s: smart cut failed (%s); re-encoding the whole clip", cut.path.name, e)
+    if stop is not None and stop.is_set():
+        raise _Stopped()
     return _encode_clip(media, cut, track, options.max_height, threads)
 
 

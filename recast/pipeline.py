@@ -169,8 +169,20 @@ def process(
     options = options or Options()
     source = Path(source)
     outdir = Path(outdir).absolute()  # stages return absolute paths; relative ones are made against this
-    stages = _Stages(progress, item="")
+    try:
+        return _process(source, outdir, options, progress, metadata, lock, rebuild_library, source_sha256)
+    except RecastError as e:
+        if e.path is None:  # a problem of this recording's run ("speech engine crashed"): name it
+            e.path = source
+        raise
 
+
+def _process(source: Path, outdir: Path, options: Options, progress: ProgressFn | None, metadata: dict[str, str] | None,
+             lock: bool, rebuild_library: bool, source_sha256: str | None) -> BuildResult:
+    from .audio import choose_track, load_audio
+    from .probe import file_sha256, probe
+
+    stages = _Stages(progress, item="")
     with stages.stage("probe") as note:
         media = probe(source)
         track = choose_track(media, options.audio_track)
@@ -179,20 +191,27 @@ def process(
             note["message"] = (f"using audio track {track} of {len(media.audio_streams)}: {s.codec}, {s.channels} channels"
                                f"{', language ' + s.language if s.language not in (None, 'und') else ''}; --audio-track picks another")
         if options.transcript_file is not None and not options.transcript_file.is_file():
-            raise RecastError("no such transcript file", options.transcript_file)
-    with stages.stage("audio") as note:
-        audio = load_audio(media, track, progress=lambda d, t: stages.emit("audio", done=d, total=t))
-        note["message"] = f"{audio.duration:.1f} s"
-    sha = source_sha256 or file_sha256(source)  # a batch has hashed it already
-    title = session_title(source, options, metadata)
+            what = "is a folder, not a transcript file" if options.transcript_file.is_dir() else "no such transcript file"
+            raise RecastError(what, options.transcript_file)
+        if options.transcript_file is None:
+            # a model, language or device that cannot work is said now, not after
+            # minutes of decoding a long recording
+            from .transcribe import preflight
+
+            preflight(options)
 
     created_outdir = make_outdir(outdir)
     work: Path | None = None
     lock_cm = OutdirLock(outdir) if lock else None
     try:
         if lock_cm:
-            lock_cm.__enter__()
+            lock_cm.__enter__()  # a folder another run is writing to is said before the audio is decoded
             clear_stale_work(outdir)
+        with stages.stage("audio") as note:
+            audio = load_audio(media, track, progress=lambda d, t: stages.emit("audio", done=d, total=t))
+            note["message"] = f"{audio.duration:.1f} s"
+        sha = source_sha256 or file_sha256(source)  # a batch has hashed it already
+        title = session_title(source, options, metadata)
         slug = choose_slug(outdir, title, sha)
         work = new_work_dir(outdir, slug)
         result = _build(media, audio, sha, title, slug, work, options, stages, metadata or {})

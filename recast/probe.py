@@ -22,12 +22,13 @@ _PLAYLIST_MAGIC = (b"#EXTM3U", b"ffconcat", b"[playlist]", b"<?xml", b"<MPD", b"
 _REFUSED_FORMATS = {"hls", "concat", "applehttp", "dash", "m3u8", "image2", "tty", "lavfi"}
 
 
-def check_path(path: Path) -> None:
-    """The cheap checks every input gets before any decoder sees it."""
+def check_path(path: Path, folder_hint: bool = True) -> None:
+    """The cheap checks every input gets before any decoder sees it. `folder_hint`:
+    point to `recast batch` when the input is a folder (not within a batch)."""
     if not path.exists():
         raise MediaError("no such file", path)
     if path.is_dir():
-        raise MediaError("is a directory, not a recording (use `recast batch` for folders)", path)
+        raise MediaError("is a directory, not a recording" + (" (use `recast batch` for folders)" if folder_hint else ""), path)
     if not path.is_file():
         raise MediaError("is not a regular file", path)
     try:

@@ -239,6 +239,8 @@ def resolve_model(options: Options) -> tuple[str, str]:
 
 
 def _unknown_model(model: str, names: Iterable[str], local: str) -> str:
+    if os.sep in model or model.startswith((".", "~")):  # meant as a path
+        return f"no such model: {model} does not exist (give the path of {local}, or one of {', '.join(names)})"
     return f"unknown model {model!r}: choose from {', '.join(names)}, or give the path of {local}"
 
 
@@ -517,6 +519,16 @@ atexit.register(shutdown)
 
 
 # --------------------------------------------------------------------------- transcribe
+
+
+def preflight(options: Options) -> None:
+    """The checks of `transcribe` that need no audio (the model exists, it can do the
+    language, the device is there), so a run that cannot work says so at once."""
+    language = normalize_language(options.language)
+    reference, display = resolve_model(options)
+    _check_language(language, options.task, _english_only_by_name(reference, display), display)
+    if options.engine == "faster-whisper" or options.device != "auto":
+        resolve_device(options)
 
 
 def transcribe(audio: Audio, options: Options, progress: Progress | None = None) -> Transcript:

@@ -61,7 +61,10 @@ def import_transcript(path: Path, *, duration: float | None = None) -> Transcrip
     else:
         raise ConfigError("unknown transcript format: expected WebVTT (.vtt), SubRip (.srt) or Whisper JSON (.json)", path)
     if duration is not None:
+        late = [s for s in segments if s.start >= duration and s.text.strip()]
         segments = [s for s in segments if s.start < duration]
+        if late and not any(s.text.strip() for s in segments):
+            raise ConfigError(f"every cue starts after the recording ends ({duration:.1f} s): is it the transcript of another recording?", path)
         # A cue that runs past the end keeps all its words: caption words (synthetic)
         # are spread again over what is left; timed words are squeezed by tidy_segments.
         segments = [

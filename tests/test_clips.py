@@ -455,3 +455,25 @@ def test_webm_is_played_as_it_is(tmp_path):
     with av.open(str(remuxed)) as c:
         assert c.streams.video[0].codec_context.name == "vp9"
         assert [ch["metadata"].get("title") for ch in c.chapters()] == ["One"]
+
+
+def test_an_abandoned_clip_stage_starts_no_fallback_encode(monkeypatch, tmp_path):
+    # After Ctrl-C the work folder is removed under the running clip threads: their
+    # smart cuts fail, and they must not start a full re-encode of every clip then.
+    import threading
+
+    from recast import clips as clips_module
+
+    def broken(*a, **k):
+        raise RuntimeError("No such file or directory: .recast-work/x.part.mp4")
+
+    encodes = []
+    monkeypatch.setattr(clips_module, "smart_cut", broken)
+    monkeypatch.setattr(clips_module, "_encode_clip", lambda *a, **k: encodes.append(a) or (0.0, 1.0))
+    cut = clips_module._Cut(Chapter(1, 0.0, 1.0, "One"), 0.0, 1.0, tmp_path / "01.mp4", False)
+    stop = threading.Event()
+    assert clips_module._smart_or_full(None, cut, 0, None, Options(), 1, stop) == (0.0, 1.0)  # a real failure: re-encode
+    stop.set()
+    with pytest.raises(clips_module._Stopped):
+        clips_module._smart_or_full(None, cut, 0, None, Options(), 1, stop)
+    assert len(encodes) == 1

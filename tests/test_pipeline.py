@@ -193,3 +193,27 @@ def test_the_date_shown_is_the_recording_date_or_says_it_is_the_build_date(built
     assert manifest["metadata"]["date"] == "2024-05-02"
     page = (result.folder / "index.html").read_text(encoding="utf-8")
     assert "2 May 2024" in page and "Published " not in page
+
+
+def test_settings_that_cannot_work_are_refused_before_the_audio_is_decoded(sample, tmp_path, monkeypatch):
+    import recast.audio
+
+    def no_decoding(*a, **k):
+        raise AssertionError("the audio was decoded before the settings were checked")
+
+    monkeypatch.setattr(recast.audio, "load_audio", no_decoding)
+    for bad, message in ((Options(language="xx"), "unknown language"), (Options(device="cuda"), "no CUDA"),
+                         (Options(model=str(tmp_path / "nope")), "no such model")):
+        with pytest.raises(ConfigError, match=message) as e:
+            recast.process(sample, tmp_path / "site", bad)
+        assert str(e.value).startswith(f"{sample}: "), str(e.value)  # the recording is named
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.slow
+def test_a_crashed_speech_engine_names_the_recording(sample, tmp_path, monkeypatch):
+    monkeypatch.setenv("RECAST_TEST_ENGINE_CRASH", "segv")
+    with pytest.raises(recast.TranscriptionError, match="crashed") as e:
+        recast.process(sample, tmp_path / "site", Options(clips="none", force=True))
+    assert str(e.value).startswith(f"{sample}: "), str(e.value)
+    assert not (tmp_path / "site").exists()

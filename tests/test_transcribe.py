@@ -417,6 +417,9 @@ def test_unknown_model_is_a_config_error(options: Options, tmp_path: Path) -> No
     checkpoint.write_bytes(b"x")
     with pytest.raises(ConfigError, match="--engine openai-whisper"):
         tr.resolve_model(options.replace(model=str(checkpoint)))
+    # a path that is not there is said to be missing, not an unknown model name
+    with pytest.raises(ConfigError, match=f"no such model: {tmp_path / 'nope'} does not exist"):
+        tr.resolve_model(options.replace(model=str(tmp_path / "nope")))
 
 
 def test_languages(options: Options) -> None:

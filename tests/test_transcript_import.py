@@ -167,6 +167,14 @@ def test_bad_transcripts_are_clear_errors(tmp_path: Path, name: str, content: st
     assert info.value.path == path
 
 
+def test_a_transcript_of_another_recording_is_said_to_be_one(tmp_path: Path) -> None:
+    path = tmp_path / "late.vtt"
+    path.write_text("WEBVTT\n\n00:10:00.000 --> 00:10:04.000\nHello there.\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="every cue starts after the recording ends") as info:
+        import_transcript(path, duration=120.0)
+    assert info.value.path == path
+
+
 def test_windows_1252_file(tmp_path: Path) -> None:
     path = tmp_path / "old.srt"
     path.write_bytes("1\r\n00:00:00,500 --> 00:00:02,000\r\nCaf\u00e9 au lait\r\n".encode("cp1252"))
