@@ -54,6 +54,8 @@ def probe(path: str | Path) -> MediaInfo:
         container = av.open(input_path(path), options={"protocol_whitelist": "file"}, metadata_errors="ignore")
     except av.error.InvalidDataError as e:
         raise MediaError("unreadable media: not an audio or video file, or damaged (no usable header)", path) from e
+    except av.error.EOFError as e:
+        raise MediaError("unreadable media: the file ends inside its header (truncated, or still being copied?)", path) from e
     except av.error.FFmpegError as e:
         raise MediaError(f"unreadable media: {e.strerror or e}", path) from e
     with container:

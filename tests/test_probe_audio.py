@@ -94,3 +94,11 @@ def test_a_relative_name_with_a_colon_is_a_file_not_a_protocol(sample, tmp_path,
     assert info.has_video and info.audio_streams
     thumbs = make_thumbnails(info, [Chapter(1, 6.0, 20.0, "Intro")], None, tmp_path / "thumbs")
     assert len(thumbs) == 2
+
+
+def test_a_file_cut_inside_its_header_is_said_to_be_truncated(sample, tmp_path):
+    head = tmp_path / "head.mp4"
+    head.write_bytes(sample.read_bytes()[:5000])  # the sample's index comes first (faststart)
+    with pytest.raises(MediaError, match="truncated") as e:
+        probe(head)
+    assert e.value.path == head
