@@ -737,9 +737,18 @@ _LEANS_BACK = frozenset(
 )
 
 
+# A speaker thinking aloud or voicing the audience ("Well, you may say, maybe...",
+# "Let's say we rotate it"): true to the talk, but not what it teaches.
+_MUSING = re.compile(
+    r"^(well|maybe|perhaps|anyway|okay|ok|oh|yeah|right)\b|\byou (may|might|could) (say|think|ask|wonder)\b|^let's say\b|^suppose\b",
+    re.IGNORECASE,
+)
+
+
 def _standalone(text: str) -> bool:
-    toks = tokenize(remove_fillers(text))
-    return bool(toks) and toks[0] not in _LEANS_BACK
+    plain = remove_fillers(text)
+    toks = tokenize(plain)
+    return bool(toks) and toks[0] not in _LEANS_BACK and not _MUSING.search(plain.strip())
 
 
 def _central(sents: list[Sentence], vec: np.ndarray, k: int) -> list[Sentence]:

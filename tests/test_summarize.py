@@ -73,6 +73,25 @@ def test_summaries_drop_fillers():
     assert not re.search(r"\b(um|uh)\b", outline.chapters[0].summary.lower())
 
 
+def test_summaries_say_what_is_taught_not_the_speaker_thinking_aloud():
+    lines = [
+        "Well, you may say, well, maybe the point of rotation depends on where I hit the rod.",
+        "Let's say we rotate the rod in this direction with a sharp hit.",
+        "A rod that is hit at its center of mass moves without rotating.",
+        "The impulse of the hit changes the momentum of the rod.",
+        "Hit away from the center of mass, the rod also rotates about it.",
+        "The angular velocity of the rod depends on where the hit lands.",
+        "You might think the center of mass moves differently then, but the rod's center of mass moves the same way.",
+        "The collision gives the rod linear and angular momentum at once.",
+    ]
+    tr = make_transcript(lines)
+    spans = ChapterSpans(0.0, tr.duration, ((0.0, tr.duration),))
+    ch = describe(tr, spans, None, Options()).chapters[0]
+    picked = " ".join([ch.summary, *ch.key_points])
+    assert picked.strip()
+    assert not re.search(r"you may say|let's say|you might think", picked, re.IGNORECASE), picked
+
+
 def test_questions_with_answer_spans():
     body = make_transcript(BREAD[:8], speaker="host")
     t = body.segments[-1].end + 1.0
