@@ -286,6 +286,14 @@ def test_the_first_chapter_of_a_session_on_one_subject_is_named_by_the_subject()
     assert "Photosynthesis" not in titles[1:], titles
 
 
+def _two_chapters(groups: list[list[str]]):
+    """The outline of a talk of two chapters, one a group of lines."""
+    tr = make_transcript([line for g in groups for line in g])
+    cut = tr.segments[len(groups[0])].start
+    spans = ChapterSpans(tr.segments[0].start, tr.segments[-1].end, ((tr.segments[0].start, cut), (cut, tr.segments[-1].end)))
+    return describe(tr, spans, None, Options())
+
+
 def test_chapter_keywords_are_things_to_search_for_not_verbs_or_numbers():
     groups = [
         ["In nineteen ninety the bridge failed after a storm.",
@@ -297,10 +305,7 @@ def test_chapter_keywords_are_things_to_search_for_not_verbs_or_numbers():
          "The deck carries four lanes of traffic and a cycle path.",
          "Traffic on the bridge doubled within a decade."],
     ]
-    tr = make_transcript([line for g in groups for line in g])
-    cut = tr.segments[len(groups[0])].start
-    spans = ChapterSpans(tr.segments[0].start, tr.segments[-1].end, ((tr.segments[0].start, cut), (cut, tr.segments[-1].end)))
-    keywords = describe(tr, spans, None, Options()).chapters[0].keywords
+    keywords = _two_chapters(groups).chapters[0].keywords
     assert {"cable", "steel"} <= set(keywords), keywords
     assert not {"failed", "inspected", "corroded", "replaced", "nineteen", "ninety"} & set(keywords), keywords
 
@@ -320,10 +325,7 @@ def test_keywords_are_the_terms_as_said_not_their_last_word():
          "The serve of Boris Becker was the fastest of the tournament.",
          "Wimbledon crowds loved the young champion."],
     ]
-    tr = make_transcript([line for g in groups for line in g])
-    cut = tr.segments[len(groups[0])].start
-    spans = ChapterSpans(tr.segments[0].start, tr.segments[-1].end, ((tr.segments[0].start, cut), (cut, tr.segments[-1].end)))
-    outline = describe(tr, spans, None, Options())
+    outline = _two_chapters(groups)
     first, second = (c.keywords for c in outline.chapters)
     assert "angular momentum" in first and "momentum" not in first, first
     # words that are only ever verbs, adverbs or adjectives head no term
