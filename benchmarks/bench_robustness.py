@@ -211,13 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", default="faster-whisper")
     parser.add_argument("--model", default=None)
     parser.add_argument("--no-vad", action="store_true")
+    parser.add_argument("--vocabulary", help="recast's --vocabulary (a prompt must not turn noise into its names)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path)
     args = parser.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
-    options = Options(engine=args.engine, model=args.model, vad=not args.no_vad, device="cpu")
+    options = Options(engine=args.engine, model=args.model, vad=not args.no_vad, device="cpu", vocabulary=args.vocabulary)
     cases = build_cases(args.minutes, only)
-    print(f"# {args.engine} {args.model or 'default model'}, VAD {'off' if args.no_vad else 'on'}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(f"# {args.engine} {args.model or 'default model'}, VAD {'off' if args.no_vad else 'on'}"
+          f"{', vocabulary ' + repr(args.vocabulary) if args.vocabulary else ''}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print(f"{'input':12} {'audio s':>7} {'stray':>5} {'speech':>6} {'WER':>6} {'wall s':>6} {'load':>9}  text", flush=True)
     rows = []
     failed = 0

@@ -35,9 +35,11 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,7 @@ class Case:
     name: str
     audio: Audio
     reference: str | None
+    vocabulary: str | None = None  # --vocabulary-from-script: names of its own script
 
 
 def decode(path: Path) -> Audio:
@@ -172,6 +175,32 @@ def truth_text(truth: dict | None) -> str | None:
     return truth.get("script") or " ".join(s["text"] for s in truth["sentences"])
 
 
+_NOT_NAMES = frozenset(
+    "January February March April May June July August September October November December "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday It The This He She They".split()
+)
+
+
+def script_names(script: str, n: int) -> str:
+    """The `n` names a script says most, as a comma-separated list: runs of
+    capitalised words that do not open a sentence ("Andre Agassi", "Wimbledon")."""
+    counts: Counter = Counter()
+    for sentence in re.split(r"(?<=[.!?])\s+", script):
+        run: list[str] = []
+        for i, raw in enumerate(sentence.split()):
+            word = re.sub(r"['’]s$", "", raw.strip(".,;:!?\"'()[]"))
+            if i > 0 and word[:1].isupper() and word[1:2].islower() and word not in _NOT_NAMES:
+                run.append(word)
+                if raw.rstrip(".,;:!?)\"'") == raw:
+                    continue  # the name may go on
+            if run:
+                counts[" ".join(run)] += 1
+            run = []
+        if run:
+            counts[" ".join(run)] += 1
+    return ", ".join(name for name, _ in counts.most_common(n))
+
+
 def excerpt(audio: Audio, truth: dict, start: float, minutes: float) -> tuple[Audio, str]:
     """About `minutes` of `audio` from `start` s, cut in the pauses between sentences,
     with the reference text of exactly the sentences inside it."""
@@ -190,7 +219,7 @@ def excerpt(audio: Audio, truth: dict, start: float, minutes: float) -> tuple[Au
 
 
 def run_case(case: Case, engine: str, model: str | None, options: Options, repeat: int, trace: Path | None = None, save_text: Path | None = None) -> dict:
-    opts = options.replace(engine=engine, model=model)
+    opts = options.replace(engine=engine, model=model, vocabulary=case.vocabulary or options.vocabulary)
     tr.shutdown()  # cold start for each engine/model: worker start + model load counted once
     load_before = os.getloadavg()[0]
     reset_peak_rss(os.getpid())
@@ -269,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-real", action="store_true", help="skip the real lecture clip")
     parser.add_argument("--repeat", type=int, default=1, help="warm runs per engine/model (best is reported); 0 = the cold run only")
     parser.add_argument("--beam-size", type=int, default=1)
+    parser.add_argument("--vocabulary", help="recast's --vocabulary for every case")
+    parser.add_argument("--vocabulary-from-script", type=int, metavar="N",
+                        help="each synthetic case gets as --vocabulary the N names its script says most (the people and "
+                             "places a trainer would list)")
     parser.add_argument("--no-vad", action="store_true")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the rows here")
@@ -290,15 +323,19 @@ def main(argv: list[str] | None = None) -> int:
     for media in synths:
         truth = load_truth(media)
         audio = decode(media)
+        names = script_names(truth_text(truth) or "", args.vocabulary_from_script) if args.vocabulary_from_script else None
         if not (args.excerpt_only and args.excerpt_minutes and truth is not None):
-            cases.append(Case(media.name + " (synthetic)", audio, truth_text(truth)))
+            cases.append(Case(media.name + " (synthetic)", audio, truth_text(truth), names))
         if args.excerpt_minutes and truth is not None:
             clip, ref = excerpt(audio, truth, float(truth.get("talk_start", 0.0)), args.excerpt_minutes)
-            cases.append(Case(f"{media.name} excerpt {clip.offset:.0f}-{clip.offset + clip.duration:.0f} s (synthetic)", clip, ref))
+            cases.append(Case(f"{media.name} excerpt {clip.offset:.0f}-{clip.offset + clip.duration:.0f} s (synthetic)", clip, ref, names))
     if not cases:
         parser.error("nothing to measure")
 
-    options = Options(beam_size=args.beam_size, vad=not args.no_vad, threads=args.threads, device="cpu")
+    options = Options(beam_size=args.beam_size, vad=not args.no_vad, threads=args.threads, device="cpu", vocabulary=args.vocabulary)
+    for case in cases:
+        if case.vocabulary:
+            print(f"# vocabulary of {case.name}: {case.vocabulary}")
     models = [None if m == "default" else m for m in args.models.split(",")]
     rows = []
     header = (

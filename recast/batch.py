@@ -72,6 +72,7 @@ class BatchItem:
     date: str | None = None
     course: str | None = None
     language: str | None = None
+    vocabulary: str | None = None
 
     def metadata(self) -> dict[str, str]:
         return {k: v for k in ("title", "presenter", "date", "course") if (v := getattr(self, k))}
@@ -105,7 +106,8 @@ def discover(inputs: Iterable[Path]) -> list[BatchItem]:
 
 
 def read_list(path: Path) -> list[BatchItem]:
-    """A CSV with a `path` column and optional title, presenter, date, course, language.
+    """A CSV with a `path` column and optional title, presenter, date, course, language,
+    vocabulary.
     Relative paths are taken relative to the CSV's folder."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
@@ -130,7 +132,7 @@ def read_list(path: Path) -> list[BatchItem]:
         p = Path(row["path"]).expanduser()
         if not p.is_absolute():
             p = path.parent / p
-        items.append(BatchItem(p, *(row.get(k) or None for k in ("title", "presenter", "date", "course", "language"))))
+        items.append(BatchItem(p, *(row.get(k) or None for k in ("title", "presenter", "date", "course", "language", "vocabulary"))))
     return items
 
 
@@ -154,7 +156,11 @@ def build_one(item: BatchItem, outdir: str, options: Options, progress: Progress
     from .probe import check_path, file_sha256
 
     start = time.perf_counter()
-    opts = options.replace(language=item.language) if item.language else options
+    opts = options
+    if item.language:
+        opts = opts.replace(language=item.language)
+    if item.vocabulary:
+        opts = opts.replace(vocabulary=item.vocabulary)
     try:
         check_path(item.path, folder_hint=False)  # a missing or empty file is reported before it is hashed
         sha = file_sha256(item.path)  # once: both the skip check and the build use it

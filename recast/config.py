@@ -50,6 +50,9 @@ class Options:
     vad: bool = True
     audio_track: int = 0
     beam_size: int = 1
+    # Names and terms said in the session ("Agassi, Sampras, Wimbledon"), given to
+    # Whisper as the text before each chunk so that it spells them
+    vocabulary: str | None = None
     transcript_file: Path | None = None  # import instead of recognising speech
     min_chapter: float = DEFAULT_MIN_CHAPTER
     max_chapter: float = DEFAULT_MAX_CHAPTER
@@ -95,7 +98,8 @@ class Options:
         return {name: _plain(getattr(self, name)) for name in TRANSCRIPT_FIELDS}
 
 
-TRANSCRIPT_FIELDS = ("engine", "model", "language", "task", "device", "compute_type", "vad", "audio_track", "beam_size")
+TRANSCRIPT_FIELDS = ("engine", "model", "language", "task", "device", "compute_type", "vad", "audio_track", "beam_size",
+                     "vocabulary")
 
 
 def _plain(value: Any) -> Any:

@@ -165,6 +165,7 @@ class FasterWhisperEngine:
             language=request["language"],
             task=request["task"],
             beam_size=request["beam_size"],
+            initial_prompt=request.get("initial_prompt"),
             # One temperature, no fallback inside the pipeline: its fallback re-decodes
             # whole batches and cost 40% of the time for no WER gain on the lecture
             # benchmark. Only chunks whose text loops are decoded again (RETRIES).
@@ -377,6 +378,7 @@ class OpenAIWhisperEngine:
                 task=request["task"],
                 temperature=0.0,
                 beam_size=request["beam_size"] if request["beam_size"] > 1 else None,
+                initial_prompt=request.get("initial_prompt"),
                 condition_on_previous_text=False,
                 word_timestamps=True,
                 hallucination_silence_threshold=2.0,  # seconds of silence that mark a hallucinated stretch

