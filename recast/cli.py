@@ -54,7 +54,8 @@ def run_options(f: Callable) -> Callable:
         click.option("--audio-track", type=click.IntRange(min=0), help="Audio stream to use, counting from 0. [default: 0]"),
         click.option("--vad/--no-vad", default=None, help="Voice-activity detection (skip silence and music). [default: on]"),
         click.option("--vocabulary", help="Names and terms said in the session, comma-separated "
-                                          "(\"Agassi, Sampras, Wimbledon\"), so that speech recognition spells them."),
+                                          "(\"Agassi, Sampras, Wimbledon\"), or @FILE with one or more a line, "
+                                          "so that speech recognition spells them."),
         click.option("--transcript", "transcript_file", type=click.Path(path_type=Path),
                      help="Use this transcript (WebVTT/SRT from Zoom or Teams, or Whisper JSON) instead of recognising speech."),
         click.option("--min-chapter", type=float, help="Shortest chapter in seconds. [default: 30]"),

@@ -167,4 +167,21 @@ def load_options(cli: dict[str, Any] | None = None, config_file: Path | None = N
     for name, value in (cli or {}).items():
         if value is not None:
             merged[name] = value
+    vocabulary = merged.get("vocabulary")
+    if isinstance(vocabulary, str) and vocabulary.startswith("@"):
+        merged["vocabulary"] = _read_vocabulary(Path(vocabulary[1:]).expanduser())
     return Options(**merged)
+
+
+def _read_vocabulary(path: Path) -> str:
+    """`--vocabulary @FILE`: the names and terms in a text file, one or more a line."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("no such vocabulary file", path) from None
+    except IsADirectoryError:
+        raise ConfigError("is a folder, not a vocabulary file", path) from None
+    except UnicodeDecodeError:
+        raise ConfigError("the vocabulary file is not UTF-8 text", path) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read the vocabulary file: {e.strerror}", path) from e

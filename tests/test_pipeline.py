@@ -217,3 +217,18 @@ def test_a_crashed_speech_engine_names_the_recording(sample, tmp_path, monkeypat
         recast.process(sample, tmp_path / "site", Options(clips="none", force=True))
     assert str(e.value).startswith(f"{sample}: "), str(e.value)
     assert not (tmp_path / "site").exists()
+
+
+def test_vocabulary_from_a_file(tmp_path, monkeypatch):
+    terms = tmp_path / "terms.txt"
+    terms.write_text("Andre Agassi\nPete Sampras, Wimbledon\n", encoding="utf-8")
+    opts = load_options({"vocabulary": f"@{terms}"})
+    assert opts.vocabulary == "Andre Agassi\nPete Sampras, Wimbledon\n"
+    from recast.transcribe import vocabulary_prompt
+
+    assert vocabulary_prompt(opts.vocabulary) == "Andre Agassi, Pete Sampras, Wimbledon."
+    with pytest.raises(ConfigError, match="no such vocabulary file") as e:
+        load_options({"vocabulary": f"@{tmp_path / 'missing.txt'}"})
+    assert e.value.path == tmp_path / "missing.txt"
+    monkeypatch.setenv("RECAST_VOCABULARY", f"@{terms}")
+    assert load_options({}).vocabulary.startswith("Andre Agassi")
