@@ -11,6 +11,7 @@ existing cluster that shares the input and output storage.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import logging
 import multiprocessing as mp
 import os
@@ -23,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .config import Options
+from .config import Options, read_vocabulary
 from .errors import ConfigError, RecastError
 from .progress import ProgressEvent, ProgressFn
 
@@ -132,7 +133,11 @@ def read_list(path: Path) -> list[BatchItem]:
         p = Path(row["path"]).expanduser()
         if not p.is_absolute():
             p = path.parent / p
-        items.append(BatchItem(p, *(row.get(k) or None for k in ("title", "presenter", "date", "course", "language", "vocabulary"))))
+        item = BatchItem(p, *(row.get(k) or None for k in ("title", "presenter", "date", "course", "language", "vocabulary")))
+        if item.vocabulary and item.vocabulary.startswith("@"):  # a glossary file, beside the list
+            glossary = Path(item.vocabulary[1:]).expanduser()
+            item = dataclasses.replace(item, vocabulary=read_vocabulary(glossary if glossary.is_absolute() else path.parent / glossary))
+        items.append(item)
     return items
 
 

@@ -182,7 +182,8 @@ def run(ctx: click.Context, input_path: Path, outdir: Path, verbose: int, quiet:
 @main.command(context_settings=CONTEXT)
 @click.argument("inputs", metavar="INPUT...", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--list", "list_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="CSV with a 'path' column and optional title, presenter, date, course, language.")
+              help="CSV with a 'path' column (relative paths from the CSV's folder) and optional title, presenter, "
+                   "date, course, language, vocabulary.")
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Recordings built at the same time on this machine (each worker loads the model once).")
@@ -216,6 +217,8 @@ def batch(ctx: click.Context, inputs: tuple[Path, ...], list_file: Path | None, 
             raise click.UsageError("give recordings or folders, or --list FILE")
         if kwargs.get("title"):
             raise click.UsageError("--title names one session; use a --list CSV with a title column in a batch")
+        if kwargs.get("transcript_file"):
+            raise click.UsageError("--transcript belongs to one recording; use recast run for each recording that has one")
         options = options_from(kwargs)
         items = (read_list(list_file) if list_file else []) + discover(inputs)
         reporter = BatchReporter(len(items), 0.0, quiet=quiet)

@@ -6,6 +6,7 @@ Precedence: command line > `RECAST_*` environment > `recast.toml` > defaults.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 CLIP_MODES = ("encode", "copy", "none")
 ENGINES = ("faster-whisper", "openai-whisper")
@@ -144,6 +147,15 @@ def _coerce(name: str, raw: Any, where: str, path: Path | None = None) -> Any:
     raise wrong()
 
 
+# Settings named as their command-line option where the field name differs.
+_ALIASES = {"transcript": "transcript_file"}
+# RECAST_* variables that are not settings (read where they are used).
+_OTHER_VARIABLES = frozenset(
+    "CACHE_DIR LLM_API_KEY ENGINE_TIMEOUT ENGINE_LOG FFMPEG OCR_THREADS SEARCH "
+    "TEST_ENGINE_CRASH TEST_KILL_WORKER BROWSER_SITE REGEN_GOLDEN".split()
+)
+
+
 def load_options(cli: dict[str, Any] | None = None, config_file: Path | None = None) -> Options:
     """Merge defaults < recast.toml < RECAST_* environment < command line (None = not given)."""
     names = {f.name for f in fields(Options)}
@@ -157,23 +169,29 @@ def load_options(cli: dict[str, Any] | None = None, config_file: Path | None = N
         table = data.get("recast", data)
         for key, value in table.items():
             name = key.replace("-", "_")
+            name = _ALIASES.get(name, name)
             if name not in names:
                 raise ConfigError(f"unknown setting {key!r}", path)
             merged[name] = _coerce(name, value, f"{key} in the settings file", path)
-    for name in names:
-        env = os.environ.get(f"RECAST_{name.upper()}")
-        if env is not None and name != "cache_dir":  # RECAST_CACHE_DIR is read by default_cache_dir
-            merged[name] = _coerce(name, env, f"RECAST_{name.upper()}")
+    for var, env in os.environ.items():
+        if not var.startswith("RECAST_") or var[7:] in _OTHER_VARIABLES:  # RECAST_CACHE_DIR: default_cache_dir
+            continue
+        name = _ALIASES.get(var[7:].lower(), var[7:].lower())
+        if name not in names:
+            log.warning("%s is not a recast setting and is ignored (settings: %s)", var,
+                        ", ".join(f"RECAST_{n.upper()}" for n in sorted(names) if n != "cache_dir"))
+            continue
+        merged[name] = _coerce(name, env, var)
     for name, value in (cli or {}).items():
         if value is not None:
             merged[name] = value
     vocabulary = merged.get("vocabulary")
     if isinstance(vocabulary, str) and vocabulary.startswith("@"):
-        merged["vocabulary"] = _read_vocabulary(Path(vocabulary[1:]).expanduser())
+        merged["vocabulary"] = read_vocabulary(Path(vocabulary[1:]).expanduser())
     return Options(**merged)
 
 
-def _read_vocabulary(path: Path) -> str:
+def read_vocabulary(path: Path) -> str:
     """`--vocabulary @FILE`: the names and terms in a text file, one or more a line."""
     try:
         return path.read_text(encoding="utf-8-sig")

@@ -36,6 +36,10 @@ def test_read_list(tmp_path):
     assert items[0] == BatchItem(tmp_path / "x" / "one.mp4", "First one", "Ada", None, "Biology 101", None, "Krebs, ATP")
     assert items[1].path == Path("/abs/two.m4a") and items[1].title is None
     assert items[0].metadata() == {"title": "First one", "presenter": "Ada", "course": "Biology 101"}
+    # a vocabulary cell may name a glossary file beside the list
+    (tmp_path / "glossary.txt").write_text("Krebs cycle\nATP synthase\n", encoding="utf-8")
+    csv.write_text("path,vocabulary\none.mp4,@glossary.txt\n")
+    assert read_list(csv)[0].vocabulary == "Krebs cycle\nATP synthase\n"
 
 
 @pytest.mark.parametrize("content, message", [

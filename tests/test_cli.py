@@ -87,3 +87,14 @@ def test_bad_option_values_are_usage_or_config_errors(media, tmp_path):
     assert "--min-chapter" in r.output
     r = invoke("run", str(media["video"]), "-o", str(tmp_path / "o"), "--clips", "sideways")
     assert r.exit_code == 2
+
+
+def test_batch_refuses_options_that_belong_to_one_recording(media, tmp_path):
+    # One transcript applied to every recording of a batch made sessions of the wrong words.
+    vtt = tmp_path / "talk.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nHello.\n")
+    for option, value in (("--title", "One"), ("--transcript", str(vtt))):
+        r = invoke("batch", str(media["video"]), str(media["audio"]), "-o", str(tmp_path / "o"), option, value)
+        assert r.exit_code == 2, (option, r.output)
+        assert option in r.output
+    assert not (tmp_path / "o").exists()

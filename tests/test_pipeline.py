@@ -232,3 +232,15 @@ def test_vocabulary_from_a_file(tmp_path, monkeypatch):
     assert e.value.path == tmp_path / "missing.txt"
     monkeypatch.setenv("RECAST_VOCABULARY", f"@{terms}")
     assert load_options({}).vocabulary.startswith("Andre Agassi")
+
+
+def test_settings_take_the_command_line_names_and_a_misspelt_variable_is_reported(tmp_path, monkeypatch, caplog):
+    toml = tmp_path / "recast.toml"
+    toml.write_text('[recast]\ntranscript = "talk.vtt"\n')  # as --transcript is spelt
+    assert load_options({}, toml).transcript_file == Path("talk.vtt")
+    monkeypatch.setenv("RECAST_TRANSCRIPT", "other.vtt")
+    assert load_options({}, toml).transcript_file == Path("other.vtt")
+    monkeypatch.setenv("RECAST_MODLE", "small")
+    with caplog.at_level("WARNING"):
+        assert load_options({}).model is None
+    assert "RECAST_MODLE is not a recast setting" in caplog.text
