@@ -33,13 +33,12 @@ import json
 import logging
 import math
 import re
-import shutil
 import sys
 import tempfile
 import time
 import wave
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -49,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere: recast is importable
     sys.path.insert(0, str(ROOT))
 
-from recast.ffmpeg import ffmpeg_exe, run_ffmpeg  # noqa: E402
+from recast.ffmpeg import run_ffmpeg  # noqa: E402
 
 log = logging.getLogger("recast.synth")
 

@@ -163,8 +163,6 @@ def process(
     with a one-line message; on any failure nothing is left in `outdir` that was
     not there before.
     """
-    from .audio import choose_track, load_audio
-    from .probe import file_sha256, probe
 
     options = options or Options()
     source = Path(source)

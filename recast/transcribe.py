@@ -39,7 +39,7 @@ import numpy as np
 
 from .config import Options
 from .errors import ConfigError, TranscriptionError
-from .models import SAMPLE_RATE, Audio, Segment, Transcript, Word
+from .models import Audio, Segment, Transcript, Word
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ one real build of the sample that the end-to-end and browser tests share."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 

@@ -6,7 +6,6 @@ import functools
 import json
 import logging
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
