@@ -7,6 +7,7 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -218,6 +219,11 @@ def test_session_page_has_what_a_learner_needs(outdir):
     # A chapter page's search box searches that chapter, and says so.
     chapter = (outdir / "accessible-video" / data["chapters"][0]["page"]).read_text(encoding="utf-8")
     assert "Search this chapter" in chapter and 'placeholder="A word or phrase spoken in this chapter"' in chapter
+    # the chapter's own terms, as learners search for them
+    manifest = json.loads((outdir / "accessible-video" / "session.json").read_text(encoding="utf-8"))
+    terms = manifest["chapters"][0]["keywords"]
+    assert terms and "<h3>Terms</h3>" in chapter
+    assert all(f"<li>{escape(k)}</li>" in chapter for k in terms)
 
 
 def test_segment_line_word_offsets_point_at_the_words():
