@@ -90,8 +90,7 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
     docs = [[w for s in ch.sents for w in content_words(s.text)] for ch in chapters]
     idf = _idf(docs)
 
-    keywords = [_keywords(ch.sents, idf, len(chapters)) for ch in chapters]
-    session_keywords = _session_keywords(talk, docs)
+    keywords = [_keywords(ch.sents, idf) for ch in chapters]
     titles, sources = _titles(chapters, idf, video, options, transcript_vocab={w for d in docs for w in d},
                               openings=_subject_names(chapters, spans.subjects))
 
@@ -118,7 +117,7 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
     summary_sents = _covering(vectors, [s for sents in best for s in sents], index, chapters, 3)
     session_summary = " ".join(remove_fillers(s.text) for s in summary_sents)
     session_points = _session_points(chapters, ranked, summary_sents, limit=7)
-    session_keywords = _round_robin(keywords, 10) or session_keywords
+    session_keywords = _round_robin(keywords, 10) or _session_keywords(talk)
 
     if options.llm_url:
         rewritten = llm_rewrite(chapters, options)
@@ -341,11 +340,16 @@ def _lemma_phrases(sents: list[Sentence]) -> tuple[Counter, dict[tuple[str, ...]
     return lemma_counts, {k: v.most_common(1)[0][0] for k, v in surface.items()}
 
 
+def _length_bonus(key: tuple[str, ...]) -> float:
+    """A phrase's bonus for each word after the first ("black hole" over "hole"); the
+    "of" of "center of mass" does not count."""
+    return 1.0 + 0.35 * (sum(w != "of" for w in key) - 1)
+
+
 def _phrase_weight(key: tuple[str, ...], idf: dict[str, float]) -> float:
-    """Mean IDF of a phrase's words times a bonus for each word after the first; the
-    "of" of "center of mass" counts for neither."""
+    """Mean IDF of a phrase's words (not its "of") times its length bonus."""
     words = [w for w in key if w != "of"]
-    return sum(idf.get(w, 0.1) for w in words) / len(words) * (1.0 + 0.35 * (len(words) - 1))
+    return sum(idf.get(w, 0.1) for w in words) / len(words) * _length_bonus(key)
 
 
 def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[float, tuple[str, ...]]]:
@@ -397,9 +401,9 @@ def _pick_keywords(scored: list[tuple[float, tuple[str, ...]]], counts: Counter,
 
 
 def _spelt(key: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
-    """A lemma phrase spelt as the transcript spells its words inside sentences
-    ("ASCII", "Boris Becker"); a word said only in another form takes that form's
-    capitals ("School Facilities Fund" -> "School Facility Fund")."""
+    """Lower-case phrase words (as said, or lemmas) spelt as the transcript spells them
+    inside sentences ("ASCII", "Boris Becker"); a lemma said only in another form
+    takes that form's capitals ("School Facilities Fund" -> "School Facility Fund")."""
     seen: dict[str, Counter] = {w: Counter() for w in key}
     for s in sents:
         for i, word in enumerate(word_tokens(s.text)):
@@ -420,7 +424,7 @@ def _spelt(key: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
     return tuple(w if not seen[w] or (alone and w in lex and seen[w][w]) else seen[w].most_common(1)[0][0] for w in key)
 
 
-def _keywords(sents: list[Sentence], idf: dict[str, float], n_docs: int, k: int = 8) -> tuple[str, ...]:
+def _keywords(sents: list[Sentence], idf: dict[str, float], k: int = 8) -> tuple[str, ...]:
     """A chapter's keywords: its noun phrases, weighted by how much more this chapter
     says them than the others do."""
     counts = _keyword_candidates(sents)
@@ -428,9 +432,10 @@ def _keywords(sents: list[Sentence], idf: dict[str, float], n_docs: int, k: int 
     return _pick_keywords(scored, counts, sents, k)
 
 
-def _session_keywords(talk: list[Sentence], docs: list[list[str]], k: int = 10) -> tuple[str, ...]:
+def _session_keywords(talk: list[Sentence], k: int = 10) -> tuple[str, ...]:
     """Phrases that are frequent in the session and concentrated in part of it (one
-    spread evenly over every minute is more likely filler than a topic)."""
+    spread evenly over every minute is more likely filler than a topic): the session's
+    keywords when its chapters have none of their own."""
     tf = _keyword_candidates(talk)
     if not tf:
         return ()
@@ -441,7 +446,7 @@ def _session_keywords(talk: list[Sentence], docs: list[list[str]], k: int = 10) 
         df.update(key for key in tf if key in said)
     nb = max(len(blocks), 1)
     scored = [
-        (c * math.log((nb + 1) / (df[key] + 0.5) + 1.0) * (1.0 + 0.35 * (len([w for w in key if w != "of"]) - 1)), key)
+        (c * math.log((nb + 1) / (df[key] + 0.5) + 1.0) * _length_bonus(key), key)
         for key, c in tf.items() if c >= 2
     ]
     return _pick_keywords(scored, tf, talk, k)
@@ -623,7 +628,7 @@ def _subject_name(chapters: list[_Chapter]) -> str | None:
     first, surface = _lemma_phrases(chapters[0].sents)
     opening, _ = _lemma_phrases(chapters[0].sents[:5])
     scored = [
-        (c * (1.0 + 0.35 * (len(key) - 1)) * (1 + min(opening[key], 2)), surface[key])
+        (c * _length_bonus(key) * (1 + min(opening[key], 2)), surface[key])
         for key, c in talk.items()
         if first[key] and len(set(key)) == len(key) and not set(key) & _GENERIC
     ]
@@ -634,20 +639,7 @@ def _subject_name(chapters: list[_Chapter]) -> str | None:
 
 def _phrase_title(words: tuple[str, ...], sents: list[Sentence]) -> str:
     """Lower-cased phrase words as a title, spelt as `sents` spell them."""
-    return _clip(_title_case(_cased(words, sents)))
-
-
-def _cased(words: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
-    """`words` as the transcript spells them inside sentences ("ASCII", "GDP",
-    "Pierre-Joseph"): tokens are lower-cased for counting."""
-    wanted = set(words)
-    seen: dict[str, Counter] = {w: Counter() for w in wanted}
-    for s in sents:
-        for i, word in enumerate(word_tokens(s.text)):
-            low = word.lower()
-            if low in wanted and i > 0:  # a sentence's first word is capitalised anyway
-                seen[low][word] += 1
-    return tuple(seen[w].most_common(1)[0][0] if seen[w] else w for w in words)
+    return _clip(_title_case(_spelt(words, sents)))
 
 
 def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_vocab: set[str],
