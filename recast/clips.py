@@ -540,8 +540,7 @@ class _Stopped(Exception):
 
 
 def _smart_or_full(
-    media: MediaInfo, cut: _Cut, track: int, index: VideoIndex, options: Options, threads: int,
-    stop: threading.Event | None = None,
+    media: MediaInfo, cut: _Cut, track: int, index: VideoIndex, options: Options, threads: int, stop: threading.Event
 ) -> tuple[float, float]:
     try:
         return smart_cut(media, cut.start, cut.end, cut.path, index, track=track, options=options, threads=threads)
@@ -550,10 +549,9 @@ def _smart_or_full(
     except MediaError:
         raise
     except Exception as e:  # libav errors, unexpected bitstreams: the full encode is always right
-        if stop is not None and stop.is_set():
-            raise _Stopped() from e  # its failure is the interruption's (its files were removed), not the source's
-        log.warning("%s: smart cut failed (%s); re-encoding the whole clip", cut.path.name, e)
-    if stop is not None and stop.is_set():
+        if not stop.is_set():  # else the failure is the interruption's (its files were removed)
+            log.warning("%s: smart cut failed (%s); re-encoding the whole clip", cut.path.name, e)
+    if stop.is_set():
         raise _Stopped()
     return _encode_clip(media, cut, track, options.max_height, threads)
 

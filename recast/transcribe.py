@@ -541,14 +541,26 @@ def vocabulary_prompt(vocabulary: str | None) -> str | None:
     return text
 
 
-def preflight(options: Options) -> None:
+@dataclass(frozen=True)
+class _Plan:
+    """What `preflight` settles before any audio is decoded."""
+
+    language: str | None
+    reference: str  # the model's path or name for the engine
+    display: str  # its name for session.json
+    english_only: bool | None  # None: known only once the model is loaded
+    device: str
+
+
+def preflight(options: Options) -> _Plan:
     """The checks of `transcribe` that need no audio (the model exists, it can do the
     language, the device is there), so a run that cannot work says so at once."""
     language = normalize_language(options.language)
     reference, display = resolve_model(options)
-    _check_language(language, options.task, _english_only_by_name(reference, display), display)
-    if options.engine == "faster-whisper" or options.device != "auto":
-        resolve_device(options)
+    english_only = _english_only_by_name(reference, display)
+    _check_language(language, options.task, english_only, display)
+    device = resolve_device(options) if options.engine == "faster-whisper" or options.device != "auto" else "auto"
+    return _Plan(language, reference, display, english_only, device)
 
 
 def transcribe(audio: Audio, options: Options, progress: Progress | None = None) -> Transcript:
@@ -560,11 +572,9 @@ def transcribe(audio: Audio, options: Options, progress: Progress | None = None)
     duration = audio.duration
     if len(audio.samples) == 0:
         raise TranscriptionError("no audio to transcribe (0 seconds)")
-    language = normalize_language(options.language)
-    reference, display = resolve_model(options)
-    english_only = _english_only_by_name(reference, display)
-    _check_language(language, options.task, english_only, display)
-    device = resolve_device(options) if options.engine == "faster-whisper" or options.device != "auto" else "auto"
+    plan = preflight(options)
+    language, reference, display, english_only, device = (
+        plan.language, plan.reference, plan.display, plan.english_only, plan.device)
     # 0 = all cores. CTranslate2's own default is 4 threads, which oversubscribes small machines.
     threads = options.threads or _cpu_count()
     key = _WorkerKey(options.engine, reference, device, options.compute_type, threads)
