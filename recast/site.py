@@ -141,6 +141,14 @@ def format_date(value: str | None) -> str:
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
+def shown_date(given: str | None, built: str | None) -> str:
+    """The date a page shows: the session's own (given in a batch list or read from the
+    recording), else the build date, said to be one ("Published 2 May 2024")."""
+    if given:
+        return format_date(given)
+    return f"Published {format_date(built)}" if built else ""
+
+
 def format_size(n: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
@@ -402,8 +410,7 @@ def session_view(session: Session, folder: Path) -> SessionView:
         title=session.title,
         lang=page_lang(session.transcript.language),
         duration=session.media.duration,
-        # without a session date the build date is all there is: say that it is one
-        date=format_date(meta["date"]) if meta.get("date") else f"Published {format_date(session.created)}",
+        date=shown_date(meta.get("date"), session.created),
         presenter=meta.get("presenter", ""),
         course=meta.get("course", ""),
         summary=outline.summary,
@@ -568,7 +575,7 @@ def _card(folder: Path, data: dict[str, Any]) -> LibraryCard:
         title=str(data.get("title") or folder.name),
         href=base + "index.html",
         poster=url(data["poster"], base) if data.get("poster") else None,
-        date=format_date(date) if meta.get("date") or not date else f"Published {format_date(date)}",
+        date=shown_date(meta.get("date"), data.get("created")),
         sort_date=date,
         presenter=str(meta.get("presenter") or ""),
         course=str(meta.get("course") or ""),
