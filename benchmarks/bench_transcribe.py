@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--openai-max-minutes", type=float, default=15.0, help="skip openai-whisper on longer recordings")
     parser.add_argument("--no-real", action="store_true", help="skip the real lecture clip")
     parser.add_argument("--repeat", type=int, default=1, help="warm runs per engine/model (best is reported); 0 = the cold run only")
-    parser.add_argument("--beam-size", type=int, default=1)
+    parser.add_argument("--beam-size", type=int, default=Options().beam_size, help="[default: recast's, %(default)s]")
     parser.add_argument("--vocabulary", help="recast's --vocabulary for every case")
     parser.add_argument("--vocabulary-from-script", type=int, metavar="N",
                         help="each synthetic case gets as --vocabulary the N names its script says most (the people and "

@@ -119,6 +119,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
       recast run webinar.mp4 -o site
       recast run class.m4a -o site --title "Week 3: Recursion"
       recast serve site
+      recast package site/week-3-recursion -o week3.zip
     """
     # SIGTERM (a job scheduler, `kill`) unwinds like Ctrl-C, so work folders and
     # temporary audio files are removed on the way out.
@@ -235,6 +236,34 @@ def batch(ctx: click.Context, inputs: tuple[Path, ...], list_file: Path | None, 
             click.echo(line, err=True)
     if any(r.status == "failed" for r in reports):
         sys.exit(1)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("session", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path),
+              help="The .zip to write. [default: SESSION's folder name + -scorm.zip, in the current folder]")
+@verbosity
+@click.pass_context
+def package(ctx: click.Context, session: Path, output: Path | None, verbose: int, quiet: bool) -> None:
+    """Package one built session (OUTDIR/<session>) as a SCORM 1.2 zip for an LMS.
+
+    Upload the zip to Moodle, Canvas, Blackboard or any SCORM 1.2 LMS: learners
+    get the same pages, and the LMS records each learner's progress and marks the
+    activity completed when every chapter is done.
+
+    \b
+    Example:
+      recast package site/week-3-recursion -o week3.zip
+    """
+    _setup_logging(verbose or ctx.obj.get("verbose", 0), quiet or ctx.obj.get("quiet", False))
+    from .scorm import package_session
+
+    try:
+        made = package_session(session, output or Path(f"{session.resolve().name}-scorm.zip"))
+    except BaseException as e:
+        _fail(e, verbose)
+    if not (quiet or ctx.obj.get("quiet", False)):
+        click.echo(f"{made.path}: SCORM 1.2 package of \"{made.title}\", {made.files} files, {made.size / 1e6:.1f} MB")
 
 
 @main.command(context_settings=CONTEXT)

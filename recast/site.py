@@ -557,7 +557,7 @@ class LibraryCard:
     chapters: tuple[dict[str, Any], ...]
 
 
-def _card(folder: Path, data: dict[str, Any]) -> LibraryCard:
+def library_card(folder: Path, data: dict[str, Any]) -> LibraryCard:
     base = quote(folder.name, safe="") + "/"
     meta = data.get("metadata") or {}
     chapters = []
@@ -595,7 +595,7 @@ def library_cards(outdir: Path) -> list[LibraryCard]:
         if manifest.parent.name.startswith("."):
             continue  # a session being written (atomic publish) or a hidden folder
         try:
-            cards.append(_card(manifest.parent, load_manifest(manifest)))
+            cards.append(library_card(manifest.parent, load_manifest(manifest)))
         except (OutputError, TypeError, ValueError, KeyError) as e:
             log.warning("skipping %s in the library: %s", manifest.parent, e)
     cards.sort(key=lambda c: c.title.lower())
@@ -608,6 +608,11 @@ def write_library(outdir: Path) -> None:
     outdir = Path(outdir)
     cards = library_cards(outdir)
     copy_static(outdir / STATIC_DIR_NAME)
+    write_text_atomic(outdir / "index.html", library_html(cards))
+
+
+def library_html(cards: list[LibraryCard]) -> str:
+    """The library page over `cards` (hrefs relative to the page's folder)."""
     courses = sorted({c.course for c in cards if c.course}, key=str.lower)
     groups: list[tuple[str, list[LibraryCard]]] = []
     if courses:
@@ -627,6 +632,5 @@ def write_library(outdir: Path) -> None:
         ],
     }
     total = sum(c.duration for c in cards)
-    html = render("library.html", lang="en", cards=cards, groups=groups, courses=courses, total=total,
+    return render("library.html", lang="en", cards=cards, groups=groups, courses=courses, total=total,
                   static=STATIC_DIR_NAME + "/", root="", data=data)
-    write_text_atomic(outdir / "index.html", html)

@@ -128,8 +128,70 @@
     return { done: !!(p && p.done), watched: (p && +p.watched) || 0 };
   }
   function setProgress(slug, index, p) {
+    var before = getProgress(slug, index);
     store.set(chapterKey(slug, index), { done: !!p.done, watched: Math.round(p.watched * 10) / 10, t: Date.now() });
+    lmsSend(slug, DATA.chapters || [], before.done !== !!p.done);
   }
+
+  // ------------------------------------------------------------------ LMS (SCORM package)
+
+  // In a SCORM package (`recast package`) the pages run in a frame of the launch
+  // page, which lends them its LMS connection as window.parent.recastLMS (see
+  // recast/scorm.py). Progress stays in localStorage and is mirrored to the LMS:
+  // restored when a page opens (another device, cleared storage), sent at once when
+  // a chapter becomes done or not done, else at most every LMS_EVERY ms and when the
+  // page goes away, so the LMS is not asked to store something every second.
+  var LMS_EVERY = 30000;
+  var lms = null;
+  try {
+    if (window.parent !== window && window.parent.recastLMS && window.parent.recastLMS.connected) lms = window.parent.recastLMS;
+  } catch (e) { lms = null; /* another origin, or a file:// page: no LMS */ }
+  var lmsSent = 0, lmsPending = null;
+
+  // cmi.suspend_data holds at most 4096 characters in SCORM 1.2: chapter -> [done, seconds watched].
+  function lmsState(slug, chapters) {
+    var c = {};
+    chapters.forEach(function (ch) {
+      var p = getProgress(slug, ch.index);
+      if (p.done || p.watched > 0) c[ch.index] = [p.done ? 1 : 0, Math.round(p.watched)];
+    });
+    return { v: 1, s: slug, c: c, p: +store.get(positionKey(slug)) || 0 };
+  }
+  function lmsSend(slug, chapters, now) {
+    if (!lms) return;
+    lmsPending = { slug: slug, chapters: chapters };
+    if (!now && Date.now() - lmsSent < LMS_EVERY) return;
+    lmsFlush();
+  }
+  function lmsFlush() {
+    if (!lms || !lmsPending) return;
+    var sp = sessionProgress(lmsPending.slug, lmsPending.chapters);
+    try { lms.save(JSON.stringify(lmsState(lmsPending.slug, lmsPending.chapters)), sp.count > 0 && sp.done === sp.count); } catch (e) { /* the launch page is gone */ }
+    lmsSent = Date.now();
+    lmsPending = null;
+  }
+  // What the LMS holds joins what this browser holds: done if either says done,
+  // the longer of the two watched times.
+  function lmsRestore(slug, chapters) {
+    if (!lms) return;
+    var saved = null;
+    try { saved = JSON.parse(lms.load() || 'null'); } catch (e) { saved = null; }
+    if (saved && saved.v === 1 && saved.s === slug && saved.c && typeof saved.c === 'object') {
+      chapters.forEach(function (ch) {
+        var got = saved.c[ch.index];
+        if (!Array.isArray(got)) return;
+        var p = getProgress(slug, ch.index);
+        var done = p.done || got[0] === 1, watched = Math.max(p.watched, +got[1] || 0);
+        if (done !== p.done || watched !== p.watched) {
+          store.set(chapterKey(slug, ch.index), { done: done, watched: watched, t: Date.now() });
+        }
+      });
+      if (+saved.p > 0 && !store.get(positionKey(slug))) store.set(positionKey(slug), +saved.p);
+    }
+    try { lms.onFinish(lmsFlush); } catch (e) { /* the launch page is gone */ }
+    window.addEventListener('pagehide', lmsFlush);
+  }
+
   function chapterFraction(p, ch) {
     if (p.done) return 1;
     var d = ch.end - ch.start;
@@ -516,6 +578,7 @@
     var follow = document.getElementById('follow');
     var transcriptBox = document.getElementById('transcript');
     var here = isChapter ? chapters.filter(function (c) { return c.index === DATA.chapter; })[0] : null;
+    lmsRestore(slug, chapters);
 
     var track = addCaptions(media, DATA.cues, DATA.lang || 'en', player.offset);
     var captions = new CaptionsToggle(document.getElementById('captions-toggle'), track);
@@ -643,7 +706,10 @@
         paintChapter(ch);
         paintSession();
       }
-      if (!isChapter && now - lastSave > 1500) store.set(positionKey(slug), Math.round(t));
+      if (!isChapter && now - lastSave > 1500) {
+        store.set(positionKey(slug), Math.round(t));
+        lmsSend(slug, chapters, false);
+      }
     }
 
     if (media) {
@@ -659,7 +725,10 @@
         updateChapter(t);
       });
       media.addEventListener('pause', function () {
-        if (!isChapter && player.time() > 1) store.set(positionKey(slug), Math.round(player.time()));
+        if (!isChapter && player.time() > 1) {
+          store.set(positionKey(slug), Math.round(player.time()));
+          lmsSend(slug, chapters, false);
+        }
       });
       media.addEventListener('ended', function () {
         if (isChapter && here) {
