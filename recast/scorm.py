@@ -7,7 +7,7 @@ left it, the shared CSS/JS, a one-card library page, `imsmanifest.xml`, and a
 launch page `scorm.html` that talks to the LMS.
 
 Why a launch page around the session: a SCORM 1.2 content object may call
-LMSInitialize and LMSFinish once per attempt, but the learner moves between the
+LMSInitialize and LMSFinish once per launch, but the learner moves between the
 session page and the chapter pages, and every move loads a new document. The
 launch page holds the LMS connection for the whole visit and the pages run in a
 frame inside it; they reach it through `window.parent.recastLMS` (same origin on
@@ -22,6 +22,7 @@ their own.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
@@ -40,9 +41,8 @@ _STORED = {".mp4", ".m4a", ".webm", ".mp3", ".webp", ".jpg", ".jpeg", ".png", ".
 _IMSCP = "http://www.imsproject.org/xsd/imscp_rootv1p1p2"
 _ADLCP = "http://www.adlnet.org/xsd/adlcp_rootv1p2"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
-_SCHEMA_LOCATION = (f"{_IMSCP} imscp_rootv1p1p2.xsd "
-                    "http://www.imsglobal.org/xsd/imsmd_rootv1p2p1 imsmd_rootv1p2p1.xsd "
-                    f"{_ADLCP} adlcp_rootv1p2.xsd")
+_SCHEMA_LOCATION = f"{_IMSCP} imscp_rootv1p1p2.xsd {_ADLCP} adlcp_rootv1p2.xsd"
+MAX_TITLE = 200  # characters of an item title in SCORM 1.2 (longer ones are cut by some LMSs, refused by others)
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,9 @@ def package_session(folder: Path, dest: Path) -> Package:
     entries += [(f"{STATIC_DIR_NAME}/{p.name}", p) for p in sorted(static_dir.iterdir()) if p.is_file()]
     entries += [(f"{slug}/{rel.as_posix()}", folder / rel) for rel in session_files(folder)]
     names = [name for name, _ in entries]
-    identifier = "recast_" + (str((data.get("source") or {}).get("sha256") or "")[:16] or slug.replace("-", "_"))
-    entries.insert(0, (PACKAGE_MANIFEST, manifest_xml(identifier, title, names)))
+    # An xs:ID: letters, digits, "_", "-", "." (a renamed folder may hold anything else)
+    identifier = "recast_" + re.sub(r"[^A-Za-z0-9_.-]", "_", str((data.get("source") or {}).get("sha256") or "")[:16] or slug)
+    entries.insert(0, (PACKAGE_MANIFEST, manifest_xml(identifier, title[:MAX_TITLE], names)))
 
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     os.close(fd)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import shutil
+import re
 import threading
 import xml.etree.ElementTree as ET
 import zipfile
@@ -121,23 +123,45 @@ def test_package_command(site, tmp_path, monkeypatch):
 
 
 # A SCORM 1.2 run-time as an LMS provides it: the API object in the window around
-# the content, values kept in `cmi`, every call logged. `seed` is what the LMS
-# kept from an earlier visit.
+# the content, values kept in `cmi`, every call logged, and every call the standard
+# forbids (before LMSInitialize, after LMSFinish, a value outside its vocabulary or
+# format) listed in `wrong`. `seed` is what the LMS kept from an earlier launch;
+# `popup` opens the content in a new window instead of a frame.
 LMS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>LMS</title><script>
 var seed = JSON.parse(decodeURIComponent(location.hash.slice(1) || '%7B%7D'));
-window.cmi = Object.assign({'cmi.core.lesson_status': 'not attempted', 'cmi.suspend_data': ''}, seed);
-window.calls = [];
-var open = false;
+var popup = !!seed.popup; delete seed.popup;
+window.cmi = Object.assign({'cmi.core.lesson_status': 'not attempted', 'cmi.core.lesson_mode': 'normal',
+                            'cmi.suspend_data': ''}, seed);
+window.calls = []; window.wrong = [];
+var state = 'new';
+var formats = {
+  'cmi.core.lesson_status': /^(passed|completed|failed|incomplete|browsed|not attempted)$/,
+  'cmi.core.exit': /^(time-out|suspend|logout|)$/,
+  'cmi.core.session_time': /^\\d{2,4}:\\d{2}:\\d{2}(\\.\\d{1,2})?$/,
+  'cmi.suspend_data': /^[\\s\\S]{0,4096}$/
+};
+function live(name) { if (state !== 'open') { wrong.push(name + ' while ' + state); return false; } return true; }
 window.API = {
-  LMSInitialize: function () { calls.push(['LMSInitialize']); open = true; return 'true'; },
-  LMSGetValue: function (k) { calls.push(['LMSGetValue', k]); return open ? (cmi[k] || '') : ''; },
-  LMSSetValue: function (k, v) { calls.push(['LMSSetValue', k, v]); if (!open) return 'false'; cmi[k] = String(v); return 'true'; },
-  LMSCommit: function () { calls.push(['LMSCommit']); return open ? 'true' : 'false'; },
-  LMSFinish: function () { calls.push(['LMSFinish']); open = false; return 'true'; },
+  LMSInitialize: function () { calls.push(['LMSInitialize']); if (state !== 'new') { wrong.push('LMSInitialize while ' + state); return 'false'; } state = 'open'; return 'true'; },
+  LMSGetValue: function (k) { calls.push(['LMSGetValue', k]); return live('LMSGetValue ' + k) ? (cmi[k] || '') : ''; },
+  LMSSetValue: function (k, v) {
+    calls.push(['LMSSetValue', k, v]);
+    if (!live('LMSSetValue ' + k)) return 'false';
+    if (!formats[k] || !formats[k].test(String(v))) { wrong.push('LMSSetValue ' + k + ' = ' + v); return 'false'; }
+    cmi[k] = String(v); return 'true';
+  },
+  LMSCommit: function () { calls.push(['LMSCommit']); return live('LMSCommit') ? 'true' : 'false'; },
+  LMSFinish: function () { calls.push(['LMSFinish']); if (!live('LMSFinish')) return 'false'; state = 'finished'; return 'true'; },
   LMSGetLastError: function () { return '0'; }, LMSGetErrorString: function () { return ''; },
   LMSGetDiagnostic: function () { return ''; }
 };
-</script></head><body><iframe id="sco" src="pkg/scorm.html" style="width:1200px;height:900px"></iframe></body></html>"""
+window.addEventListener('DOMContentLoaded', function () {
+  if (popup) { window.player = window.open('pkg/scorm.html', 'player'); return; }
+  var f = document.createElement('iframe');
+  f.id = 'sco'; f.src = 'pkg/scorm.html'; f.style.width = '1200px'; f.style.height = '900px';
+  document.body.appendChild(f);
+});
+</script></head><body></body></html>"""
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +184,10 @@ def _content(page):
     return page.frame_locator("#sco").frame_locator("iframe.scorm-frame")
 
 
+def _seeded(lms: str, values: dict) -> str:
+    return lms + "#" + json.dumps(values).replace("%", "%25").replace("#", "%23")
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_lms_records_progress_completion_and_gives_it_back_on_another_device(browser, lms):  # noqa: F811
@@ -172,6 +200,8 @@ def test_the_lms_records_progress_completion_and_gives_it_back_on_another_device
     content.locator("h1").wait_for()
     page.wait_for_function("window.cmi['cmi.core.lesson_status'] === 'incomplete'")
     assert page.evaluate("calls[0]") == ["LMSInitialize"]
+    # suspend from the start: a browser may drop what a closing page sends
+    assert page.evaluate("cmi['cmi.core.exit']") == "suspend"
     chapters = content.locator("#chapters a.chapter__open")
     hrefs = [chapters.nth(i).get_attribute("href") for i in range(chapters.count())]
     assert len(hrefs) == 3
@@ -184,22 +214,22 @@ def test_the_lms_records_progress_completion_and_gives_it_back_on_another_device
         content.locator("a[href='../index.html']").first.click()
         content.locator("h1").wait_for()
     saved = json.loads(page.evaluate("cmi['cmi.suspend_data']"))
-    assert saved["s"] == SLUG and {k: v[0] for k, v in saved["c"].items()} == {"1": 1, "2": 1, "3": 1}
-    assert page.evaluate("calls.filter(c => c[0] === 'LMSInitialize').length") == 1  # one connection for the visit
-    # Leaving closes the connection: session time, exit, commit, finish.
+    assert saved["s"] == SLUG and saved["c"] == {"1": [1], "2": [1], "3": [1]}
+    assert page.evaluate("calls.filter(c => c[0] === 'LMSInitialize').length") == 1  # one connection for the launch
+    # Leaving closes the connection: session time, commit, finish, and nothing after.
     page.evaluate("document.getElementById('sco').remove()")
     page.wait_for_function("calls.some(c => c[0] === 'LMSFinish')")
-    assert page.evaluate("cmi['cmi.core.session_time']").count(":") == 2
-    assert page.evaluate("cmi['cmi.core.exit']") == ""  # completed: nothing to resume
-    assert errors == []
+    assert re.fullmatch(r"\d{2,4}:\d{2}:\d{2}", page.evaluate("cmi['cmi.core.session_time']"))
+    assert page.evaluate("cmi['cmi.core.exit']") == "suspend"  # some LMSs drop suspend_data after any other exit
+    assert page.evaluate("calls[calls.length - 1]") == ["LMSFinish"]
+    assert page.evaluate("wrong") == [] and errors == []
     ctx.close()
 
-    # Another device (empty localStorage), the LMS gives back what it kept.
+    # Another device (empty localStorage): the LMS gives back what it kept.
     ctx = browser.new_context()
     page = ctx.new_page()
-    seed = json.dumps({"cmi.core.lesson_status": "incomplete",
-                       "cmi.suspend_data": json.dumps({"v": 1, "s": SLUG, "c": {"1": [1, 18], "2": [0, 7]}, "p": 25})})
-    page.goto(lms + "#" + seed.replace("%", "%25").replace("#", "%23"))
+    page.goto(_seeded(lms, {"cmi.core.lesson_status": "incomplete",
+                            "cmi.suspend_data": json.dumps({"v": 1, "s": SLUG, "c": {"1": [1], "2": [0, 7]}, "p": 25})}))
     content = _content(page)
     content.locator("#chapters").wait_for()
     done = content.locator("#chapters li.chapter--done")
@@ -207,4 +237,51 @@ def test_the_lms_records_progress_completion_and_gives_it_back_on_another_device
     assert done.count() == 1
     assert "1 of 3 chapters done" in content.locator(".progress__text").first.inner_text()
     assert "Resume at 0:25" in content.locator("#resume").inner_text()
+    assert page.evaluate("wrong") == []
     ctx.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_player_window_finds_the_api_through_its_opener_and_a_preview_is_only_browsed(browser, lms):  # noqa: F811
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    with page.expect_popup() as opened:
+        page.goto(_seeded(lms, {"popup": True}))
+    popup = opened.value
+    popup.frame_locator("iframe.scorm-frame").locator("h1").wait_for()
+    page.wait_for_function("cmi['cmi.core.lesson_status'] === 'incomplete'")
+    assert page.evaluate("calls[0]") == ["LMSInitialize"]
+    popup.close()
+    page.wait_for_function("calls.some(c => c[0] === 'LMSFinish')")
+    assert page.evaluate("wrong") == []
+    ctx.close()
+
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(_seeded(lms, {"cmi.core.lesson_mode": "browse"}))
+    content = _content(page)
+    content.locator("a.chapter__open").first.click()
+    content.locator("#mark-done").click()
+    content.locator("#mark-done[aria-pressed='true']").wait_for()
+    assert page.evaluate("cmi['cmi.core.lesson_status']") == "browsed"
+    assert page.evaluate("cmi['cmi.suspend_data']") == ""  # a preview records no progress
+    assert page.evaluate("wrong") == []
+    ctx.close()
+
+
+def test_a_renamed_folder_and_a_long_title_still_give_a_valid_manifest(site, tmp_path):
+    folder = tmp_path / "Week 3 (recursion)"
+    shutil.copytree(site / SLUG, folder)
+    data = json.loads((folder / "session.json").read_text(encoding="utf-8"))
+    data["title"] = "A very long title " * 20
+    data.pop("source", None)  # no hash to name the package by
+    (folder / "session.json").write_text(json.dumps(data), encoding="utf-8")
+    made = package_session(folder, tmp_path / "p.zip")
+    with zipfile.ZipFile(made.path) as zf:
+        manifest = ET.fromstring(zf.read(PACKAGE_MANIFEST))
+        names = set(zf.namelist())
+    assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", manifest.get("identifier"))
+    assert len(manifest.findtext("cp:organizations/cp:organization/cp:item/cp:title", namespaces=NS)) == 200
+    listed = {f.get("href") for f in manifest.iter(f"{{{NS['cp']}}}file")}
+    assert "Week%203%20%28recursion%29/index.html" in listed and "Week 3 (recursion)/index.html" in names

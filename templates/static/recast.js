@@ -148,14 +148,24 @@
   } catch (e) { lms = null; /* another origin, or a file:// page: no LMS */ }
   var lmsSent = 0, lmsPending = null;
 
-  // cmi.suspend_data holds at most 4096 characters in SCORM 1.2: chapter -> [done, seconds watched].
+  // chapter -> [1] when done, [0, seconds watched] when begun. cmi.suspend_data holds
+  // at most 4096 characters in SCORM 1.2 and an LMS refuses a longer value whole, so
+  // past that the partly watched chapters are left out (about 400 done chapters fit).
+  var SUSPEND_MAX = 4096;
   function lmsState(slug, chapters) {
-    var c = {};
+    var c = {}, partial = {};
     chapters.forEach(function (ch) {
       var p = getProgress(slug, ch.index);
-      if (p.done || p.watched > 0) c[ch.index] = [p.done ? 1 : 0, Math.round(p.watched)];
+      if (p.done) c[ch.index] = [1];
+      else if (p.watched > 0) partial[ch.index] = [0, Math.round(p.watched)];
     });
-    return { v: 1, s: slug, c: c, p: +store.get(positionKey(slug)) || 0 };
+    var state = { v: 1, s: slug, c: Object.assign({}, c, partial), p: +store.get(positionKey(slug)) || 0 };
+    var text = JSON.stringify(state);
+    if (text.length > SUSPEND_MAX) {
+      state.c = c;
+      text = JSON.stringify(state);
+    }
+    return text.length > SUSPEND_MAX ? null : text;
   }
   function lmsSend(slug, chapters, now) {
     if (!lms) return;
@@ -166,7 +176,10 @@
   function lmsFlush() {
     if (!lms || !lmsPending) return;
     var sp = sessionProgress(lmsPending.slug, lmsPending.chapters);
-    try { lms.save(JSON.stringify(lmsState(lmsPending.slug, lmsPending.chapters)), sp.count > 0 && sp.done === sp.count); } catch (e) { /* the launch page is gone */ }
+    var text = lmsState(lmsPending.slug, lmsPending.chapters);
+    if (text !== null) {
+      try { lms.save(text, sp.count > 0 && sp.done === sp.count); } catch (e) { /* the launch page is gone */ }
+    }
     lmsSent = Date.now();
     lmsPending = null;
   }
@@ -181,7 +194,7 @@
         var got = saved.c[ch.index];
         if (!Array.isArray(got)) return;
         var p = getProgress(slug, ch.index);
-        var done = p.done || got[0] === 1, watched = Math.max(p.watched, +got[1] || 0);
+        var done = p.done || got[0] === 1, watched = done ? p.watched : Math.max(p.watched, +got[1] || 0);
         if (done !== p.done || watched !== p.watched) {
           store.set(chapterKey(slug, ch.index), { done: done, watched: watched, t: Date.now() });
         }
@@ -189,6 +202,8 @@
       if (+saved.p > 0 && !store.get(positionKey(slug))) store.set(positionKey(slug), +saved.p);
     }
     try { lms.onFinish(lmsFlush); } catch (e) { /* the launch page is gone */ }
+    // A page being closed may not get its last requests out; a hidden one still can.
+    document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'hidden') lmsFlush(); });
     window.addEventListener('pagehide', lmsFlush);
   }
 
