@@ -34,7 +34,7 @@ import numpy as np
 
 from .config import Options
 from .errors import MediaError
-from .ffmpeg import SAFE_INPUT, input_path, run_ffmpeg
+from .ffmpeg import SAFE_INPUT, input_path, open_media, run_ffmpeg
 from .publish import slugify
 from .models import Chapter, Clip, MediaInfo, VideoAnalysis
 
@@ -133,7 +133,7 @@ def index_video(path: Path) -> VideoIndex:
 
     pts, dts, dur, key, idr = [], [], [], [], []
     try:
-        with av.open(input_path(path), options={"protocol_whitelist": "file"}) as container:
+        with open_media(path) as container:
             stream = container.streams.video[0]
             avcc = _is_avcc(stream.codec_context.extradata)
             for packet in container.demux(stream):
@@ -494,7 +494,7 @@ def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None
         if span is not None:
             import av
 
-            with av.open(input_path(media.path), options={"protocol_whitelist": "file"}) as src:
+            with open_media(media.path) as src:
                 extradata = bytes(src.streams.video[0].codec_context.extradata or b"")
             tmp = _temp_for(cut.path)
             try:
@@ -576,8 +576,6 @@ def smart_cut(
     whole clip. AAC audio is copied packet by packet (other codecs are re-encoded).
     Raises `_NoSmartCut` when the source is unsuitable; the caller re-encodes instead.
     """
-    import av
-
     if media.video_codec != "h264":
         raise _NoSmartCut(f"video is {media.video_codec}, not H.264")
     if options is not None and options.max_height and media.height > options.max_height:
@@ -618,7 +616,7 @@ def smart_cut(
     head = frames[frames < k1]
     tail = frames[frames >= k_last]
 
-    with av.open(input_path(media.path), options={"protocol_whitelist": "file"}) as src:
+    with open_media(media.path) as src:
         vsrc = src.streams.video[0]
         cc = vsrc.codec_context
         avcc = bytes(cc.extradata or b"")
@@ -707,7 +705,7 @@ def _encode_range(path: Path, times: np.ndarray, index: VideoIndex, ps_id: int, 
     }
     out: list[_Pkt] = []
     got = 0
-    with av.open(input_path(path), options={"protocol_whitelist": "file"}) as src:
+    with open_media(path) as src:
         stream = src.streams.video[0]
         stream.thread_type = "AUTO"
         src.seek(lo, stream=stream, backward=True, any_frame=False)
@@ -757,7 +755,7 @@ def _mux_smart(
     tb = index.time_base
     start_s, stop_s = float(f0 * tb), float(stop * tb)
     first_dec, last_dec = span
-    with av.open(input_path(media.path), options={"protocol_whitelist": "file"}) as src, av.open(
+    with open_media(media.path) as src, av.open(
         str(dest), "w", format="mp4", options={"movflags": "+faststart"}
     ) as out:
         vsrc = src.streams.video[0]
@@ -826,9 +824,7 @@ def _mux_smart(
 def _check_smart(path: Path, head_count: int, total: int, k_last_offset: float | None) -> None:
     """Decode the joins of a smart-cut clip: the head, the first copied GOP and the tail.
     A broken parameter set or reference shows up there as missing frames or an error."""
-    import av
-
-    with av.open(input_path(path), options={"protocol_whitelist": "file"}) as c:
+    with open_media(path) as c:
         v = c.streams.video[0]
         v.thread_type = "AUTO"
         if c.streams.video[0].frames and c.streams.video[0].frames != total:

@@ -15,7 +15,7 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .errors import MediaError
 
@@ -45,6 +45,15 @@ def input_path(path: Path) -> str:
     """An argv item for a file: absolute and `file:`-prefixed, so a name that starts
     with `-` or contains `:` is never read as an option or a protocol."""
     return "file:" + str(Path(path).resolve())
+
+
+def open_media(path: Path, **kwargs: Any) -> Any:
+    """PyAV's container for a local file, opened by its `file:` name (`input_path`)
+    and with no protocol but `file`, so nothing inside the file can make it read
+    another file or the network."""
+    import av  # here, so `recast --help` stays instant
+
+    return av.open(input_path(path), options={"protocol_whitelist": "file"}, **kwargs)
 
 
 def run_ffmpeg(

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from .errors import MediaError
-from .ffmpeg import input_path
+from .ffmpeg import open_media
 from .models import AudioStream, MediaInfo
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def probe(path: str | Path) -> MediaInfo:
     import av  # imported here so `recast --help` stays instant
 
     try:
-        container = av.open(input_path(path), options={"protocol_whitelist": "file"}, metadata_errors="ignore")
+        container = open_media(path, metadata_errors="ignore")
     except av.error.InvalidDataError as e:
         raise MediaError("unreadable media: not an audio or video file, or damaged (no usable header)", path) from e
     except av.error.EOFError as e:

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import MediaError
-from .ffmpeg import input_path
+from .ffmpeg import open_media
 from .models import Chapter, Frame, MediaInfo, Thumbnail, VideoAnalysis
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class _Grabber:
         import av
 
         try:
-            self.container = av.open(input_path(self.media.path), options={"protocol_whitelist": "file"})
+            self.container = open_media(self.media.path)
             self.stream = self.container.streams.video[0]
         except (av.error.FFmpegError, IndexError) as e:
             raise MediaError(f"cannot open the video for thumbnails: {e}", self.media.path) from e

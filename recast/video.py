@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MediaError
-from .ffmpeg import SAFE_INPUT, input_path, run_ffmpeg
+from .ffmpeg import SAFE_INPUT, input_path, open_media, run_ffmpeg
 from .models import Frame, MediaInfo, SceneChange, VideoAnalysis
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def _keyframe_pass(path: Path, folder: Path):
     stills: dict[int, Path] = {}
     last_still = 0.0
     try:
-        container = av.open(input_path(path), options={"protocol_whitelist": "file"})
+        container = open_media(path)
     except av.error.FFmpegError as e:
         raise MediaError(f"cannot open the video: {e}", path) from e
     with container:
@@ -229,7 +229,7 @@ def keyframe_times(path: Path) -> list[float]:
 
     out: list[float] = []
     try:
-        with av.open(input_path(path), options={"protocol_whitelist": "file"}) as container:
+        with open_media(path) as container:
             if not container.streams.video:
                 return []
             stream = container.streams.video[0]
