@@ -134,9 +134,8 @@ def read_list(path: Path) -> list[BatchItem]:
         if not p.is_absolute():
             p = path.parent / p
         item = BatchItem(p, *(row.get(k) or None for k in ("title", "presenter", "date", "course", "language", "vocabulary")))
-        if item.vocabulary and item.vocabulary.startswith("@"):  # a glossary file, beside the list
-            glossary = Path(item.vocabulary[1:]).expanduser()
-            item = dataclasses.replace(item, vocabulary=read_vocabulary(glossary if glossary.is_absolute() else path.parent / glossary))
+        if item.vocabulary:  # "@glossary.txt": a file beside the list
+            item = dataclasses.replace(item, vocabulary=read_vocabulary(item.vocabulary, base=path.parent))
         items.append(item)
     return items
 

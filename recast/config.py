@@ -188,14 +188,20 @@ def load_options(cli: dict[str, Any] | None = None, config_file: Path | None = N
     for name, value in (cli or {}).items():
         if value is not None:
             merged[name] = value
-    vocabulary = merged.get("vocabulary")
-    if isinstance(vocabulary, str) and vocabulary.startswith("@"):
-        merged["vocabulary"] = read_vocabulary(Path(vocabulary[1:]).expanduser())
+    if isinstance(merged.get("vocabulary"), str):
+        merged["vocabulary"] = read_vocabulary(merged["vocabulary"])
     return Options(**merged)
 
 
-def read_vocabulary(path: Path) -> str:
-    """`--vocabulary @FILE`: the names and terms in a text file, one or more a line."""
+def read_vocabulary(value: str, base: Path | None = None) -> str:
+    """A vocabulary setting: the names and terms themselves, or `@FILE`, a text file
+    of them, one or more a line (a relative FILE is taken from `base`, else from the
+    current folder)."""
+    if not value.startswith("@"):
+        return value
+    path = Path(value[1:]).expanduser()
+    if base is not None and not path.is_absolute():
+        path = base / path
     try:
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
