@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .errors import ConfigError, OutputError
-from .site import MANIFEST_NAME, STATIC_DIR_NAME, library_card, library_html, load_manifest, render, templates_dir
+from .site import MANIFEST_NAME, STATIC_DIR_NAME, library_card, library_html, load_manifest, render, static_files
 
 LAUNCH_PAGE = "scorm.html"
 PACKAGE_MANIFEST = "imsmanifest.xml"
@@ -124,9 +124,8 @@ def package_session(folder: Path, dest: Path) -> Package:
     # One card: the pages' "Session library" link then lands on this session.
     library = library_html([library_card(folder, data)])
     launch = render("scorm.html", title=title, session=quote(slug) + "/index.html", static=STATIC_DIR_NAME + "/")
-    static_dir = templates_dir() / "static"
     entries: list[tuple[str, Path | bytes]] = [("index.html", library.encode("utf-8")), (LAUNCH_PAGE, launch.encode("utf-8"))]
-    entries += [(f"{STATIC_DIR_NAME}/{p.name}", p) for p in sorted(static_dir.iterdir()) if p.is_file()]
+    entries += [(f"{STATIC_DIR_NAME}/{p.name}", p) for p in static_files()]
     entries += [(f"{slug}/{rel.as_posix()}", folder / rel) for rel in session_files(folder)]
     names = [name for name, _ in entries]
     # An xs:ID: letters, digits, "_", "-", "." (a renamed folder may hold anything else)

@@ -193,14 +193,16 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def static_files() -> list[Path]:
+    """The CSS/JS assets every site (and every SCORM package) carries in `_static/`."""
+    return [item for item in sorted((templates_dir() / "static").iterdir()) if item.is_file()]
+
+
 def copy_static(dest: Path) -> None:
     """Copy the CSS/JS assets into `dest` (OUTDIR/_static), replacing changed files."""
-    source = templates_dir() / "static"
     try:
         dest.mkdir(parents=True, exist_ok=True)
-        for item in sorted(source.iterdir()):
-            if not item.is_file():
-                continue
+        for item in static_files():
             target = dest / item.name
             data = item.read_bytes()
             if target.is_file() and target.read_bytes() == data:
