@@ -130,7 +130,7 @@
   function setProgress(slug, index, p) {
     var before = getProgress(slug, index);
     store.set(chapterKey(slug, index), { done: !!p.done, watched: Math.round(p.watched * 10) / 10, t: Date.now() });
-    lmsSend(slug, DATA.chapters || [], before.done !== !!p.done);
+    lmsSend(before.done !== !!p.done);
   }
 
   // ------------------------------------------------------------------ LMS (SCORM package)
@@ -146,7 +146,7 @@
   try {
     if (window.parent !== window && window.parent.recastLMS && window.parent.recastLMS.connected) lms = window.parent.recastLMS;
   } catch (e) { lms = null; /* another origin, or a file:// page: no LMS */ }
-  var lmsSent = 0, lmsPending = null;
+  var lmsSent = 0, lmsPending = false;  // progress of this page's session not sent yet
 
   // chapter -> [1] when done, [0, seconds watched] when begun. cmi.suspend_data holds
   // at most 4096 characters in SCORM 1.2 and an LMS refuses a longer value whole, so
@@ -167,21 +167,22 @@
     }
     return text.length > SUSPEND_MAX ? null : text;
   }
-  function lmsSend(slug, chapters, now) {
+  function lmsSend(now) {
     if (!lms) return;
-    lmsPending = { slug: slug, chapters: chapters };
+    lmsPending = true;
     if (!now && Date.now() - lmsSent < LMS_EVERY) return;
     lmsFlush();
   }
   function lmsFlush() {
     if (!lms || !lmsPending) return;
-    var sp = sessionProgress(lmsPending.slug, lmsPending.chapters);
-    var text = lmsState(lmsPending.slug, lmsPending.chapters);
+    var slug = DATA.slug || '', chapters = DATA.chapters || [];
+    var sp = sessionProgress(slug, chapters);
+    var text = lmsState(slug, chapters);
     if (text !== null) {
       try { lms.save(text, sp.count > 0 && sp.done === sp.count); } catch (e) { /* the launch page is gone */ }
     }
     lmsSent = Date.now();
-    lmsPending = null;
+    lmsPending = false;
   }
   // What the LMS holds joins what this browser holds: done if either says done,
   // the longer of the two watched times.
@@ -723,7 +724,7 @@
       }
       if (!isChapter && now - lastSave > 1500) {
         store.set(positionKey(slug), Math.round(t));
-        lmsSend(slug, chapters, false);
+        lmsSend();
       }
     }
 
@@ -742,7 +743,7 @@
       media.addEventListener('pause', function () {
         if (!isChapter && player.time() > 1) {
           store.set(positionKey(slug), Math.round(player.time()));
-          lmsSend(slug, chapters, false);
+          lmsSend();
         }
       });
       media.addEventListener('ended', function () {
