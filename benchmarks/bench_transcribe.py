@@ -10,6 +10,10 @@ Runs `recast.transcribe` (the real pipeline stage, worker process and all) on
   an N-minute excerpt of it cut between sentences (for engines too slow for the whole);
 * optionally any `--audio FILE --ref TEXT` pair.
 
+With `--slides`, a synthetic video's slides are read first (video analysis and OCR,
+timed with the transcription) and their names and terms given to the engine, as
+`recast run` does.
+
 Audio is decoded the way the pipeline does it (`recast.probe` + `recast.audio.load_audio`).
 For every engine and model it reports: the cold time (worker start + model load +
 transcription), the warm real-time factor (audio seconds per wall second, best of
@@ -27,6 +31,7 @@ openai-whisper is skipped on recordings longer than `--openai-max-minutes`.
     python -m benchmarks.bench_transcribe
     python -m benchmarks.bench_transcribe --engines faster-whisper --models tiny.en,base-offline
     python -m benchmarks.bench_transcribe --synth benchmarks/work/hour.mp4 --excerpt-minutes 10 --repeat 0
+    python -m benchmarks.bench_transcribe --engines faster-whisper --no-real --repeat 0 --synth benchmarks/work/hour.mp4 --slides
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -63,6 +69,7 @@ class Case:
     audio: Audio
     reference: str | None
     vocabulary: str | None = None  # --vocabulary-from-script: names of its own script
+    video: Path | None = None  # --slides: the recording whose slides are read, as recast run does
 
 
 def decode(path: Path) -> Audio:
@@ -218,6 +225,20 @@ def excerpt(audio: Audio, truth: dict, start: float, minutes: float) -> tuple[Au
     return clip, " ".join(s["text"] for s in sentences[first : last + 1])
 
 
+def read_slides(video: Path, audio: Audio) -> tuple[tuple, float]:
+    """The slide words `recast run` gives the engine (video analysis, then OCR of
+    every still), and the seconds that took."""
+    from recast.probe import probe
+    from recast.slides import slide_prompts
+    from recast.video import analyze_video
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-slides-") as work:
+        analysis = analyze_video(probe(video), Path(work))
+        prompts = slide_prompts(analysis, audio.offset + audio.duration)
+    return prompts, time.perf_counter() - started
+
+
 def run_case(case: Case, engine: str, model: str | None, options: Options, repeat: int, trace: Path | None = None, save_text: Path | None = None) -> dict:
     opts = options.replace(engine=engine, model=model, vocabulary=case.vocabulary or options.vocabulary)
     tr.shutdown()  # cold start for each engine/model: worker start + model load counted once
@@ -225,12 +246,14 @@ def run_case(case: Case, engine: str, model: str | None, options: Options, repea
     reset_peak_rss(os.getpid())
     with MemorySampler(trace=trace) as sampler:
         started = time.perf_counter()
-        transcript = tr.transcribe(case.audio, opts)
+        prompts, slides_s = read_slides(case.video, case.audio) if case.video else ((), None)
+        transcript = tr.transcribe(case.audio, opts, prompts=prompts)
         cold = time.perf_counter() - started
         warm = []
         for _ in range(repeat):
             started = time.perf_counter()
-            transcript = tr.transcribe(case.audio, opts)
+            prompts, _ = read_slides(case.video, case.audio) if case.video else ((), None)
+            transcript = tr.transcribe(case.audio, opts, prompts=prompts)
             warm.append(time.perf_counter() - started)
         pid = worker_pid()
         worker_peak = peak_rss_mib(pid) if pid else None
@@ -253,6 +276,7 @@ def run_case(case: Case, engine: str, model: str | None, options: Options, repea
         "warm_s": round(min(warm), 1) if warm else None,
         "rtf": round(duration / min(warm), 1) if warm else round(duration / cold, 1),
         "words": len(transcript.words),
+        "slides_s": round(slides_s, 1) if slides_s is not None else None,  # video analysis + OCR, inside cold_s
         "parent_peak_mib": round(parent_peak) if parent_peak else None,
         "worker_peak_mib": round(worker_peak) if worker_peak else None,
         "joint_peak_mib": round(sampler.max_sum_kib / 1024),
@@ -302,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vocabulary-from-script", type=int, metavar="N",
                         help="each synthetic case gets as --vocabulary the N names its script says most (the people and "
                              "places a trainer would list)")
+    parser.add_argument("--slides", action="store_true",
+                        help="synthetic videos: read the names and terms on the slides and give them to the engine, "
+                             "as recast run does (the time counts as transcription)")
     parser.add_argument("--no-vad", action="store_true")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the rows here")
@@ -324,11 +351,14 @@ def main(argv: list[str] | None = None) -> int:
         truth = load_truth(media)
         audio = decode(media)
         names = script_names(truth_text(truth) or "", args.vocabulary_from_script) if args.vocabulary_from_script else None
+        video = media if args.slides and truth is not None and truth.get("has_video") else None
+        if args.slides and video is None:
+            print(f"note: {media.name} has no slides; --slides changes nothing for it", file=sys.stderr)
         if not (args.excerpt_only and args.excerpt_minutes and truth is not None):
-            cases.append(Case(media.name + " (synthetic)", audio, truth_text(truth), names))
+            cases.append(Case(media.name + " (synthetic)", audio, truth_text(truth), names, video))
         if args.excerpt_minutes and truth is not None:
             clip, ref = excerpt(audio, truth, float(truth.get("talk_start", 0.0)), args.excerpt_minutes)
-            cases.append(Case(f"{media.name} excerpt {clip.offset:.0f}-{clip.offset + clip.duration:.0f} s (synthetic)", clip, ref, names))
+            cases.append(Case(f"{media.name} excerpt {clip.offset:.0f}-{clip.offset + clip.duration:.0f} s (synthetic)", clip, ref, names, video))
     if not cases:
         parser.error("nothing to measure")
 
@@ -343,7 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'parent MiB':>10} {'worker MiB':>10} {'joint MiB':>9} {'load':>9}"
     )
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
-    print(f"# {cpu}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; beam {args.beam_size}, VAD {'off' if args.no_vad else 'on'}")
+    print(f"# {cpu}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; beam {args.beam_size}, VAD {'off' if args.no_vad else 'on'}"
+          + ("; slide words on (cold s includes reading the slides)" if args.slides else ""))
     print(f"# WER: {normalizer_name()} normaliser (benchmarks/wer.py); WERbasic: the small built-in one")
     print(header, flush=True)
     for case in cases:
@@ -366,6 +397,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{row['worker_peak_mib'] or '-':>10} {row['joint_peak_mib']:9} {row['load_before']:4.1f}>{row['load_after']:<4.1f}",
                     flush=True,
                 )
+    for row in rows:
+        if row.get("slides_s") is not None:
+            print(f"# {row['case']}: {row['slides_s']:.1f} s of the cold run went to the video analysis and reading the slides")
     print(f"# load average {os.getloadavg()[0]:.1f} at the end (other processes share the CPUs: compare rows of one run)")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")

@@ -56,6 +56,9 @@ def run_options(f: Callable) -> Callable:
         click.option("--vocabulary", help="Names and terms said in the session, comma-separated "
                                           "(\"Agassi, Sampras, Wimbledon\"), or @FILE with one or more a line, "
                                           "so that speech recognition spells them."),
+        click.option("--slide-vocabulary/--no-slide-vocabulary", default=None,
+                     help="Read the names and terms on the slides (OCR) so that speech recognition spells them. "
+                          "[default: on]"),
         click.option("--transcript", "transcript_file", type=click.Path(path_type=Path),
                      help="Use this transcript (WebVTT/SRT from Zoom or Teams, or Whisper JSON) instead of recognising speech."),
         click.option("--min-chapter", type=float, help="Shortest chapter in seconds. [default: 30]"),

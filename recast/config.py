@@ -59,6 +59,9 @@ class Options:
     # Names and terms said in the session ("Agassi, Sampras, Wimbledon"), given to
     # Whisper as the text before each chunk so that it spells them
     vocabulary: str | None = None
+    # Names and terms read on the slides (OCR) steer recognition of what is said
+    # while each slide is shown (recast/slides.py)
+    slide_vocabulary: bool = True
     transcript_file: Path | None = None  # import instead of recognising speech
     min_chapter: float = DEFAULT_MIN_CHAPTER
     max_chapter: float = DEFAULT_MAX_CHAPTER

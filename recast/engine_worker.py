@@ -8,7 +8,9 @@ ends this process, not the run. The model stays loaded between recordings.
 Messages from the parent:
     ("load", spec)            spec: engine, model, device, compute_type, threads, download_root
     ("transcribe", request)   request: audio (path/offset/length of float32 samples on disk),
-                              language, task, beam_size, vad, crash (tests only)
+                              language, task, beam_size, vad, initial_prompt (the
+                              user's vocabulary), prompts (start, end, text: words on
+                              screen, such as a slide's), crash (tests only)
     ("quit",)
 Messages back:
     ("loaded", info)          info: multilingual, device, compute_type
@@ -94,6 +96,10 @@ TAIL_SECONDS = 2.0
 TAIL_SLACK = 0.5  # s after the last word's end still counted as that word
 TAIL_ROUNDS = 2
 MIN_TRIMMED_WORDS = 3  # fewer words before a loop are not worth keeping
+# Whisper reads at most 223 tokens of prompt (half its 448-token context): about
+# this much English. Longer text would have its start cut, and the start holds the
+# user's vocabulary.
+PROMPT_CHARS = 600
 MIN_FILL = 0.7  # a full chunk may end at the longest pause after 70% of its 30 s
 # One voice-activity detection at a time: ONNX Runtime holds about 250 MB of
 # activations while Silero runs over a window, and two streams starting together
@@ -165,7 +171,6 @@ class FasterWhisperEngine:
             language=request["language"],
             task=request["task"],
             beam_size=request["beam_size"],
-            initial_prompt=request.get("initial_prompt"),
             # One temperature, no fallback inside the pipeline: its fallback re-decodes
             # whole batches and cost 40% of the time for no WER gain on the lecture
             # benchmark. Only chunks whose text loops are decoded again (RETRIES).
@@ -184,7 +189,23 @@ class FasterWhisperEngine:
             return None, None
         pipeline = self.pipelines[stream]
 
+        prompts = request.get("prompts") or []
+
         def decode(chunks: list[tuple[int, int]], **options: Any) -> tuple[list[dict[str, Any]], Any]:
+            # The pipeline gives one prompt to a whole call: chunks that see different
+            # slides are decoded in separate calls, each group in batches as before.
+            found: list[dict[str, Any]] = []
+            info = None
+            for prompt, group in chunk_prompts(chunks, prompts, request.get("initial_prompt")):
+                more, got = decode_group(group, **dict(options, initial_prompt=prompt))
+                found += more
+                if info is None:  # the first group's language holds for the others
+                    info = got
+                    options = dict(options, language=info.language)
+            found.sort(key=lambda seg: seg["start"])
+            return found, info
+
+        def decode_group(chunks: list[tuple[int, int]], **options: Any) -> tuple[list[dict[str, Any]], Any]:
             timestamps = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in chunks]
             segments, info = pipeline.transcribe(audio, **dict(kwargs, vad_filter=False, clip_timestamps=timestamps, **options))
             found = []
@@ -242,6 +263,38 @@ class FasterWhisperEngine:
         for seg in found:
             emit(seg)
         return info.language, info.language_probability
+
+
+def clip_prompt(clip: tuple[int, int], prompts: list[tuple[float, float, str]], base: str | None) -> str | None:
+    """The prompt a chunk is decoded with: `base` (the user's vocabulary) followed by
+    the text of every prompt span (start, end, text; seconds in this window) that
+    the chunk overlaps, cut to what Whisper reads."""
+    a, b = clip
+    return prompt_text(base, [text for s, e, text in prompts if s * SAMPLE_RATE < b and e * SAMPLE_RATE > a])
+
+
+def chunk_prompts(
+    chunks: list[tuple[int, int]], prompts: list[tuple[float, float, str]], base: str | None
+) -> list[tuple[str | None, list[tuple[int, int]]]]:
+    """Chunks grouped by their prompt (`clip_prompt`), groups in the order of their
+    first chunk."""
+    groups: dict[str | None, list[tuple[int, int]]] = {}
+    for clip in chunks:
+        groups.setdefault(clip_prompt(clip, prompts, base), []).append(clip)
+    return list(groups.items())
+
+
+def prompt_text(base: str | None, texts: list[str], limit: int = PROMPT_CHARS) -> str | None:
+    """`base` and then `texts`, joined as sentences, at most `limit` characters: the
+    user's vocabulary is kept whole, and the slide text that does not fit is cut at
+    a word boundary."""
+    parts = [p.strip() for p in ([base] if base else []) + texts if p and p.strip()]
+    if not parts:
+        return None
+    text = " ".join(p if p.endswith((".", "!", "?")) else p + "." for p in parts)
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0]
+    return text
 
 
 def _clip_of(seg: dict[str, Any], clips: list[tuple[int, int]]) -> tuple[int, int] | None:
@@ -378,7 +431,7 @@ class OpenAIWhisperEngine:
                 task=request["task"],
                 temperature=0.0,
                 beam_size=request["beam_size"] if request["beam_size"] > 1 else None,
-                initial_prompt=request.get("initial_prompt"),
+                initial_prompt=clip_prompt((a, b), request.get("prompts") or [], request.get("initial_prompt")),
                 condition_on_previous_text=False,
                 word_timestamps=True,
                 hallucination_silence_threshold=2.0,  # seconds of silence that mark a hallucinated stretch
@@ -589,7 +642,9 @@ def _transcribe(engine: Any, request: dict[str, Any], conn: Connection) -> None:
                 done_seconds[index] = max(done_seconds[index], min(seconds, (b - a) / SAMPLE_RATE))
                 conn.send(("progress", min(sum(done_seconds), total)))
 
-        lang, prob = engine.transcribe(window, dict(request, language=language), emit, progress, stream)
+        # prompt spans come in seconds from the first sample: make them window times
+        prompts = [(s - shift, e - shift, text) for s, e, text in request.get("prompts") or () if e > shift and s < b / SAMPLE_RATE]
+        lang, prob = engine.transcribe(window, dict(request, language=language, prompts=prompts), emit, progress, stream)
         del window
         _release_memory()  # long recordings: the next window starts from a trimmed heap
         with send_lock:

@@ -135,6 +135,15 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class TimedText:
+    """Text on screen from `start` to `end` (a slide's), given to speech recognition."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
 class VideoAnalysis:
     scene_changes: tuple[SceneChange, ...] = ()
     frames: tuple[Frame, ...] = ()  # one still per stable shot (slide), in time order

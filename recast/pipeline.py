@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from . import __version__
 from .config import Options
 from .errors import OutputError, RecastError
-from .models import Clip, Session, Thumbnail, Transcript
+from .models import Clip, Session, Thumbnail, TimedText, Transcript, VideoAnalysis
 from .progress import ProgressEvent, ProgressFn
 from .publish import (
     WORK_DIR, OutdirLock, check_disk_error, choose_slug, clear_stale_work, discard, make_outdir, new_work_dir, publish,
@@ -71,16 +71,27 @@ def default_title(path: Path) -> str:
     return (stem[:1].upper() + stem[1:]) if stem else "Untitled session"
 
 
-def transcript_cache_path(options: Options, audio_sha256: str) -> Path:
+def transcript_cache_path(options: Options, audio_sha256: str, slides: str | None = None) -> Path:
+    """`slides`: what the words read on the slides depend on, when they steer recognition."""
     key = json.dumps(
-        {"v": TRANSCRIPT_CACHE_VERSION, "audio": audio_sha256, **options.transcript_key()}, sort_keys=True
+        {"v": TRANSCRIPT_CACHE_VERSION, "audio": audio_sha256, **options.transcript_key(),
+         **({"slides": slides} if slides else {})}, sort_keys=True
     )
     digest = hashlib.sha256(key.encode()).hexdigest()
     return options.cache_dir / "transcripts" / digest[:2] / f"{digest}.json"
 
 
-def get_transcript(audio, options: Options, stages: _Stages) -> tuple[Transcript, bool]:
-    """Import, reuse from the cache, or recognise. Returns (transcript, reused)."""
+@dataclass(frozen=True)
+class SlideWords:
+    """The words on a recording's slides, read only when speech must be recognised."""
+
+    key: str  # what they depend on (the source file, the way they are chosen): part of the cache key
+    read: Callable[[], Sequence[TimedText]]
+
+
+def get_transcript(audio, options: Options, stages: _Stages, slides: SlideWords | None = None) -> tuple[Transcript, bool]:
+    """Import, reuse from the cache, or recognise (with `slides` as prompts).
+    Returns (transcript, reused)."""
     from .manifest import transcript_from_dict, transcript_to_dict, write_json_atomic
 
     if options.transcript_file is not None:
@@ -88,7 +99,7 @@ def get_transcript(audio, options: Options, stages: _Stages) -> tuple[Transcript
 
         with stages.stage("transcribe", message=f"importing {options.transcript_file.name}"):
             return import_transcript(options.transcript_file, duration=audio.offset + audio.duration), False
-    cache = transcript_cache_path(options, audio.sha256)
+    cache = transcript_cache_path(options, audio.sha256, slides.key if slides else None)
     if cache.is_file() and not options.force:
         try:
             with stages.stage("transcribe", message="reusing the cached transcript") as note:
@@ -99,11 +110,12 @@ def get_transcript(audio, options: Options, stages: _Stages) -> tuple[Transcript
             log.warning("ignoring a damaged transcript cache entry %s: %s", cache, e)
     from .transcribe import transcribe
 
+    prompts = slides.read() if slides else ()
     with stages.stage("transcribe") as note:
         def on_progress(done: float, total: float) -> None:
             stages.emit("transcribe", done=done, total=total)
 
-        t = transcribe(audio, options, on_progress)
+        t = transcribe(audio, options, on_progress, prompts)
         note["message"] = f"{sum(len(s.words) for s in t.segments)} words, {t.language}"
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -257,18 +269,38 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
     from .manifest import session_to_dict, transcript_to_dict, write_json_atomic
     from .site import write_session_pages
     from .summarize import describe
+    from .ocr import available as ocr_available
+    from .slides import SLIDES_VERSION, slide_prompts
     from .video import analyze_video
 
     # Video analysis (scene changes, slide stills, keyframes) runs beside speech
     # recognition: ffmpeg decodes in its own process while the engine uses the cores.
+    # When the slides' words are to steer recognition, it is waited for first.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recast-video") as pool:
         video_future = pool.submit(_timed, analyze_video, media, work / ".frames") if media.has_video else None
-        transcript, reused = get_transcript(audio, options, stages)
-        video = None
-        if video_future is not None:
+        video: VideoAnalysis | None = None
+
+        def wait_for_video(when: str) -> VideoAnalysis:
+            nonlocal video
+            assert video_future is not None
             with stages.stage("video") as note:
                 video, seconds = video_future.result()
-                note["message"] = f"{len(video.scene_changes)} scene changes, {seconds:.1f} s alongside transcription"
+                note["message"] = f"{len(video.scene_changes)} scene changes, {seconds:.1f} s {when} transcription"
+            return video
+
+        def read_slides() -> tuple[TimedText, ...]:
+            found = wait_for_video("before")
+            with stages.stage("slides") as note:
+                prompts = slide_prompts(found, media.duration or float("inf"), options.threads)
+                note["message"] = f"{len(prompts)} of {len(found.frames)} slides show names or terms"
+            return prompts
+
+        slides = None
+        if video_future is not None and options.slide_vocabulary and options.ocr and ocr_available():
+            slides = SlideWords(f"{sha}:{SLIDES_VERSION}", read_slides)
+        transcript, reused = get_transcript(audio, options, stages, slides)
+        if video_future is not None and video is None:
+            video = wait_for_video("alongside")
     if not any(seg.words for seg in transcript.segments):
         from .errors import MediaError
 

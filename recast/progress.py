@@ -16,7 +16,7 @@ from typing import IO, Callable
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    stage: str  # probe, audio, transcribe, video, chapters, summarize, captions, clips, thumbnails, site, publish
+    stage: str  # probe, audio, video, slides, transcribe, chapters, summarize, captions, clips, thumbnails, site, publish
     done: float | None = None  # units of `total` (seconds of audio, clips made...)
     total: float | None = None
     message: str = ""
@@ -43,6 +43,7 @@ class Reporter:
         "audio": "Decoding audio",
         "transcribe": "Transcribing",
         "video": "Analysing video",
+        "slides": "Reading slides",
         "chapters": "Finding chapters",
         "summarize": "Writing titles and summaries",
         "captions": "Cutting captions",

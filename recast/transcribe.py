@@ -33,13 +33,13 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .config import Options
 from .errors import ConfigError, TranscriptionError
-from .models import Audio, Segment, Transcript, Word
+from .models import Audio, Segment, TimedText, Transcript, Word
 
 log = logging.getLogger(__name__)
 
@@ -563,11 +563,15 @@ def preflight(options: Options) -> _Plan:
     return _Plan(language, reference, display, english_only, device)
 
 
-def transcribe(audio: Audio, options: Options, progress: Progress | None = None) -> Transcript:
+def transcribe(audio: Audio, options: Options, progress: Progress | None = None,
+               prompts: Sequence[TimedText] = ()) -> Transcript:
     """Recognise the speech in `audio` with the engine and model `options` choose.
 
     Times in the result are on the source timeline (`audio.offset` added).
     `progress(seconds_done, seconds_total)` is called as the engine moves on.
+    `prompts` (source timeline too) is text shown while the words were said, such as
+    a slide's: the 30-second chunks that overlap a span are decoded with its text
+    as the prompt after the user's vocabulary (faster-whisper only).
     """
     duration = audio.duration
     if len(audio.samples) == 0:
@@ -593,6 +597,7 @@ def transcribe(audio: Audio, options: Options, progress: Progress | None = None)
             "task": options.task,
             "beam_size": max(1, options.beam_size),
             "initial_prompt": vocabulary_prompt(options.vocabulary),
+            "prompts": [(p.start - audio.offset, p.end - audio.offset, p.text) for p in prompts],
             "vad": options.vad,
             "crash": os.environ.get(_CRASH_ENV) or None,
         }

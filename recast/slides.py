@@ -1,0 +1,165 @@
+"""The names and terms on the slides, for speech recognition.
+
+tiny.en spells what it has not heard often by sound: "Agassi" becomes "Agassie",
+"Kushans" "cushions", "Afroasiatic" "afroiciatic". A webinar's slides usually print
+exactly those words while they are being said. Each still of the video analysis is
+read whole by OCR, the words that are not everyday English (and the capitalised
+names around them) are kept, and the 30-second chunks said while that slide was
+shown are decoded with them as Whisper's prompt, as `--vocabulary` is. Only the
+rare words go in, not the slide's sentences: given a sentence it is about to hear,
+Whisper takes it as already said and skips it (a prompt of the slides' bullets
+lost 5% of the hour's words; benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import logging
+import os
+import re
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Sequence
+
+from .models import TimedText, VideoAnalysis
+from .ocr import SlideLine, available, read_slide
+from .text import STOPWORDS, english_words
+
+log = logging.getLogger(__name__)
+
+MIN_CONFIDENCE = 0.8  # recogniser score under which a line's spelling is not trusted
+# Seconds either side of a slide's time on screen that still get its words: speakers
+# name what the next slide shows just before they move on, and a chunk that starts
+# in the last seconds of a slide is mostly about the next one anyway.
+MARGIN = 5.0
+SLIDES_VERSION = 1  # bump when the words chosen change: it is part of the transcript cache key
+
+# A word: starts with a letter; apostrophes, hyphens and dots only inside ("Prout's",
+# "x-rays", "U.S.").
+_WORD = re.compile(r"[^\W\d_](?:[\w'’.\-]*[^\W_])?")
+_JOINER = re.compile(r"\s+")  # only spaces keep a capitalised run together
+_POSSESSIVE = re.compile(r"['’]s$")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@functools.cache
+def _tokenizer():
+    """Whisper's English tokenizer (the bundled tiny.en's), or None."""
+    try:
+        from tokenizers import Tokenizer
+
+        from .transcribe import _bundled_model_dir
+
+        return Tokenizer.from_file(str(_bundled_model_dir() / "tokenizer.json"))
+    except Exception as e:  # the rarity test falls back to the word list
+        log.debug("no Whisper tokenizer for the slide words: %s", e)
+        return None
+
+
+@functools.cache
+def _hard(word: str) -> bool:
+    """A word Whisper is unlikely to spell by ear: its byte-pair encoding needs two
+    tokens or more however it is capitalised (" Agassi", " Huxley", " protons"),
+    where everyday words and well-known names take one (" Afghanistan", " London").
+    Hyphenated words count by their parts. Without the tokenizer: not in the
+    English word list."""
+    parts = [p for p in re.split(r"[-.]", word) if len(p) >= 3]  # "five-set": each part on its own
+    tokenizer = _tokenizer()
+    if tokenizer is None:
+        return any(p.lower() not in english_words() for p in parts)
+    return any(min(len(tokenizer.encode(" " + w, add_special_tokens=False).ids) for w in (p, p.lower())) >= 2 for p in parts)
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one deletion, transposition, replacement or insertion away."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+            | {a + c + b for a, b in splits for c in _LETTERS})
+
+
+def _misread(word: str, counts: Counter[str]) -> bool:
+    """A word the recogniser probably got wrong: seen once, and one edit away from a
+    word seen more often on the slides ("Huxlsy" beside "Huxley"), or, in lower
+    case and not English, from an English word ("novls", "fina" for "final").
+    Names seen once stay: "Nadal" is one edit from "natal"."""
+    key = word.lower()
+    if counts[key] > 1:
+        return False
+    near = _edits(key)
+    if any(counts[w] > 1 for w in near if w in counts):
+        return True
+    words = english_words()
+    return word.islower() and key not in words and not near.isdisjoint(words)
+
+
+def _runs(line: str) -> list[list[str]]:
+    """The line's words in runs: consecutive capitalised words joined by spaces form
+    one run (a name); every other word is a run of its own."""
+    runs: list[list[str]] = []
+    end = 0
+    capital = False
+    for m in _WORD.finditer(line):
+        word = _POSSESSIVE.sub("", m.group())
+        joined = _JOINER.fullmatch(line[end : m.start()]) is not None
+        if word[0].isupper() and capital and joined:
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        capital = word[0].isupper()
+        end = m.end()
+    return runs
+
+
+def slide_terms(slides: Sequence[Sequence[SlideLine]]) -> list[list[str]]:
+    """The names and terms on each slide, in reading order, each once: runs of
+    capitalised words that hold a hard word ("Mirwais Hotak", "Andre Agassi"),
+    without stopwords at either end ("The Kushans" -> "Kushans"), and hard words in
+    lower case ("endosymbiotic"). Words of three letters or fewer are left out, and
+    so is what looks misread (`_misread`, counted over all the slides)."""
+    read = [[run for line in lines if line.confidence >= MIN_CONFIDENCE for run in _runs(line.text)] for lines in slides]
+    counts = Counter(w.lower() for runs in read for run in runs for w in run)
+    out = []
+    for runs in read:
+        terms: dict[str, str] = {}
+        for run in runs:
+            while run and run[0].lower() in STOPWORDS:
+                run = run[1:]
+            while run and run[-1].lower() in STOPWORDS:
+                run = run[:-1]
+            hard = [w for w in run if len(w) > 3 and _hard(w)]
+            if hard and not any(_misread(w, counts) for w in hard):
+                term = " ".join(run)
+                terms.setdefault(term.lower(), term)
+        out.append(list(terms.values()))
+    return out
+
+
+def slide_spans(video: VideoAnalysis, end: float) -> list[tuple[float, float]]:
+    """When each still's slide was on screen: from the scene change at or before the
+    still to the next one (or `end`)."""
+    changes = sorted(c.time for c in video.scene_changes)
+    spans = []
+    for frame in video.frames:
+        i = bisect.bisect_right(changes, frame.time + 1e-6)
+        spans.append((changes[i - 1] if i > 0 else 0.0, changes[i] if i < len(changes) else end))
+    return spans
+
+
+def slide_prompts(video: VideoAnalysis, end: float, threads: int = 0) -> tuple[TimedText, ...]:
+    """Each slide's names and terms with the time it was on screen (widened by
+    MARGIN), for `transcribe(prompts=...)`. Empty when OCR is not installed."""
+    if not video.frames or not available():
+        return ()
+    workers = max(1, threads or os.cpu_count() or 1)
+    # ONNX Runtime releases the GIL: one still per thread, each run on one core.
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recast-ocr") as pool:
+        read = list(pool.map(read_slide, (f.path for f in video.frames)))
+    prompts = []
+    for (start, stop), terms in zip(slide_spans(video, end), slide_terms(read)):
+        if terms:
+            prompts.append(TimedText(max(0.0, start - MARGIN), stop + MARGIN, ", ".join(terms) + "."))
+    log.info("read %d slides: %d with names or terms for speech recognition", len(read), len(prompts))
+    return tuple(prompts)

@@ -1,0 +1,144 @@
+"""The words on the slides given to speech recognition (recast/slides.py): which
+words are chosen, when each slide's words apply, and a real run where they fix
+the spelling of names that tiny.en gets wrong by ear."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recast.engine_worker import SAMPLE_RATE, chunk_prompts, clip_prompt, prompt_text
+from recast.models import Frame, SceneChange, VideoAnalysis
+from recast.ocr import SlideLine
+from recast.slides import slide_spans, slide_terms
+
+
+def _lines(*texts: str, confidence: float = 0.99) -> list[SlideLine]:
+    return [SlideLine(t, confidence) for t in texts]
+
+
+def test_names_and_hard_words_are_chosen_and_everyday_words_left_out() -> None:
+    terms = slide_terms([
+        _lines("Andre Agassi", "The Kushans ruled from Bactria, and the novels of Huxley were dystopian.",
+               "Photosynthates feed endosymbiotic algae in five-set finals"),
+    ])[0]
+    assert "Andre Agassi" in terms  # a name as one run
+    assert "Kushans" in terms and "The Kushans" not in terms  # no stopword at its ends
+    assert "Bactria" in terms and "Huxley" in terms
+    assert "endosymbiotic" in terms and "Photosynthates" in terms
+    # everyday words and well-known names are one token for Whisper: left out
+    for word in ("ruled", "novels", "dystopian", "algae", "feed", "five-set", "finals", "The", "from"):
+        assert word not in terms, (word, terms)
+    # each term once, in reading order
+    assert terms.index("Andre Agassi") < terms.index("Kushans") < terms.index("endosymbiotic")
+    assert len(terms) == len({t.lower() for t in terms})
+
+
+def test_what_looks_misread_is_left_out() -> None:
+    slides = [
+        _lines("Aldous Huxley", "Huxley wrote his first novls at Balliol"),
+        _lines("Aldous Huxley (continued)", "The letters between Huxlsy and the society", "French Open fina,.."),
+        _lines("Rhodophyta and Chlorophyta", confidence=0.5),  # a line the recogniser is unsure of
+        _lines("Nadal beat him in Paris"),  # a name seen once, one edit from "natal": kept
+    ]
+    terms = slide_terms(slides)
+    assert "Huxley" in terms[0] and "Aldous Huxley" in terms[0] and "Balliol" in terms[0]
+    assert "novls" not in terms[0]  # one edit from "novels"
+    assert terms[1] == ["Aldous Huxley"]  # "Huxlsy" is one edit from "Huxley", seen 3 times; "fina" from "final"
+    assert terms[2] == []
+    assert terms[3] == ["Nadal"]
+
+
+def test_each_still_speaks_for_the_time_its_slide_was_shown() -> None:
+    video = VideoAnalysis(
+        scene_changes=(SceneChange(40.0, 60.0), SceneChange(95.5, 70.0)),
+        frames=(Frame(0.0, Path("a.jpg")), Frame(41.0, Path("b.jpg")), Frame(96.0, Path("c.jpg"))),
+    )
+    assert slide_spans(video, 120.0) == [(0.0, 40.0), (40.0, 95.5), (95.5, 120.0)]
+    # a still taken exactly at the change belongs to the slide after it
+    assert slide_spans(VideoAnalysis((SceneChange(40.0, 60.0),), (Frame(40.0, Path("b.jpg")),)), 90.0) == [(40.0, 90.0)]
+
+
+def test_a_chunk_gets_the_words_of_every_slide_it_overlaps_after_the_vocabulary() -> None:
+    prompts = [(0.0, 45.0, "Andre Agassi."), (35.0, 100.0, "Pete Sampras, Wimbledon.")]
+    s = SAMPLE_RATE
+    assert clip_prompt((0, 30 * s), prompts, None) == "Andre Agassi."
+    assert clip_prompt((30 * s, 60 * s), prompts, "Steffi Graf.") == "Steffi Graf. Andre Agassi. Pete Sampras, Wimbledon."
+    assert clip_prompt((60 * s, 90 * s), prompts, None) == "Pete Sampras, Wimbledon."
+    assert clip_prompt((120 * s, 150 * s), prompts, None) is None
+    groups = chunk_prompts([(0, 30 * s), (30 * s, 60 * s), (60 * s, 90 * s), (90 * s, 99 * s)], prompts, None)
+    assert [len(chunks) for _, chunks in groups] == [1, 1, 2]  # chunks with the same prompt are decoded together
+    # the user's vocabulary stays whole; slide words beyond what Whisper reads are cut at a word
+    long = prompt_text("Graf.", ["word " * 200], limit=60)
+    assert long is not None and long.startswith("Graf. word") and len(long) <= 60 and long.endswith("word")
+
+
+def _font() -> str | None:
+    for p in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"):
+        if Path(p).is_file():
+            return p
+    return None
+
+
+def _slide(path: Path, title: str, bullets: list[str]) -> Path:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = _font()
+    im = Image.new("RGB", (1280, 720), (250, 250, 250))
+    d = ImageDraw.Draw(im)
+    d.text((60, 50), title, font=ImageFont.truetype(font, 56), fill=(20, 20, 20))
+    for i, line in enumerate(bullets):
+        d.text((80, 180 + 60 * i), "• " + line, font=ImageFont.truetype(font, 32), fill=(40, 40, 40))
+    im.save(path)
+    return path
+
+
+@pytest.mark.slow
+def test_the_names_on_the_slides_are_spelled_as_the_slides_spell_them(tmp_path: Path) -> None:
+    ocr = pytest.importorskip("recast.ocr")
+    if not ocr.available() or _font() is None:
+        pytest.skip("rapidocr or a font is missing")
+    from recast.config import Options
+    from recast.ffmpeg import ffmpeg_exe
+    from recast.pipeline import process
+    from tests.test_transcribe import _say
+
+    # tiny.en alone writes "Nick Balliteri coached Andre Agassie ... Pete Sampers"
+    first = _say("Nick Bollettieri coached Andre Agassi at his academy in Florida.")
+    second = _say("Later Agassi played Pete Sampras in the final.")
+    gap = np.zeros(SAMPLE_RATE * 6, np.float32)  # a long pause: the two sentences are decoded as two chunks
+    audio = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), first, gap, second, np.zeros(SAMPLE_RATE, np.float32)])
+    change = 1.0 + len(first) / SAMPLE_RATE + 3.0  # the slide changes in the pause
+    wav = tmp_path / "talk.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(SAMPLE_RATE)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes())
+    one = _slide(tmp_path / "one.png", "Tennis academies", ["Nick Bollettieri coached Andre Agassi"])
+    two = _slide(tmp_path / "two.png", "The rivalry", ["Agassi against Pete Sampras"])
+    video = tmp_path / "talk.mp4"
+    total = len(audio) / SAMPLE_RATE
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-loop", "1", "-t", f"{change:.3f}", "-i", str(one),
+         "-loop", "1", "-t", f"{total - change:.3f}", "-i", str(two), "-i", str(wav),
+         "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0,fps=25,format=yuv420p[v]", "-map", "[v]", "-map", "2:a",
+         "-c:v", "libx264", "-g", "50", "-c:a", "aac", "-shortest", str(video)],
+        check=True,
+    )
+    options = Options(cache_dir=tmp_path / "cache", clips="none")
+
+    def words(result) -> str:
+        return " ".join(seg.text for seg in result.session.transcript.segments)
+
+    plain = words(process(video, tmp_path / "plain", options.replace(slide_vocabulary=False)))
+    assert "Agassie" in plain or "Sampers" in plain, plain  # what the slides are there to fix
+    read = process(video, tmp_path / "read", options)
+    text = words(read)
+    for name in ("Bollettieri", "Agassi", "Sampras"):
+        assert name in text, text
+    assert "Agassie" not in text and "Sampers" not in text, text
+    assert "slides" in read.timings and "slides" not in process(video, tmp_path / "plain2", options.replace(
+        slide_vocabulary=False)).timings
