@@ -22,6 +22,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
+from .engine_worker import release_memory
 from .models import TimedText, VideoAnalysis
 from .ocr import SlideLine, available, read_slide
 from .text import STOPWORDS, english_words
@@ -157,6 +158,9 @@ def slide_prompts(video: VideoAnalysis, end: float, threads: int = 0) -> tuple[T
     # ONNX Runtime releases the GIL: one still per thread, each run on one core.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recast-ocr") as pool:
         read = list(pool.map(read_slide, (f.path for f in video.frames)))
+    # The recogniser's buffers for long lines stay in the threads' heaps: 0.6 GB after
+    # an hour's slides, held through the transcription that follows unless given back.
+    release_memory()
     prompts = []
     for (start, stop), terms in zip(slide_spans(video, end), slide_terms(read)):
         if terms:

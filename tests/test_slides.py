@@ -70,8 +70,11 @@ def test_a_chunk_gets_the_words_of_every_slide_it_overlaps_after_the_vocabulary(
     assert clip_prompt((30 * s, 60 * s), prompts, "Steffi Graf.") == "Steffi Graf. Andre Agassi. Pete Sampras, Wimbledon."
     assert clip_prompt((60 * s, 90 * s), prompts, None) == "Pete Sampras, Wimbledon."
     assert clip_prompt((120 * s, 150 * s), prompts, None) is None
-    groups = chunk_prompts([(0, 30 * s), (30 * s, 60 * s), (60 * s, 90 * s), (90 * s, 99 * s)], prompts, None)
-    assert [len(chunks) for _, chunks in groups] == [1, 1, 2]  # chunks with the same prompt are decoded together
+    # in runs of a batch: each run gets the words of every slide one of its chunks overlaps
+    chunks = [(0, 30 * s), (30 * s, 60 * s), (60 * s, 90 * s), (120 * s, 150 * s), (150 * s, 160 * s)]
+    assert chunk_prompts(chunks, prompts, None, 2) == [
+        ("Andre Agassi. Pete Sampras, Wimbledon.", chunks[:2]), ("Pete Sampras, Wimbledon.", chunks[2:4]), (None, chunks[4:])]
+    assert chunk_prompts(chunks, [], "Graf.", 2) == [("Graf.", chunks)]  # no slides: one call, as before
     # the user's vocabulary stays whole; slide words beyond what Whisper reads are cut at a word
     long = prompt_text("Graf.", ["word " * 200], limit=60)
     assert long is not None and long.startswith("Graf. word") and len(long) <= 60 and long.endswith("word")
