@@ -46,6 +46,11 @@ def _engine():
                 "Global.use_cls": False,  # slides are upright
                 "Det.limit_type": "max",
                 "Det.limit_side_len": MAX_SIDE,
+                # One line at a time: a batch pads every line to the widest one's
+                # length, and slide lines vary from a page number to a whole bullet
+                # (an hour's slides read whole: 23.8 s and 0.93 GB at 6, 14.2 s and
+                # 0.54 GB at 1; benchmarks/RESULTS.md)
+                "Rec.rec_batch_num": 1,
                 "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             }
