@@ -39,6 +39,7 @@ import numpy as np
 
 from .config import Options
 from .errors import ConfigError, TranscriptionError
+from .engine_worker import PROMPT_CHARS
 from .models import Audio, Segment, TimedText, Transcript, Word
 
 log = logging.getLogger(__name__)
@@ -521,7 +522,7 @@ atexit.register(shutdown)
 # --------------------------------------------------------------------------- transcribe
 
 
-VOCABULARY_CHARS = 600  # Whisper keeps at most 223 tokens of prompt: about this much English
+VOCABULARY_CHARS = PROMPT_CHARS  # Whisper keeps at most 223 tokens of prompt: about this much English
 
 
 def vocabulary_prompt(vocabulary: str | None) -> str | None:

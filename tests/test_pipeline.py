@@ -25,6 +25,9 @@ def test_transcript_cache_key_follows_only_transcript_settings(tmp_path):
     for change in ({"clips": "none"}, {"caption_chars": 37}, {"min_chapter": 45.0}, {"title": "x"}, {"force": True}):
         assert transcript_cache_path(base.replace(**change), "a" * 64) == key, change
     assert transcript_cache_path(base, "b" * 64) != key
+    # words read on a video's slides steer recognition: that video and the way they are chosen are in the key
+    slides = transcript_cache_path(base, "a" * 64, "c" * 64 + ":1")
+    assert slides != key and slides != transcript_cache_path(base, "a" * 64, "c" * 64 + ":2")
     assert key.is_relative_to(tmp_path)
 
 

@@ -145,3 +145,28 @@ def test_the_names_on_the_slides_are_spelled_as_the_slides_spell_them(tmp_path: 
     assert "Agassie" not in text and "Sampers" not in text, text
     assert "slides" in read.timings and "slides" not in process(video, tmp_path / "plain2", options.replace(
         slide_vocabulary=False)).timings
+
+
+@pytest.mark.slow
+def test_openai_whisper_takes_the_words_of_the_slide_each_chunk_overlaps(tmp_path: Path) -> None:
+    from tests.test_transcribe import HAS_WHISPER, _say
+
+    if not HAS_WHISPER:
+        pytest.skip("openai-whisper is not installed")
+    from recast import transcribe as tr
+    from recast.config import Options
+    from recast.models import Audio, TimedText
+
+    first = _say("Nick Bollettieri coached Andre Agassi at his academy in Florida.")
+    second = _say("Later Agassi played Pete Sampras in the final.")
+    gap = np.zeros(SAMPLE_RATE * 6, np.float32)  # two chunks
+    audio = Audio(np.concatenate([np.zeros(SAMPLE_RATE, np.float32), first, gap, second]), offset=2.0)
+    change = 2.0 + 1.0 + len(first) / SAMPLE_RATE + 3.0  # on the source timeline, in the pause
+    options = Options(cache_dir=tmp_path, engine="openai-whisper", device="cpu")
+    plain = tr.transcribe(audio, options).text
+    assert "Agassie" in plain or "Sampers" in plain, plain
+    # the first slide's words reach only the first sentence's chunk
+    text = tr.transcribe(audio, options, prompts=[TimedText(0.0, change, "Nick Bollettieri, Andre Agassi.")]).text
+    first_text, _, second_text = text.partition("Later")
+    assert "Bollettieri" in first_text and "Agassi " in first_text + " ", text
+    assert second_text.strip() == plain.partition("Later")[2].strip(), (plain, text)
