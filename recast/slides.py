@@ -35,7 +35,8 @@ MIN_CONFIDENCE = 0.8  # recogniser score under which a line's spelling is not tr
 # name what the next slide shows just before they move on, and a chunk that starts
 # in the last seconds of a slide is mostly about the next one anyway.
 MARGIN = 5.0
-SLIDES_VERSION = 1  # bump when the words chosen change: it is part of the transcript cache key
+STILL_SLACK = 0.5  # s: see slide_spans
+SLIDES_VERSION = 2  # bump when the words chosen change: it is part of the transcript cache key
 
 # A word: starts with a letter; apostrophes, hyphens and dots only inside ("Prout's",
 # "x-rays", "U.S.").
@@ -141,11 +142,13 @@ def slide_terms(slides: Sequence[Sequence[SlideLine]]) -> list[list[str]]:
 
 def slide_spans(video: VideoAnalysis, end: float) -> list[tuple[float, float]]:
     """When each still's slide was on screen: from the scene change at or before the
-    still to the next one (or `end`)."""
+    still to the next one (or `end`). A still taken where its change was placed may
+    come a frame or two before the placed time (the sample's 42.4 s still, change
+    at 42.48 s): STILL_SLACK allows for that."""
     changes = sorted(c.time for c in video.scene_changes)
     spans = []
     for frame in video.frames:
-        i = bisect.bisect_right(changes, frame.time + 1e-6)
+        i = bisect.bisect_right(changes, frame.time + STILL_SLACK)
         spans.append((changes[i - 1] if i > 0 else 0.0, changes[i] if i < len(changes) else end))
     return spans
 

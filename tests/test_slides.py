@@ -59,8 +59,10 @@ def test_each_still_speaks_for_the_time_its_slide_was_shown() -> None:
         frames=(Frame(0.0, Path("a.jpg")), Frame(41.0, Path("b.jpg")), Frame(96.0, Path("c.jpg"))),
     )
     assert slide_spans(video, 120.0) == [(0.0, 40.0), (40.0, 95.5), (95.5, 120.0)]
-    # a still taken exactly at the change belongs to the slide after it
+    # a still taken at the change, or placed a frame or two before it, belongs to the slide after it
     assert slide_spans(VideoAnalysis((SceneChange(40.0, 60.0),), (Frame(40.0, Path("b.jpg")),)), 90.0) == [(40.0, 90.0)]
+    video = VideoAnalysis((SceneChange(4.2, 60.0), SceneChange(42.48, 60.0)), (Frame(4.28, Path("a.jpg")), Frame(42.4, Path("b.jpg"))))
+    assert slide_spans(video, 60.0) == [(4.2, 42.48), (42.48, 60.0)]
 
 
 def test_a_chunk_gets_the_words_of_every_slide_it_overlaps_after_the_vocabulary() -> None:
