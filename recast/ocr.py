@@ -51,6 +51,9 @@ def _engine():
                 # (an hour's slides read whole: 23.8 s and 0.93 GB at 6, 14.2 s and
                 # 0.54 GB at 1; benchmarks/RESULTS.md)
                 "Rec.rec_batch_num": 1,
+                # Lines read at most on one still: a slide has a dozen; a screen of
+                # code or a document has a hundred, each costing 0.05-0.1 s to read
+                "Det.max_candidates": 40,
                 "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             }

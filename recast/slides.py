@@ -36,6 +36,10 @@ MIN_CONFIDENCE = 0.8  # recogniser score under which a line's spelling is not tr
 # in the last seconds of a slide is mostly about the next one anyway.
 MARGIN = 5.0
 STILL_SLACK = 0.5  # s: see slide_spans
+# A still on screen for less than this is not read: a scroll, a demo, a passing
+# window. Its words would cover under half a chunk, and a screen recording that
+# changes every few seconds would otherwise cost a read per keyframe.
+MIN_SHOWN = 10.0  # s
 SLIDES_VERSION = 2  # bump when the words chosen change: it is part of the transcript cache key
 
 # A word: starts with a letter; apostrophes, hyphens and dots only inside ("Prout's",
@@ -158,16 +162,18 @@ def slide_prompts(video: VideoAnalysis, end: float, threads: int = 0) -> tuple[T
     MARGIN), for `transcribe(prompts=...)`. Empty when OCR is not installed."""
     if not video.frames or not available():
         return ()
+    shown = [(frame, span) for frame, span in zip(video.frames, slide_spans(video, end))
+             if span[1] - span[0] >= MIN_SHOWN]
     workers = max(1, threads or os.cpu_count() or 1)
     # ONNX Runtime releases the GIL: one still per thread, each run on one core.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recast-ocr") as pool:
-        read = list(pool.map(read_slide, (f.path for f in video.frames)))
+        read = list(pool.map(read_slide, (frame.path for frame, _ in shown)))
     # The recogniser's buffers for long lines stay in the threads' heaps: 0.6 GB after
     # an hour's slides, held through the transcription that follows unless given back.
     release_memory()
     prompts = []
-    for (start, stop), terms in zip(slide_spans(video, end), slide_terms(read)):
+    for (_, (start, stop)), terms in zip(shown, slide_terms(read)):
         if terms:
             prompts.append(TimedText(max(0.0, start - MARGIN), stop + MARGIN, ", ".join(terms) + "."))
-    log.info("read %d slides: %d with names or terms for speech recognition", len(read), len(prompts))
+    log.info("read %d of %d stills: %d with names or terms for speech recognition", len(read), len(video.frames), len(prompts))
     return tuple(prompts)

@@ -102,6 +102,32 @@ def _slide(path: Path, title: str, bullets: list[str]) -> Path:
     return path
 
 
+def test_a_real_slide_is_read_and_a_passing_screen_is_not(tmp_path: Path) -> None:
+    ocr = pytest.importorskip("recast.ocr")
+    if not ocr.available() or _font() is None:
+        pytest.skip("rapidocr or a font is missing")
+    from PIL import Image
+
+    from recast.slides import MARGIN, MIN_SHOWN, slide_prompts
+
+    def still(name: str, title: str, bullet: str) -> Path:
+        path = _slide(tmp_path / f"{name}.png", title, [bullet])
+        with Image.open(path) as im:  # video analysis stills are 640 px wide
+            im.resize((640, 360)).save(tmp_path / f"{name}.jpg")
+        return tmp_path / f"{name}.jpg"
+
+    video = VideoAnalysis(
+        scene_changes=(SceneChange(30.0, 60.0), SceneChange(30.0 + MIN_SHOWN - 1, 60.0)),
+        frames=(Frame(0.5, still("one", "Tennis academies", "Nick Bollettieri coached Andre Agassi")),
+                Frame(30.5, still("two", "Passing by", "Pete Sampras and Steffi Graf")),
+                Frame(40.0, still("three", "Rivals", "Agassi against Pete Sampras"))),
+    )
+    prompts = slide_prompts(video, 100.0)
+    assert [(p.start, p.end) for p in prompts] == [(0.0, 30.0 + MARGIN), (30.0 + MIN_SHOWN - 1 - MARGIN, 100.0 + MARGIN)]
+    assert "Bollettieri" in prompts[0].text and "Agassi" in prompts[0].text and "Tennis" not in prompts[0].text
+    assert "Sampras" in prompts[1].text and "Graf" not in prompts[1].text  # the 9-second screen was not read
+
+
 @pytest.mark.slow
 def test_the_names_on_the_slides_are_spelled_as_the_slides_spell_them(tmp_path: Path) -> None:
     ocr = pytest.importorskip("recast.ocr")
@@ -116,8 +142,9 @@ def test_the_names_on_the_slides_are_spelled_as_the_slides_spell_them(tmp_path: 
     first = _say("Nick Bollettieri coached Andre Agassi at his academy in Florida.")
     second = _say("Later Agassi played Pete Sampras in the final.")
     gap = np.zeros(SAMPLE_RATE * 6, np.float32)  # a long pause: the two sentences are decoded as two chunks
-    audio = np.concatenate([np.zeros(SAMPLE_RATE, np.float32), first, gap, second, np.zeros(SAMPLE_RATE, np.float32)])
-    change = 1.0 + len(first) / SAMPLE_RATE + 3.0  # the slide changes in the pause
+    quiet = np.zeros(SAMPLE_RATE * 6, np.float32)  # each slide is on screen long enough to be read (MIN_SHOWN)
+    audio = np.concatenate([quiet, first, gap, second, quiet])
+    change = 6.0 + len(first) / SAMPLE_RATE + 3.0  # the slide changes in the pause
     wav = tmp_path / "talk.wav"
     with wave.open(str(wav), "wb") as w:
         w.setnchannels(1), w.setsampwidth(2), w.setframerate(SAMPLE_RATE)
