@@ -277,7 +277,7 @@ def chunk_prompts(
     chunks overlaps, cut to what Whisper reads. The pipeline gives one prompt to a
     whole call; runs of a batch each keep the batches full, where a call per distinct
     prompt made batches of one or two chunks (slides change every minute or so, and
-    a chunk across a change has the words of both) and cost 15% of the speed."""
+    a chunk across a change has the words of both) and was slower."""
     if not prompts:
         return [(prompt_text(base, []), list(chunks))]
     runs = []

@@ -48,8 +48,8 @@ def _engine():
                 "Det.limit_side_len": MAX_SIDE,
                 # One line at a time: a batch pads every line to the widest one's
                 # length, and slide lines vary from a page number to a whole bullet
-                # (an hour's slides read whole: 23.8 s and 0.93 GB at 6, 14.2 s and
-                # 0.54 GB at 1; benchmarks/RESULTS.md)
+                # (reading an hour's slides whole was faster and smaller this way in a
+                # scratch measurement; benchmarks/RESULTS.md, session 13)
                 "Rec.rec_batch_num": 1,
                 # Lines read at most on one still: a slide has a dozen; a screen of
                 # code or a document has a hundred, each costing 0.05-0.1 s to read

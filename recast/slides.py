@@ -168,8 +168,8 @@ def slide_prompts(video: VideoAnalysis, end: float, threads: int = 0) -> tuple[T
     # ONNX Runtime releases the GIL: one still per thread, each run on one core.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recast-ocr") as pool:
         read = list(pool.map(read_slide, (frame.path for frame, _ in shown)))
-    # The recogniser's buffers for long lines stay in the threads' heaps: 0.6 GB after
-    # an hour's slides, held through the transcription that follows unless given back.
+    # The recogniser's buffers for long lines stay in the threads' heaps, held through
+    # the transcription that follows unless given back.
     release_memory()
     prompts = []
     for (_, (start, stop)), terms in zip(shown, slide_terms(read)):
