@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -270,14 +270,20 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
     from .site import write_session_pages
     from .summarize import describe
     from .ocr import available as ocr_available
-    from .slides import SLIDES_VERSION, slide_prompts
+    from .slides import SLIDES_VERSION, SlideReader, slide_prompts
     from .video import analyze_video
 
     # Video analysis (scene changes, slide stills, keyframes) runs beside speech
     # recognition: ffmpeg decodes in its own process while the engine uses the cores.
-    # When the slides' words are to steer recognition, it is waited for first.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recast-video") as pool:
-        video_future = pool.submit(_timed, analyze_video, media, work / ".frames") if media.has_video else None
+    # When the slides' words are to steer recognition, it is waited for first, and
+    # the stills are read while it places the changes between them.
+    want_words = media.has_video and options.slide_vocabulary and options.ocr and ocr_available()
+    reader = SlideReader(options.threads) if want_words else None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recast-video") as pool, ExitStack() as done:
+        if reader is not None:
+            done.callback(reader.close)
+        video_future = pool.submit(_timed, analyze_video, media, work / ".frames",
+                                   reader.offer if reader else None) if media.has_video else None
         video: VideoAnalysis | None = None
 
         def wait_for_video(when: str) -> VideoAnalysis:
@@ -289,15 +295,15 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
             return video
 
         def read_slides() -> tuple[TimedText, ...]:
+            assert reader is not None
+            reader.start()
             found = wait_for_video("before")
             with stages.stage("slides") as note:
-                prompts = slide_prompts(found, media.duration or float("inf"), options.threads)
+                prompts = slide_prompts(found, media.duration or float("inf"), reader=reader)
                 note["message"] = f"{len(prompts)} of {len(found.frames)} slides show names or terms"
             return prompts
 
-        slides = None
-        if video_future is not None and options.slide_vocabulary and options.ocr and ocr_available():
-            slides = SlideWords(f"{sha}:{SLIDES_VERSION}", read_slides)
+        slides = SlideWords(f"{sha}:{SLIDES_VERSION}", read_slides) if reader is not None else None
         transcript, reused = get_transcript(audio, options, stages, slides)
         if video_future is not None and video is None:
             video = wait_for_video("alongside")

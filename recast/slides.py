@@ -18,9 +18,11 @@ import functools
 import logging
 import os
 import re
+import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterable, Sequence
 
 from .engine_worker import release_memory
 from .models import TimedText, VideoAnalysis
@@ -156,20 +158,87 @@ def slide_spans(video: VideoAnalysis, end: float) -> list[tuple[float, float]]:
     return spans
 
 
-def slide_prompts(video: VideoAnalysis, end: float, threads: int = 0) -> tuple[TimedText, ...]:
+class SlideReader:
+    """Reads stills with OCR in background threads as soon as the video analysis has
+    found them, before it has placed the changes between them: placing decodes video
+    on one core, so the reading fills the other instead of waiting for it.
+
+    Nothing is read until `start()`: the analysis offers its stills whether or not
+    the transcript will be recognised, and a rebuild that reuses the transcript
+    must not pay for the reading. Single use; `close()` stops what is left."""
+
+    def __init__(self, threads: int = 0) -> None:
+        self._workers = max(1, threads or os.cpu_count() or 1)
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._reads: dict[Path, Future] = {}
+        self._offered: list[Path] = []
+        self._started = self._closed = False
+
+    def offer(self, stills: Iterable[tuple[Path, float]]) -> None:
+        """Stills found, each with the longest time it can have been on screen
+        (its change is not placed yet). Called from the video analysis thread."""
+        with self._lock:
+            if self._closed:  # the transcript came from the cache, or reading is over
+                return
+            self._offered.extend(Path(p) for p, shown in stills if shown >= MIN_SHOWN)
+            if self._started:
+                self._submit_offered()
+
+    def start(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._started = True
+                self._submit_offered()
+
+    def read(self, paths: Sequence[Path]) -> list[tuple[SlideLine, ...]]:
+        """The lines of each still, in order; those not offered are read now."""
+        with self._lock:
+            self._started = True
+            futures = [self._submit(Path(p)) for p in paths]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        """Stop reading (stills offered but not needed are dropped) and give back
+        the recogniser's buffers, which would otherwise stay in the threads' heaps
+        through the transcription that follows."""
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            release_memory()
+
+    def _submit_offered(self) -> None:
+        for path in self._offered:
+            self._submit(path)
+        self._offered.clear()
+
+    def _submit(self, path: Path) -> Future:
+        if path not in self._reads:
+            if self._closed:
+                raise RuntimeError("SlideReader used after close()")
+            if self._pool is None:
+                # ONNX Runtime releases the GIL: one still per thread, each run on one core
+                self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="recast-ocr")
+            self._reads[path] = self._pool.submit(read_slide, path)
+        return self._reads[path]
+
+
+def slide_prompts(video: VideoAnalysis, end: float, threads: int = 0, reader: SlideReader | None = None) -> tuple[TimedText, ...]:
     """Each slide's names and terms with the time it was on screen (widened by
-    MARGIN), for `transcribe(prompts=...)`. Empty when OCR is not installed."""
-    if not video.frames or not available():
-        return ()
-    shown = [(frame, span) for frame, span in zip(video.frames, slide_spans(video, end))
-             if span[1] - span[0] >= MIN_SHOWN]
-    workers = max(1, threads or os.cpu_count() or 1)
-    # ONNX Runtime releases the GIL: one still per thread, each run on one core.
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recast-ocr") as pool:
-        read = list(pool.map(read_slide, (frame.path for frame, _ in shown)))
-    # The recogniser's buffers for long lines stay in the threads' heaps, held through
-    # the transcription that follows unless given back.
-    release_memory()
+    MARGIN), for `transcribe(prompts=...)`. Empty when OCR is not installed.
+    `reader` may already have read the stills during the video analysis; it is
+    closed here."""
+    reader = reader or SlideReader(threads)
+    try:
+        if not video.frames or not available():
+            return ()
+        shown = [(frame, span) for frame, span in zip(video.frames, slide_spans(video, end))
+                 if span[1] - span[0] >= MIN_SHOWN]
+        read = reader.read([frame.path for frame, _ in shown])
+    finally:
+        reader.close()
     prompts = []
     for (_, (start, stop)), terms in zip(shown, slide_terms(read)):
         if terms:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -51,8 +52,13 @@ MAX_STILLS = 400  # beyond this many shots it is camera footage, not slides: sti
 _PTS = re.compile(rb"pts_time:\s*(-?[0-9.]+)")
 
 
-def analyze_video(media: MediaInfo, workdir: Path) -> VideoAnalysis:
-    """Scene changes, one still per stable shot, and keyframe times of `media`'s video."""
+def analyze_video(media: MediaInfo, workdir: Path,
+                  on_stills: Callable[[Iterable[tuple[Path, float]]], None] | None = None) -> VideoAnalysis:
+    """Scene changes, one still per stable shot, and keyframe times of `media`'s video.
+
+    `on_stills`, when given, hears of the stills as soon as the keyframe pass has
+    found them, before their changes are placed (most of the analysis's time): each
+    with the longest time its slide can have been on screen, so that OCR can start."""
     if not media.has_video:
         return VideoAnalysis()
     path = Path(media.path)
@@ -78,6 +84,16 @@ def analyze_video(media: MediaInfo, workdir: Path) -> VideoAnalysis:
             frames = np.concatenate([frames, tail_f[-1:]])
     scores = [_score(frames[i - 1], frames[i]) for i in range(1, len(frames))]
     found = [i for i, s in enumerate(scores, start=1) if s >= MIN_CHANGE]
+    # one still per shot: the first keyframe, then the keyframe after each change
+    wanted = [0] + found
+    if len(wanted) > MAX_STILLS:
+        wanted = [wanted[int(k)] for k in np.linspace(0, len(wanted) - 1, MAX_STILLS)]
+    if on_stills is not None:
+        # a shot starts after the keyframe before its still and ends at or before
+        # the next shot's still
+        ends = [times[j] for j in wanted[1:]] + [origin + duration]
+        on_stills([(stills[i], ends[k] - (times[i - 1] if i > 0 else origin))
+                   for k, i in enumerate(wanted) if i in stills])
     title_scores = {i: _title_change(frames[i - 1], frames[i]) for i in found}
     # The strongest title changes first (a new title before a "(continued)" added),
     # while the decoded video stays within budget.
@@ -91,19 +107,16 @@ def analyze_video(media: MediaInfo, workdir: Path) -> VideoAnalysis:
         budget -= cost
     changes: list[SceneChange] = []
     placed: dict[int, list[SceneChange]] = {}
-    for i in found:
-        t0, t1 = times[i - 1], times[i]
-        if i in refine and t1 - t0 > 1.0 / FINE_FPS + 0.05:
-            placed[i] = [SceneChange(round(c.time + origin, 3), c.score) for c in _place(path, t0 - origin, t1 - origin)]
-            changes.extend(placed[i])
-        else:
-            # not placed: midway between the keyframes (see change_window)
-            changes.append(SceneChange(round((t0 + t1) / 2 if t1 - t0 > 1.0 else t1, 3), round(min(100.0, scores[i - 1]), 2)))
-    # one still per shot: the first keyframe, then the keyframe after each change (a
-    # placed change gets a still a moment after it when that keyframe is far away)
-    wanted = [0] + found
-    if len(wanted) > MAX_STILLS:
-        wanted = [wanted[int(k)] for k in np.linspace(0, len(wanted) - 1, MAX_STILLS)]
+    with _Placer(path) as placer:
+        for i in found:
+            t0, t1 = times[i - 1], times[i]
+            if i in refine and t1 - t0 > 1.0 / FINE_FPS + 0.05:
+                placed[i] = placer.place(t0, t1, frames[i])
+                changes.extend(placed[i])
+            else:
+                # not placed: midway between the keyframes (see change_window)
+                changes.append(SceneChange(round((t0 + t1) / 2 if t1 - t0 > 1.0 else t1, 3), round(min(100.0, scores[i - 1]), 2)))
+    # a placed change gets a still a moment after it when its keyframe is far away
     out_frames: list[Frame] = []
     extra: list[float] = []
     for i in wanted:
@@ -205,19 +218,22 @@ def _analyze_sparse(media: MediaInfo, path: Path, keyframes: list[float], workdi
     scores = [_score(frames[i - 1], frames[i]) for i in range(1, len(frames))]
     changes: list[SceneChange] = []
     refine = sum(s >= MIN_CHANGE for s in scores) <= MAX_STILLS
-    for i, s in enumerate(scores, start=1):
-        if s < MIN_CHANGE:
-            continue
-        t0, t1 = times[i - 1], times[i]
-        if refine and t1 - t0 > 1.0 / FINE_FPS + 0.05 and _title_change(frames[i - 1], frames[i]) >= TITLE_CHANGE:
-            changes.extend(_place(path, t0, t1))
-        else:
-            changes.append(SceneChange(round(t1, 3), round(min(100.0, s), 2)))
+    origin = media.start_time or 0.0
+    with _Placer(path) as placer:
+        for i, s in enumerate(scores, start=1):
+            if s < MIN_CHANGE:
+                continue
+            t0, t1 = times[i - 1], times[i]
+            if refine and t1 - t0 > 1.0 / FINE_FPS + 0.05 and _title_change(frames[i - 1], frames[i]) >= TITLE_CHANGE:
+                # the placer keeps the file's clock, these times start at 0
+                changes.extend(SceneChange(round(c.time - origin, 3), c.score)
+                               for c in placer.place(t0 + origin, t1 + origin, frames[i]))
+            else:
+                changes.append(SceneChange(round(t1, 3), round(min(100.0, s), 2)))
     shots = [0.0] + [c.time for c in changes]
     ends = [c.time for c in changes] + [max(duration, shots[-1])]
     still_times = [min(a + SETTLE, a + max(0.0, (b - a) / 2)) for a, b in zip(shots, ends)]
     stills = _save_stills(path, still_times, workdir_stills.parent)
-    origin = media.start_time or 0.0
     changes = [SceneChange(round(c.time + origin, 3), c.score) for c in changes]
     stills = [Frame(round(f.time + origin, 3), f.path) for f in stills]
     return VideoAnalysis(tuple(changes), tuple(stills), tuple(keyframes))
@@ -297,23 +313,91 @@ def _title_change(a: np.ndarray, b: np.ndarray) -> float:
     return _score(a[: THUMB_H // 4], b[: THUMB_H // 4], min_cells=max(2, round(MIN_CELLS / 4)))
 
 
-def _place(path: Path, t0: float, t1: float) -> list[SceneChange]:
-    """The changes between two coarse frames (at t0 and t1), placed to 1/FINE_FPS s;
-    there may be several (two slides shown within one keyframe interval)."""
-    times, frames = _decode(path, keyframes_only=False, fps=FINE_FPS, start=t0, length=t1 - t0 + 0.3)
-    out = []
-    for k in range(1, len(frames)):
-        s = _score(frames[k - 1], frames[k])
-        if s >= MIN_CHANGE and times[k] > t0 + 1e-3:
-            # the fps filter labels a frame with the nearest tick, so the sample time is the estimate
-            out.append(SceneChange(round(max(t0, times[k]), 3), round(min(100.0, s), 2)))
-    merged: list[SceneChange] = []
-    for c in out:  # a cross-fade is one change, not one per sample
-        if merged and c.time - merged[-1].time <= 1.0 / FINE_FPS + 1e-3:
-            merged[-1] = SceneChange(merged[-1].time, max(merged[-1].score, c.score))
+class _Placer:
+    """Places changes between two coarse frames to the frame, decoding in this
+    process (PyAV, one core): the file is opened once for every change, not an
+    ffmpeg process per change, and decoding stops once the picture has become the
+    interval's last frame, about halfway through on average."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._container = None
+        self._stream = None
+
+    def __enter__(self) -> "_Placer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._container is not None:
+            self._container.close()
+
+    def place(self, t0: float, t1: float, last: np.ndarray | None = None) -> list[SceneChange]:
+        """The changes between the frames at t0 and t1 (times on the file's own
+        clock); there may be several (two slides within one keyframe interval).
+        `last`, the frame at t1 at THUMB size, lets decoding stop early."""
+        import av
+
+        out: list[SceneChange] = []
+        try:
+            if self._container is None:
+                self._container = open_media(self.path)
+                self._stream = self._container.streams.video[0]
+                self._stream.thread_type = "NONE"  # one core: the other reads the slides or recognises speech
+                self._stream.codec_context.options = {"skip_loop_filter": "all"}  # a fifth of decoding; nothing at 320x180
+            stream = self._stream
+            base = stream.time_base
+            self._container.seek(max(0, int(t0 / base)), stream=stream, backward=True)
+            prev = None
+            due = t0 - 0.5 / FINE_FPS
+            skipped: list[tuple[float, object]] = []  # frames decoded since the last sample
+            for frame in self._container.decode(stream):
+                if frame.pts is None:
+                    continue
+                t = float(frame.pts * base)
+                if t > t1 + 0.3:
+                    break
+                if t < due:
+                    if t > t0 + 1e-3:
+                        skipped.append((t, frame))
+                    continue
+                due = t + 1.0 / FINE_FPS - 0.01
+                img = _small(frame)
+                if prev is not None:
+                    s = _score(prev, img)
+                    if s >= MIN_CHANGE and t > t0 + 1e-3:
+                        out.append(SceneChange(round(_first_changed(prev, skipped, t), 3), round(min(100.0, s), 2)))
+                    # the picture is the interval's last one: no change is left to find
+                    if out and last is not None and _score(img, last) < MIN_CHANGE:
+                        break
+                prev = img
+                skipped = []
+        except (av.error.FFmpegError, IndexError) as e:  # a damaged interval: the change stays unplaced
+            log.debug("placing a change in %.2f-%.2f s of %s: %s", t0, t1, self.path, e)
+        merged: list[SceneChange] = []
+        for c in out:  # a cross-fade is one change, not one per sample
+            if merged and c.time - merged[-1].time <= 1.0 / FINE_FPS + 1e-3:
+                merged[-1] = SceneChange(merged[-1].time, max(merged[-1].score, c.score))
+            else:
+                merged.append(c)
+        return merged or [SceneChange(round(t1, 3), 0.0)]
+
+
+def _small(frame) -> np.ndarray:
+    return frame.to_ndarray(width=THUMB_W, height=THUMB_H, format="rgb24", interpolation="AREA")
+
+
+def _first_changed(before: np.ndarray, frames: list[tuple[float, object]], sampled: float) -> float:
+    """The time of the first of `frames` (decoded between two samples) that differs
+    from `before`, or `sampled`: a binary search, so a change is placed to the frame
+    at the cost of a few conversions."""
+    lo, hi = 0, len(frames)  # frames[hi:] (and the sample) differ
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _score(before, _small(frames[mid][1])) >= MIN_CHANGE:
+            hi = mid
         else:
-            merged.append(c)
-    return merged or [SceneChange(round(t1, 3), 0.0)]
+            lo = mid + 1
+    return frames[hi][0] if hi < len(frames) else sampled
 
 
 def _save_stills(path: Path, times: list[float], workdir: Path, batch: int = 12, prefix: str = "still") -> list[Frame]:

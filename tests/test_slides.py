@@ -65,6 +65,39 @@ def test_each_still_speaks_for_the_time_its_slide_was_shown() -> None:
     assert slide_spans(video, 60.0) == [(4.2, 42.48), (42.48, 60.0)]
 
 
+def test_stills_are_read_once_started_and_not_at_all_when_never_started(monkeypatch) -> None:
+    import threading
+
+    import recast.slides as slides
+
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    def fake_read(path: Path) -> tuple[SlideLine, ...]:
+        with lock:
+            calls.append(path.name)
+        return (SlideLine(f"text of {path.name}", 0.99),)
+
+    monkeypatch.setattr(slides, "read_slide", fake_read)
+    long, brief, late = Path("long.jpg"), Path("brief.jpg"), Path("late.jpg")
+
+    # a rebuild reuses the transcript: the offered stills are never read
+    idle = slides.SlideReader(2)
+    idle.offer([(long, 60.0)])
+    idle.close()
+    idle.offer([(late, 60.0)])  # the analysis may still be running: ignored, no error
+    assert calls == []
+
+    reader = slides.SlideReader(2)
+    reader.offer([(long, 60.0), (brief, slides.MIN_SHOWN - 1)])  # before start: kept
+    reader.start()
+    reader.offer([(late, 30.0)])  # after start: read at once
+    got = reader.read([long, late, brief])  # the brief one was not read ahead, so it is read now
+    reader.close()
+    assert [lines[0].text for lines in got] == ["text of long.jpg", "text of late.jpg", "text of brief.jpg"]
+    assert sorted(calls) == ["brief.jpg", "late.jpg", "long.jpg"]  # each once
+
+
 def test_a_chunk_gets_the_words_of_every_slide_it_overlaps_after_the_vocabulary() -> None:
     prompts = [(0.0, 45.0, "Andre Agassi."), (35.0, 100.0, "Pete Sampras, Wimbledon.")]
     s = SAMPLE_RATE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from recast.ffmpeg import ffmpeg_exe
@@ -43,14 +44,23 @@ def _media(path: Path, duration: float) -> MediaInfo:
 
 
 @pytest.mark.slow
-def test_three_slides_found_within_half_a_second(tmp_path):
+def test_three_slides_found_to_the_frame(tmp_path):
+    # both changes fall inside one keyframe interval (0-10 s) and between the 5 fps
+    # samples (4.12 s, 9.32 s): each is placed on its first frame (25 fps)
     video = tmp_path / "slides.mp4"
-    truth = _slides_video(video, [("red", 4.0), ("navy", 5.2), ("darkgreen", 4.6)])
-    result = analyze_video(_media(video, 13.8), tmp_path / "work")
+    truth = _slides_video(video, [("red", 4.12), ("navy", 5.2), ("darkgreen", 4.48)])
+    offered: list[tuple[Path, float]] = []
+    result = analyze_video(_media(video, 13.8), tmp_path / "work", on_stills=offered.extend)
     found = [c.time for c in result.scene_changes]
     assert len(found) == len(truth), found
     for f, t in zip(found, truth):
-        assert abs(f - t) <= 0.5
+        assert abs(f - t) <= 0.041, found
+    # the stills were offered for reading before the changes were placed, each with
+    # at least the time its slide was really on screen
+    assert [p for p, _ in offered] == [f.path for f in result.frames if f.path.name.startswith("still")]
+    shown = dict(zip((f.path for f in result.frames), np.diff([0.0, *truth, 13.8])))
+    for p, longest in offered:
+        assert longest >= shown[p] - 0.01, (p, longest, shown[p])
     # one still per stable shot, taken after the change, readable images 640 px wide
     assert len(result.frames) == 3
     from PIL import Image
