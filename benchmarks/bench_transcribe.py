@@ -72,12 +72,20 @@ class Case:
     video: Path | None = None  # --slides: the recording whose slides are read, as recast run does
 
 
+_SCRATCH: tempfile.TemporaryDirectory | None = None
+
+
 def decode(path: Path) -> Audio:
-    """The recording's first audio track, decoded exactly as the pipeline does."""
+    """The recording's first audio track, decoded exactly as the pipeline does: into
+    a file that the engine reads and this process maps (removed at exit)."""
     from recast.audio import load_audio
     from recast.probe import probe
 
-    return load_audio(probe(path))
+    global _SCRATCH
+    if _SCRATCH is None:
+        _SCRATCH = tempfile.TemporaryDirectory(prefix="bench-audio-")
+    folder = Path(tempfile.mkdtemp(dir=_SCRATCH.name))  # one per recording: each is track 0
+    return load_audio(probe(path), folder=folder)
 
 
 def _status_kib(pid: int, field: str) -> int | None:

@@ -4,13 +4,21 @@ This one array feeds every audio consumer (voice-activity detection, speech
 recognition, pause detection), so a recording is decoded exactly once and never
 held twice: ffmpeg writes raw samples into a pipe and we read them straight into
 a preallocated array (an hour is 57.6 M samples, 230 MB).
+
+Given a folder, the array is a file there, memory-mapped: the speech engine's
+process reads it by name, and while it does (most of a run) the samples are not
+part of this process's memory at all, only of the page cache, from which the
+kernel can drop them. Three hours of audio are 690 MB that a build would otherwise
+hold beside the engine.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import subprocess
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -42,8 +50,10 @@ def load_audio(
     track: int = 0,
     progress: Callable[[float, float], None] | None = None,
     timeout_per_hour: float = 600.0,
+    folder: Path | None = None,
 ) -> Audio:
-    """Decode audio track `track` of `media` into one float32 array.
+    """Decode audio track `track` of `media` into one float32 array: in memory, or,
+    with `folder`, a raw file there mapped read-only (the caller removes the folder).
 
     Timestamp gaps are filled with silence (`aresample=async=1`) so that sample n
     stays at offset + n/16000 s on the source timeline; `offset` is where the
@@ -59,8 +69,9 @@ def load_audio(
         "-af", "aresample=async=1:min_hard_comp=0.1",
         "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1",
     ]  # fmt: skip
-    expected = int((media.duration + 2.0) * SAMPLE_RATE)
-    buf = np.empty(max(expected, SAMPLE_RATE), dtype=np.float32)
+    expected = max(int((media.duration + 2.0) * SAMPLE_RATE), SAMPLE_RATE)
+    store = _Store(Path(folder) / f"audio-{track}.f32" if folder is not None else None)
+    buf = store.grow(expected)
     filled = 0  # bytes
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -70,7 +81,8 @@ def load_audio(
         while True:
             if filled == len(view):
                 # Longer than the container said: grow (rare; only a lying header gets here).
-                buf = np.concatenate([buf, np.empty(len(buf) // 2 + SAMPLE_RATE, dtype=np.float32)])
+                del view
+                buf = store.grow(len(buf) + len(buf) // 2 + SAMPLE_RATE, buf)
                 view = memoryview(buf).cast("B")
             n = proc.stdout.readinto(view[filled : min(len(view), filled + _READ)])
             if not n:
@@ -84,20 +96,54 @@ def load_audio(
         _, err = proc.communicate(timeout=max(60.0, timeout_per_hour * media.duration / 3600))
     except BaseException:
         _kill_group(proc)
+        store.discard()
         raise
+    del view
     samples = filled // _BYTES
     message = last_lines(err)
     if proc.returncode != 0 and samples == 0:
+        store.discard()
         raise MediaError(f"unreadable media: the audio could not be decoded ({message})", media.path)
     if samples < SAMPLE_RATE // 10:
+        store.discard()
         raise MediaError("no audio to transcribe: the audio stream is empty (0 seconds)", media.path)
     if proc.returncode != 0 or err.strip():
         log.warning("%s: part of the audio could not be decoded; using the %.1f s that did (%s)",
                     media.path, samples / SAMPLE_RATE, message)
-    # Drop the unused tail; resize in place keeps a single copy of the data.
-    buf.resize(samples, refcheck=False)
+    sha256 = _hash(buf[:samples])
     offset = max(0.0, stream.start_time - media.start_time)
-    return Audio(samples=buf, offset=offset, track=track, sha256=_hash(buf))
+    return Audio(samples=store.finish(buf, samples), offset=offset, track=track, sha256=sha256)
+
+
+class _Store:
+    """Where the samples are decoded to: a NumPy array, or a file mapped into memory."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    def grow(self, length: int, old: np.ndarray | None = None) -> np.ndarray:
+        """An array of `length` samples that starts with `old`'s."""
+        if self.path is None:
+            if old is None:
+                return np.empty(length, dtype=np.float32)
+            return np.concatenate([old, np.empty(length - len(old), dtype=np.float32)])
+        with open(self.path, "ab") as f:
+            f.truncate(length * _BYTES)
+        return np.memmap(self.path, dtype=np.float32, mode="r+", shape=(length,))
+
+    def finish(self, buf: np.ndarray, samples: int) -> np.ndarray:
+        """The decoded samples only. A file is cut to them and mapped again read-only:
+        the pages just written leave this process's memory with the old map."""
+        if self.path is None:
+            buf.resize(samples, refcheck=False)  # in place: a single copy of the data
+            return buf
+        # (no flush: the pages are in the page cache, where every reader finds them)
+        os.truncate(self.path, samples * _BYTES)
+        return np.memmap(self.path, dtype=np.float32, mode="r", shape=(samples,))
+
+    def discard(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
 def _hash(samples: np.ndarray) -> str:

@@ -32,6 +32,10 @@ from .publish import (
 
 log = logging.getLogger(__name__)
 
+# In a session's work folder, never published: the decoded audio (a file the
+# speech engine reads) and the video analysis's stills.
+SCRATCH = ".scratch"
+
 TRANSCRIPT_CACHE_VERSION = 3  # bump when the stored transcript format or post-processing changes
 
 
@@ -217,13 +221,16 @@ def _process(source: Path, outdir: Path, options: Options, progress: ProgressFn 
         if lock_cm:
             lock_cm.__enter__()  # a folder another run is writing to is said before the audio is decoded
             clear_stale_work(outdir)
-        with stages.stage("audio") as note:
-            audio = load_audio(media, track, progress=lambda d, t: stages.emit("audio", done=d, total=t))
-            note["message"] = f"{audio.duration:.1f} s"
         sha = source_sha256 or file_sha256(source)  # a batch has hashed it already
         title = session_title(source, options, metadata)
         slug = choose_slug(outdir, title, sha)
         work = new_work_dir(outdir, slug)
+        scratch = work / SCRATCH
+        scratch.mkdir()
+        with stages.stage("audio") as note:
+            audio = load_audio(media, track, progress=lambda d, t: stages.emit("audio", done=d, total=t),
+                               folder=scratch)
+            note["message"] = f"{audio.duration:.1f} s"
         result = _build(media, audio, sha, title, slug, work, options, stages, metadata or {})
         del audio
         with stages.stage("publish"):
@@ -270,6 +277,7 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
     from .site import write_session_pages
     from .summarize import describe
     from .ocr import available as ocr_available
+    from .engine_worker import release_memory
     from .slides import SLIDES_VERSION, SlideReader, slide_prompts
     from .video import analyze_video
 
@@ -282,7 +290,7 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recast-video") as pool, ExitStack() as done:
         if reader is not None:
             done.callback(reader.close)
-        video_future = pool.submit(_timed, analyze_video, media, work / ".frames",
+        video_future = pool.submit(_timed, analyze_video, media, work / SCRATCH,
                                    reader.offer if reader else None) if media.has_video else None
         video: VideoAnalysis | None = None
 
@@ -292,6 +300,9 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
             with stages.stage("video") as note:
                 video, seconds = video_future.result()
                 note["message"] = f"{len(video.scene_changes)} scene changes, {seconds:.1f} s {when} transcription"
+            # the decoder's frames were freed in the video thread's own heap, which
+            # would otherwise hold them through everything that follows
+            release_memory()
             return video
 
         def read_slides() -> tuple[TimedText, ...]:
@@ -376,7 +387,7 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
         )
         player = player_path.relative_to(work) if player_path else None
         note["message"] = str(player) if player else "none"
-    shutil.rmtree(work / ".frames", ignore_errors=True)
+    shutil.rmtree(work / SCRATCH, ignore_errors=True)
 
     session = Session(
         slug=slug,

@@ -172,6 +172,15 @@ def test_every_folder_of_a_session_is_readable_by_a_web_server(built_sample):
         assert stat.S_IMODE(folder.stat().st_mode) == expected, folder
 
 
+def test_the_decoded_audio_and_the_stills_are_not_published(built_sample):
+    from recast.pipeline import SCRATCH
+
+    published = [p.name for p in built_sample.folder.rglob("*")]
+    assert SCRATCH not in published
+    assert not [n for n in published if n.endswith(".f32")]  # the audio the engine read
+    assert built_sample.session.transcript.segments  # the build did read it
+
+
 @pytest.mark.slow
 def test_the_date_shown_is_the_recording_date_or_says_it_is_the_build_date(built_sample, sample, tmp_path):
     import subprocess

@@ -52,6 +52,30 @@ def test_decode_is_mono_16k_and_hashes_content(media):
     assert a.sha256 == b.sha256 and len(a.sha256) == 64
 
 
+def test_audio_decoded_into_a_folder_is_a_read_only_map_of_a_file_there(media, tmp_path):
+    # The pipeline decodes into its work folder so that the speech engine reads the
+    # file and this process holds none of the samples while it does.
+    info = probe(media["video"])
+    in_memory = load_audio(info)
+    mapped = load_audio(info, folder=tmp_path)
+    assert isinstance(mapped.samples, np.memmap) and not mapped.samples.flags.writeable
+    file = Path(mapped.samples.filename)
+    assert file.parent == tmp_path and file.stat().st_size == 4 * len(in_memory.samples)
+    assert np.array_equal(mapped.samples, in_memory.samples) and mapped.sha256 == in_memory.sha256
+
+
+def test_audio_too_short_to_transcribe_leaves_no_file_behind(tmp_path):
+    from tests.conftest import ffmpeg
+
+    f = tmp_path / "blip.m4a"
+    ffmpeg("-f", "lavfi", "-i", "sine=f=300:d=0.03", "-c:a", "aac", str(f))
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    with pytest.raises(MediaError, match="empty"):
+        load_audio(probe(f), folder=folder)
+    assert list(folder.iterdir()) == []
+
+
 def test_second_track_is_a_different_sound(media):
     info = probe(media["two_tracks"])
     a0, a1 = load_audio(info, 0), load_audio(info, 1)
