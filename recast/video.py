@@ -7,9 +7,11 @@ it must not decode an hour of video at full rate. In one PyAV pass over the file
    to 320x180 RGB; consecutive keyframes that differ clearly mark an interval with a
    change. The keyframe after a change is saved 640 px wide as that slide's still
    (for titles, thumbnails and the continuation test), so no frame is decoded twice.
-3. Changes of the title strip (possible chapter starts) are placed to 1/FINE_FPS s by
-   decoding their keyframe intervals, the strongest first, while those intervals add
-   up to at most a tenth of the video (at least REFINE_BUDGET s); any other change is
+3. Changes of the title strip (possible chapter starts) are placed to the frame by
+   decoding their keyframe intervals (`_Placer`), the strongest first, while those
+   intervals add up to at most a tenth of the video (at least REFINE_BUDGET s). The
+   stills are already known by then: `on_stills` hears of them, so that reading them
+   (recast.slides) runs beside this decoding. Any other change is
    reported midway between its two keyframes (`change_window` gives the interval)
    and the chapter stage snaps it to a sentence pause inside that interval: x264's
    default keyframe interval is 250 frames (8-10 s), well inside chapter tolerance.
@@ -43,8 +45,8 @@ TITLE_CHANGE = 0.15  # % of the top quarter's pixels: the title changed ("Part 1
 FINE_FPS = 5.0  # frames a second when placing a change
 SPARSE_KEYFRAMES = 12.0  # s: a mean keyframe interval longer than this means a full 1 fps pass
 # Seconds of video decoded at most to place title changes precisely: the larger of
-# these. A 10 s keyframe interval of 720p decodes in about 0.3 s on one core, so an
-# hour with 36 title changes spends about 10 s on it, within the video thread's time.
+# these. A keyframe interval of 720p decodes in a fraction of a second on one core,
+# and decoding stops once the change is over.
 REFINE_BUDGET = 90.0
 REFINE_SHARE = 0.1
 MAX_STILLS = 400  # beyond this many shots it is camera footage, not slides: stills are thinned
