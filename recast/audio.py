@@ -71,7 +71,11 @@ def load_audio(
     ]  # fmt: skip
     expected = max(int((media.duration + 2.0) * SAMPLE_RATE), SAMPLE_RATE)
     store = _Store(Path(folder) / f"audio-{track}.f32" if folder is not None else None)
-    buf = store.grow(expected)
+    try:
+        buf = store.grow(expected)
+    except OSError:
+        store.discard()
+        raise
     filled = 0  # bytes
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -128,7 +132,12 @@ class _Store:
                 return np.empty(length, dtype=np.float32)
             return np.concatenate([old, np.empty(length - len(old), dtype=np.float32)])
         with open(self.path, "ab") as f:
-            f.truncate(length * _BYTES)
+            if hasattr(os, "posix_fallocate"):
+                # The blocks are taken now: a full disk is an OSError here rather than
+                # a SIGBUS, which would kill the run, when a mapped page is first written.
+                os.posix_fallocate(f.fileno(), 0, length * _BYTES)
+            else:
+                f.truncate(length * _BYTES)
         return np.memmap(self.path, dtype=np.float32, mode="r+", shape=(length,))
 
     def finish(self, buf: np.ndarray, samples: int) -> np.ndarray:

@@ -126,6 +126,23 @@ def test_failure_in_a_new_outdir_leaves_nothing(built_sample, sample, tmp_path, 
     assert not out.exists()
 
 
+def test_no_room_for_the_decoded_audio_is_a_full_disk_and_leaves_nothing(sample, tmp_path, monkeypatch):
+    # The audio is a mapped file: its space is taken before anything is written to
+    # it, so a full disk is this error and not a crash when a page is first touched.
+    import errno
+
+    import recast.audio as audio_module
+
+    def no_room(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(audio_module.os, "posix_fallocate", no_room)
+    out = tmp_path / "full"
+    with pytest.raises(recast.TransientError, match="disk is full"):
+        recast.process(sample, out, Options(title="Full disk", clips="none"))
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_imported_transcript_skips_recognition(sample, tmp_path):
     vtt = tmp_path / "zoom.vtt"
