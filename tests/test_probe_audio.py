@@ -58,10 +58,16 @@ def test_audio_decoded_into_a_folder_is_a_read_only_map_of_a_file_there(media, t
     info = probe(media["video"])
     in_memory = load_audio(info)
     mapped = load_audio(info, folder=tmp_path)
+    (tmp_path / "lying").mkdir()
     assert isinstance(mapped.samples, np.memmap) and not mapped.samples.flags.writeable
     file = Path(mapped.samples.filename)
     assert file.parent == tmp_path and file.stat().st_size == 4 * len(in_memory.samples)
     assert np.array_equal(mapped.samples, in_memory.samples) and mapped.sha256 == in_memory.sha256
+    # a header that says 1 s for 6 s of sound: the file grows under the map, twice
+    import dataclasses
+
+    lying = load_audio(dataclasses.replace(info, duration=1.0), folder=tmp_path / "lying")
+    assert np.array_equal(lying.samples, in_memory.samples)
 
 
 def test_audio_too_short_to_transcribe_leaves_no_file_behind(tmp_path):
