@@ -178,7 +178,7 @@ def _keyframe_pass(path: Path, folder: Path):
         def take(frame) -> None:
             nonlocal last_still
             t = float(frame.pts * base) if frame.pts is not None else keyframes[-1]
-            img = frame.to_ndarray(width=THUMB_W, height=THUMB_H, format="rgb24", interpolation="AREA")
+            img = _small(frame)
             i = len(small)
             # camera footage changes at every keyframe: a still every 30 s is plenty
             if i == 0 or (_score(small[-1], img) >= MIN_CHANGE and (len(stills) < MAX_STILLS or t - last_still >= 30.0)):
@@ -385,6 +385,7 @@ class _Placer:
 
 
 def _small(frame) -> np.ndarray:
+    """A decoded frame at analysis size, as every comparison sees it."""
     return frame.to_ndarray(width=THUMB_W, height=THUMB_H, format="rgb24", interpolation="AREA")
 
 
