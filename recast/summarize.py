@@ -551,7 +551,12 @@ def readable(text: str, confidence: float, vocabulary: set[str]) -> bool:
     if confidence < 0.75 or not 3 <= len(text) <= 90 or not toks:
         return False
     letters = sum(len(t) for t in toks)
-    if letters < 0.6 * len(re.sub(r"\s", "", text)) or max(len(t) for t in toks) < 3:
+    ink = len(re.sub(r"\s", "", text))
+    # Years and numbers are part of real headings ("1970-85: Early life", "Q3 2024
+    # results"), so they count with the letters against symbol soup; letters must
+    # still carry a good part of it.
+    alnum = letters + len(re.findall(r"[0-9]", text))
+    if alnum < 0.6 * ink or letters < 0.4 * ink or max(len(t) for t in toks) < 3:
         return False
     words = [t.lower() for t in toks if len(t) >= 3]
     if not words:

@@ -151,6 +151,11 @@ def test_title_helpers():
     assert not readable("x7#q ~~ 0x", 0.99, vocab)
     assert not readable("Conservation of Momentum", 0.3, vocab)
     assert not readable("Qwrtzk Plmnbv", 0.95, vocab)
+    # a heading with years in it (the Andre Agassi article) is read, digits and all
+    assert readable("1970-85: Early life", 0.97, vocab)
+    assert readable("1970–85: Early life", 0.97, vocab)
+    assert not readable("19 70 85 12: 4", 0.97, vocab)
+    assert not readable("1970-1985: 12/4 ab", 0.97, vocab)
 
 
 def test_a_slide_title_is_readable_when_its_words_are_english_though_never_said():
