@@ -224,19 +224,28 @@ def _merge_fragments(sents: list[Sentence], max_gap: float = 2.0) -> list[Senten
     out: list[Sentence] = []
     for s in sents:
         prev = out[-1] if out else None
-        if (
-            prev is not None
-            and prev.speaker == s.speaker
-            and not prev.text.endswith("?")
-            and (
-                (opens_lower(s.text) and s.start - prev.end <= max_gap)
-                or (len(tokenize(prev.text)) <= 1 and s.start - prev.end < 0.6)
-            )
+        if prev is None or prev.speaker != s.speaker or s.start - prev.end > max_gap:
+            out.append(s)
+            continue
+        if _SPLIT_DATE_HEAD.search(prev.text) and _SPLIT_DATE_TAIL.match(s.text):
+            out.pop()
+            s = Sentence(prev.start, s.end, f"{prev.text[:-1]}, {s.text}", s.speaker)
+        elif not prev.text.endswith("?") and (
+            opens_lower(s.text) or (len(tokenize(prev.text)) <= 1 and s.start - prev.end < 0.6)
         ):
             out.pop()
             s = Sentence(prev.start, s.end, f"{prev.text} {s.text}", s.speaker)
         out.append(s)
     return out
+
+
+# A birth or death date that a pause split at its comma: "(born April 29, 1970) is ..."
+# read aloud comes back as "... born April 29." and "1970 is an American ...". Any
+# other date is left alone: "The final was on May 4." may well be followed by "1990
+# was his best year."
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_SPLIT_DATE_HEAD = re.compile(rf"\b(?:born|died)(?: on)? (?:{_MONTHS}) \d{{1,2}}\.$", re.I)
+_SPLIT_DATE_TAIL = re.compile(r"^\d{4}\b(?![.,]?$)")
 
 
 _EMBEDDER: object | None = None

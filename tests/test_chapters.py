@@ -409,6 +409,10 @@ def test_sentences_run_on_across_segments_cut_at_an_abbreviation_or_a_comma():
         (15.0, "Huxley was a humanist, pacifist."),
         (16.6, "and satirist."),
         (17.8, "He moved to California in 1937."),
+        (20.0, "Andre Kirk Agassi, born April 29."),
+        (22.4, "1970 is an American retired tennis player."),
+        (25.0, "The final was on May 4."),
+        (27.0, "1990 was his best year."),
     )
     got = [s.text for s in sentences(tr)]
     assert got == [
@@ -418,6 +422,11 @@ def test_sentences_run_on_across_segments_cut_at_an_abbreviation_or_a_comma():
         "His friend was D. H. Lawrence, who lived in Surrey, England.",
         "Huxley was a humanist, pacifist. and satirist.",
         "He moved to California in 1937.",
+        # a birth date split at its comma where the reader paused
+        "Andre Kirk Agassi, born April 29, 1970 is an American retired tennis player.",
+        # any other date may end its sentence
+        "The final was on May 4.",
+        "1990 was his best year.",
     ]
     # A letter naming a point in a lecture ends its sentence when the speaker pauses
     # after it (an initial inside a name is said without a pause, as above).
