@@ -42,7 +42,9 @@ def _engine():
     try:
         return RapidOCR(
             params={
-                "Global.log_level": "warning",
+                # "The text detection result is empty" for every photo or blank
+                # screen is a warning there; recast reports what matters itself
+                "Global.log_level": "error",
                 "Global.use_cls": False,  # slides are upright
                 "Det.limit_type": "max",
                 "Det.limit_side_len": MAX_SIDE,

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -290,8 +291,12 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recast-video") as pool, ExitStack() as done:
         if reader is not None:
             done.callback(reader.close)
+        # set once the video is known to be camera footage (nothing to read) or analysed
+        settled = threading.Event()
         video_future = pool.submit(_timed, analyze_video, media, work / SCRATCH,
-                                   reader.offer if reader else None) if media.has_video else None
+                                   reader.offer if reader else None, settled.set) if media.has_video else None
+        if video_future is not None:
+            video_future.add_done_callback(lambda _: settled.set())
         video: VideoAnalysis | None = None
 
         def wait_for_video(when: str) -> VideoAnalysis:
@@ -306,8 +311,15 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
             return video
 
         def read_slides() -> tuple[TimedText, ...]:
-            assert reader is not None
+            assert reader is not None and video_future is not None
             reader.start()
+            settled.wait()
+            if not video_future.done():
+                # Camera footage with rare keyframes is decoded whole, a minute or
+                # two an hour: recognition does not wait for slides it has none of.
+                with stages.stage("slides") as note:
+                    note["message"] = "camera footage: no slides to read"
+                return ()
             found = wait_for_video("before")
             with stages.stage("slides") as note:
                 prompts = slide_prompts(found, media.duration or float("inf"), reader=reader)

@@ -16,13 +16,17 @@ it must not decode an hour of video at full rate. In one PyAV pass over the file
    and the chapter stage snaps it to a sentence pause inside that interval: x264's
    default keyframe interval is 250 frames (8-10 s), well inside chapter tolerance.
 When keyframes are rare (some screen recorders write one a minute, or one per file)
-the whole video is decoded at 1 frame a second by ffmpeg instead.
+every frame must be decoded instead (`_analyze_sparse`), in one streaming pass that
+compares a frame a second and takes stills and placed changes from the same frames.
+Camera footage is told apart within a minute: it is then followed by its keyframes,
+and whoever waits for slides to read is told (`on_footage`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -50,17 +54,27 @@ SPARSE_KEYFRAMES = 12.0  # s: a mean keyframe interval longer than this means a 
 REFINE_BUDGET = 90.0
 REFINE_SHARE = 0.1
 MAX_STILLS = 400  # beyond this many shots it is camera footage, not slides: stills are thinned
+# Camera footage, told from slides during a full decode: of this many samples in a
+# row (a second apart), at least this share show a change.
+FOOTAGE_SAMPLES = 60
+FOOTAGE_SHARE = 0.8
+# s: keyframes at most this far apart stand in for the full decode of camera footage
+FOOTAGE_KEY_GAP = 60.0
 
 _PTS = re.compile(rb"pts_time:\s*(-?[0-9.]+)")
 
 
 def analyze_video(media: MediaInfo, workdir: Path,
-                  on_stills: Callable[[Iterable[tuple[Path, float]]], None] | None = None) -> VideoAnalysis:
+                  on_stills: Callable[[Iterable[tuple[Path, float]]], None] | None = None,
+                  on_footage: Callable[[], None] | None = None) -> VideoAnalysis:
     """Scene changes, one still per stable shot, and keyframe times of `media`'s video.
 
     `on_stills`, when given, hears of the stills as soon as the keyframe pass has
     found them, before their changes are placed (most of the analysis's time): each
-    with the longest time its slide can have been on screen, so that OCR can start."""
+    with the longest time its slide can have been on screen, so that OCR can start.
+    `on_footage` is called as soon as a long analysis can tell that the video is
+    camera footage, where nothing is worth waiting for: every second a new picture,
+    no slide shown long enough to read."""
     if not media.has_video:
         return VideoAnalysis()
     path = Path(media.path)
@@ -76,7 +90,7 @@ def analyze_video(media: MediaInfo, workdir: Path,
     duration = media.duration or (keyframes[-1] - keyframes[0] if keyframes else 0.0)
     sparse = len(keyframes) < 2 or duration / max(len(keyframes), 1) > SPARSE_KEYFRAMES
     if sparse or len(frames) < 2:
-        return _analyze_sparse(media, path, keyframes, folder)
+        return _analyze_sparse(path, keyframes, folder, on_footage)
     origin = media.start_time or 0.0
     if duration - (times[-1] - origin) > 1.0 / FINE_FPS:
         # after the last keyframe: decode the tail, or a change there is never seen
@@ -211,34 +225,120 @@ def _keyframe_pass(path: Path, folder: Path):
     return sorted(set(round(t, 4) for t in keyframes)), [times[i] for i in order], frames, stills
 
 
-def _analyze_sparse(media: MediaInfo, path: Path, keyframes: list[float], workdir_stills: Path) -> VideoAnalysis:
-    """Rare keyframes: decode the whole video at 1 frame a second (ffmpeg)."""
-    times, frames = _decode(path, keyframes_only=False, fps=1.0)
-    if len(frames) == 0:
-        return VideoAnalysis(keyframes=tuple(keyframes))
-    duration = media.duration or times[-1]
-    scores = [_score(frames[i - 1], frames[i]) for i in range(1, len(frames))]
+def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
+                    on_footage: Callable[[], None] | None = None) -> VideoAnalysis:
+    """Rare keyframes (some screen recorders write one a minute, or one per file):
+    every frame must be decoded to see any of them, so the whole video is decoded
+    once, in this process (one core), and compared a frame a second. Everything comes
+    from that one pass: a title change is placed to the frame among the frames
+    decoded since the last sample, and each shot's still is the sample a moment
+    after its change. Only the last second's frames are held, and nothing is decoded
+    twice: a still per shot fetched by seeking cost a decode from the last keyframe
+    each, minutes on camera footage, where every second is a new shot."""
+    import av
+
     changes: list[SceneChange] = []
-    refine = sum(s >= MIN_CHANGE for s in scores) <= MAX_STILLS
-    origin = media.start_time or 0.0
-    with _Placer(path) as placer:
-        for i, s in enumerate(scores, start=1):
-            if s < MIN_CHANGE:
-                continue
-            t0, t1 = times[i - 1], times[i]
-            if refine and t1 - t0 > 1.0 / FINE_FPS + 0.05 and _title_change(frames[i - 1], frames[i]) >= TITLE_CHANGE:
-                # the placer keeps the file's clock, these times start at 0
-                changes.extend(SceneChange(round(c.time - origin, 3), c.score)
-                               for c in placer.place(t0 + origin, t1 + origin, frames[i]))
-            else:
-                changes.append(SceneChange(round(t1, 3), round(min(100.0, s), 2)))
-    shots = [0.0] + [c.time for c in changes]
-    ends = [c.time for c in changes] + [max(duration, shots[-1])]
-    still_times = [min(a + SETTLE, a + max(0.0, (b - a) / 2)) for a, b in zip(shots, ends)]
-    stills = _save_stills(path, still_times, workdir_stills.parent)
-    changes = [SceneChange(round(c.time + origin, 3), c.score) for c in changes]
-    stills = [Frame(round(f.time + origin, 3), f.path) for f in stills]
+    stills: list[Frame] = []
+    try:
+        container = open_media(path)
+    except av.error.FFmpegError as e:
+        raise MediaError(f"cannot open the video: {e}", path) from e
+    with container:
+        if not container.streams.video:
+            return VideoAnalysis(keyframes=tuple(keyframes))
+        stream = container.streams.video[0]
+        stream.thread_type = "NONE"  # one core: speech recognition needs the other
+        stream.codec_context.options = {"skip_loop_filter": "all"}  # a fifth of decoding; nothing at 320x180
+        # B-frames are a third or more of the decoding and nothing refers to them: a
+        # sample a second (and a change placed within a few frames) does without them
+        stream.codec_context.skip_frame = "NONREF"
+        base = stream.time_base
+        w = stream.codec_context.width or STILL_WIDTH
+        h = stream.codec_context.height or 360
+        still_h = max(2, int(round(h * STILL_WIDTH / max(w, 1) / 2)) * 2)
+        rate = float(stream.average_rate or stream.guessed_rate or 30)
+        # frames kept between samples for placing a change: all of them up to about
+        # 64 MB a second of video (720p30), every other one or fewer beyond (4K)
+        keep_every = max(1, int(np.ceil(rate * w * h * 1.5 / 64e6)))
+        save = _StillSaver(folder, STILL_WIDTH, still_h)
+        recent: deque[bool] = deque(maxlen=FOOTAGE_SAMPLES)  # whether each of the last samples changed
+        key_gap = (keyframes[-1] - keyframes[0]) / (len(keyframes) - 1) if len(keyframes) >= 2 else np.inf
+        prev: np.ndarray | None = None
+        pending: tuple[float, object] | None = None  # a shot whose still is not taken yet
+        skipped: list[tuple[float, object]] = []
+        due, n = -np.inf, 0
+        settled = True  # the last sample showed no change
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    continue
+                t = float(frame.pts * base)
+                if t < due:
+                    n += 1
+                    if n % keep_every == 0:
+                        skipped.append((t, frame))
+                    continue
+                due, n = t + 1.0 - 0.01, 0
+                img = _small(frame)
+                s = _score(prev, img) if prev is not None else 0.0
+                if prev is None:
+                    pending = (t, frame)
+                elif s >= MIN_CHANGE:
+                    at = t
+                    # A new title after a still second is a possible chapter start:
+                    # placed to the frame. Footage that moves all the time is not.
+                    if skipped and settled and _title_change(prev, img) >= TITLE_CHANGE:
+                        at = _first_changed(prev, skipped, t)
+                    if pending is not None:  # the shot before lasted under SETTLE: its first sample
+                        stills.extend(save(*pending, moving=not settled))
+                    changes.append(SceneChange(round(at, 3), round(min(100.0, s), 2)))
+                    pending = (t, frame)
+                elif pending is not None and t - pending[0] >= SETTLE - 0.02:
+                    stills.extend(save(t, frame))
+                    pending = None
+                settled = s < MIN_CHANGE
+                prev, skipped = img, []
+                recent.append(not settled)
+                if len(recent) == FOOTAGE_SAMPLES and sum(recent) >= FOOTAGE_SHARE * FOOTAGE_SAMPLES:
+                    if on_footage is not None:
+                        on_footage()
+                        on_footage = None
+                    if key_gap <= FOOTAGE_KEY_GAP:
+                        # Camera footage: its keyframes are picture enough, until
+                        # one shows the picture has settled (slides again).
+                        stream.codec_context.skip_frame = "NONKEY"
+                        recent.clear()
+                elif settled and stream.codec_context.skip_frame == "NONKEY":
+                    stream.codec_context.skip_frame = "NONREF"
+        except (av.error.FFmpegError, IndexError) as e:  # a damaged tail: keep what was read
+            log.debug("video pass over %s stopped: %s", path, e)
+        if pending is not None:
+            stills.extend(save(*pending))
     return VideoAnalysis(tuple(changes), tuple(stills), tuple(keyframes))
+
+
+class _StillSaver:
+    """Writes a decoded frame as a shot's still (JPEG, `width` wide). Camera footage
+    is a new shot every second: while the picture moves, and beyond MAX_STILLS, a
+    still every 30 s is plenty."""
+
+    def __init__(self, folder: Path, width: int, height: int) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.width, self.height = width, height
+        self.count, self.last = 0, -np.inf
+
+    def __call__(self, t: float, frame, moving: bool = False) -> list[Frame]:
+        """`moving`: the picture changed at the samples either side of this one."""
+        from PIL import Image
+
+        if (moving or self.count >= MAX_STILLS) and t - self.last < 30.0:
+            return []
+        target = self.folder / f"still-{self.count:05d}.jpg"
+        big = frame.to_ndarray(width=self.width, height=self.height, format="rgb24", interpolation="AREA")
+        Image.fromarray(big).save(target, quality=85)
+        self.count, self.last = self.count + 1, t
+        return [Frame(round(t, 3), target)]
 
 
 def keyframe_times(path: Path) -> list[float]:

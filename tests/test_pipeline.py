@@ -273,3 +273,25 @@ def test_settings_take_the_command_line_names_and_a_misspelt_variable_is_reporte
     with caplog.at_level("WARNING"):
         assert load_options({}).model is None
     assert "RECAST_MODLE is not a recast setting" in caplog.text
+
+
+@pytest.mark.slow
+def test_speech_is_not_held_back_for_the_slides_of_camera_footage(sample, tmp_path):
+    # A talking head with a keyframe every 20 s is decoded whole to see any picture;
+    # recognition goes on as soon as that video is known to hold no slides, with the
+    # analysis beside it, instead of waiting for the whole decode.
+    from recast.ffmpeg import ffmpeg_exe
+    import subprocess
+
+    video = tmp_path / "camera.mp4"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=70", "-t", "70", "-i", str(sample),
+                    "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-g", "500",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", str(video)], check=True, timeout=120)
+    events = []
+    result = recast.process(video, tmp_path / "site", Options(clips="none", force=True), progress=events.append)
+    slides = [e for e in events if e.stage == "slides" and e.finished]
+    assert [e.message for e in slides] == ["camera footage: no slides to read"]
+    order = [e.stage for e in events if e.finished]
+    assert order.index("slides") < order.index("transcribe") < order.index("video")
+    assert "photosynthesis" in result.session.transcript.text.lower()

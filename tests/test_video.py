@@ -84,6 +84,40 @@ def test_changes_between_sparse_keyframes_are_found(tmp_path):
     assert len(found) == 2 and all(abs(f - t) <= 0.5 for f, t in zip(found, truth)), found
 
 
+@pytest.mark.slow
+def test_camera_footage_with_rare_keyframes_is_not_decoded_whole(tmp_path):
+    # A minute of moving picture, then two slides, a keyframe every 20 s: every
+    # frame must be decoded to see anything between keyframes. Camera footage is told
+    # apart within a minute (the pipeline then stops waiting for slides to read), its
+    # stills are thinned, and once the picture settles the slides are followed to
+    # the frame again.
+    video = tmp_path / "camera.mp4"
+    font = _font()
+    text = (lambda t: f",drawtext=fontfile={font}:text='{t}':fontsize=28:x=20:y=10:fontcolor=white") if font else (lambda t: "")
+    graph = (f"[0:v]null[v0];[1:v]null{text('Slide A')}[v1];[2:v]null{text('Slide B')}[v2];"
+             "[v0][v1][v2]concat=n=3:v=1:a=0[out]")
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=64",
+                    "-f", "lavfi", "-i", "color=c=navy:s=320x180:r=25:d=39.4",
+                    "-f", "lavfi", "-i", "color=c=darkgreen:s=320x180:r=25:d=26.6",
+                    "-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-g", "500", "-pix_fmt", "yuv420p", str(video)], check=True, timeout=120)
+    told: list[bool] = []
+    result = analyze_video(_media(video, 130.0), tmp_path / "work", on_footage=lambda: told.append(True))
+    assert told == [True]
+    # the moving minute gave a still or two, not one a second
+    assert sum(f.time < 64.0 for f in result.frames) <= 3, [f.time for f in result.frames]
+    # the second slide is placed to the frame (25 fps) and has a still of its own
+    assert any(abs(c.time - 103.4) <= 0.041 for c in result.scene_changes), [c.time for c in result.scene_changes]
+    assert any(103.4 <= f.time < 130.0 for f in result.frames)
+    # slides alone are never taken for camera footage
+    slides = tmp_path / "slides.mp4"
+    _slides_video(slides, [("black", 50.0), ("white", 40.0), ("gray", 10.0)], gop=500)
+    told.clear()
+    result = analyze_video(_media(slides, 100.0), tmp_path / "work2", on_footage=lambda: told.append(True))
+    assert told == [] and [round(c.time, 2) for c in result.scene_changes] == [50.0, 90.0]
+
+
 def test_audio_only_media_has_no_video_analysis(tmp_path):
     media = MediaInfo(path=tmp_path / "a.m4a", size=1, format_name="mp4", duration=1.0, start_time=0.0, audio_streams=())
     assert analyze_video(media, tmp_path) == VideoAnalysis()
