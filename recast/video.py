@@ -237,7 +237,6 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
     each, minutes on camera footage, where every second is a new shot."""
     import av
 
-    changes: list[SceneChange] = []
     stills: list[Frame] = []
     try:
         container = open_media(path)
@@ -263,6 +262,9 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
         save = _StillSaver(folder, STILL_WIDTH, still_h)
         recent: deque[bool] = deque(maxlen=FOOTAGE_SAMPLES)  # whether each of the last samples changed
         key_gap = (keyframes[-1] - keyframes[0]) / (len(keyframes) - 1) if len(keyframes) >= 2 else np.inf
+        found: list[tuple[SceneChange, bool]] = []  # each change, and whether a still picture came before it
+        footage = False  # the picture has moved at almost every sample for a while
+        held: SceneChange | None = None  # in footage, the last change: reported if the picture settles after it
         prev: np.ndarray | None = None
         pending: tuple[float, object] | None = None  # a shot whose still is not taken yet
         skipped: list[tuple[float, object]] = []
@@ -281,9 +283,10 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
                 due, n = t + 1.0 - 0.01, 0
                 img = _small(frame)
                 s = _score(prev, img) if prev is not None else 0.0
+                changed = prev is not None and s >= MIN_CHANGE
                 if prev is None:
                     pending = (t, frame)
-                elif s >= MIN_CHANGE:
+                elif changed:
                     at = t
                     # A new title after a still second is a possible chapter start:
                     # placed to the frame. Footage that moves all the time is not.
@@ -291,30 +294,43 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
                         at = _first_changed(prev, skipped, t)
                     if pending is not None:  # the shot before lasted under SETTLE: its first sample
                         stills.extend(save(*pending, moving=not settled))
-                    changes.append(SceneChange(round(at, 3), round(min(100.0, s), 2)))
+                    change = SceneChange(round(at, 3), round(min(100.0, s), 2))
+                    if footage:
+                        held = change
+                    else:
+                        found.append((change, settled))
                     pending = (t, frame)
                 elif pending is not None and t - pending[0] >= SETTLE - 0.02:
                     stills.extend(save(t, frame))
                     pending = None
-                settled = s < MIN_CHANGE
+                if footage and not changed:
+                    # The picture has settled (slides again): the change into it is
+                    # one, and every frame is decoded again to see the next ones.
+                    footage = False
+                    if held is not None:
+                        found.append((held, False))
+                        held = None
+                    stream.codec_context.skip_frame = "NONREF"
+                settled = not changed
                 prev, skipped = img, []
-                recent.append(not settled)
-                if len(recent) == FOOTAGE_SAMPLES and sum(recent) >= FOOTAGE_SHARE * FOOTAGE_SAMPLES:
+                recent.append(changed)
+                if not footage and len(recent) == FOOTAGE_SAMPLES and sum(recent) >= FOOTAGE_SHARE * FOOTAGE_SAMPLES:
+                    # Camera footage. Its cuts and motion are no slide changes: those
+                    # of the last minute are dropped but one that came after a still
+                    # picture (the cut from the slides to the camera).
+                    footage = True
+                    recent.clear()
+                    found = [(c, still) for c, still in found if still or c.time < t - FOOTAGE_SAMPLES]
                     if on_footage is not None:
                         on_footage()
                         on_footage = None
                     if key_gap <= FOOTAGE_KEY_GAP:
-                        # Camera footage: its keyframes are picture enough, until
-                        # one shows the picture has settled (slides again).
-                        stream.codec_context.skip_frame = "NONKEY"
-                        recent.clear()
-                elif settled and stream.codec_context.skip_frame == "NONKEY":
-                    stream.codec_context.skip_frame = "NONREF"
+                        stream.codec_context.skip_frame = "NONKEY"  # its keyframes are picture enough
         except (av.error.FFmpegError, IndexError) as e:  # a damaged tail: keep what was read
             log.debug("video pass over %s stopped: %s", path, e)
         if pending is not None:
             stills.extend(save(*pending))
-    return VideoAnalysis(tuple(changes), tuple(stills), tuple(keyframes))
+    return VideoAnalysis(tuple(c for c, _ in found), tuple(stills), tuple(keyframes))
 
 
 class _StillSaver:

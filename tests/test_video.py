@@ -107,6 +107,10 @@ def test_camera_footage_with_rare_keyframes_is_not_decoded_whole(tmp_path):
     assert told == [True]
     # the moving minute gave a still or two, not one a second
     assert sum(f.time < 64.0 for f in result.frames) <= 3, [f.time for f in result.frames]
+    # the camera's motion is no slide change; the cut to the slides is reported
+    # (at the first keyframe that shows them)
+    assert not [c.time for c in result.scene_changes if 2.0 < c.time < 64.0]
+    assert any(64.0 <= c.time <= 80.0 for c in result.scene_changes)
     # the second slide is placed to the frame (25 fps) and has a still of its own
     assert any(abs(c.time - 103.4) <= 0.041 for c in result.scene_changes), [c.time for c in result.scene_changes]
     assert any(103.4 <= f.time < 130.0 for f in result.frames)
