@@ -163,6 +163,28 @@ def change_window(change: SceneChange, keyframes: tuple[float, ...] | list[float
     return change.time, change.time
 
 
+def _open_video(path: Path):
+    """The file opened with PyAV and its first video stream (None when it has none),
+    decoded on one core: speech recognition needs the other."""
+    import av
+
+    try:
+        container = open_media(path)
+    except av.error.FFmpegError as e:
+        raise MediaError(f"cannot open the video: {e}", path) from e
+    stream = container.streams.video[0] if container.streams.video else None
+    if stream is not None:
+        stream.thread_type = "NONE"
+    return container, stream
+
+
+def _still_height(stream) -> int:
+    """The even height of a still STILL_WIDTH wide with the video's aspect."""
+    w = stream.codec_context.width or STILL_WIDTH
+    h = stream.codec_context.height or 360
+    return max(2, int(round(h * STILL_WIDTH / max(w, 1) / 2)) * 2)
+
+
 def _keyframe_pass(path: Path, folder: Path):
     """Keyframe times (from every packet), the keyframes decoded small, and a still
     (STILL_WIDTH wide JPEG) of each keyframe that differs from the one before."""
@@ -174,20 +196,13 @@ def _keyframe_pass(path: Path, folder: Path):
     small: list[np.ndarray] = []
     stills: dict[int, Path] = {}
     last_still = 0.0
-    try:
-        container = open_media(path)
-    except av.error.FFmpegError as e:
-        raise MediaError(f"cannot open the video: {e}", path) from e
+    container, stream = _open_video(path)
     with container:
-        if not container.streams.video:
+        if stream is None:
             return [], [], np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8), {}
-        stream = container.streams.video[0]
-        stream.thread_type = "NONE"  # one core: speech recognition needs the other
         stream.codec_context.skip_frame = "NONKEY"
         base = stream.time_base
-        w = stream.codec_context.width or STILL_WIDTH
-        h = stream.codec_context.height or 360
-        still_h = max(2, int(round(h * STILL_WIDTH / max(w, 1) / 2)) * 2)
+        still_h = _still_height(stream)
 
         def take(frame) -> None:
             nonlocal last_still
@@ -238,28 +253,21 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
     import av
 
     stills: list[Frame] = []
-    try:
-        container = open_media(path)
-    except av.error.FFmpegError as e:
-        raise MediaError(f"cannot open the video: {e}", path) from e
+    container, stream = _open_video(path)
     with container:
-        if not container.streams.video:
+        if stream is None:
             return VideoAnalysis(keyframes=tuple(keyframes))
-        stream = container.streams.video[0]
-        stream.thread_type = "NONE"  # one core: speech recognition needs the other
         stream.codec_context.options = {"skip_loop_filter": "all"}  # a fifth of decoding; nothing at 320x180
         # B-frames are a third or more of the decoding and nothing refers to them: a
         # sample a second (and a change placed within a few frames) does without them
         stream.codec_context.skip_frame = "NONREF"
         base = stream.time_base
-        w = stream.codec_context.width or STILL_WIDTH
-        h = stream.codec_context.height or 360
-        still_h = max(2, int(round(h * STILL_WIDTH / max(w, 1) / 2)) * 2)
         rate = float(stream.average_rate or stream.guessed_rate or 30)
+        pixels = (stream.codec_context.width or 1280) * (stream.codec_context.height or 720)
         # frames kept between samples for placing a change: all of them up to about
         # 64 MB a second of video (720p30), every other one or fewer beyond (4K)
-        keep_every = max(1, int(np.ceil(rate * w * h * 1.5 / 64e6)))
-        save = _StillSaver(folder, STILL_WIDTH, still_h)
+        keep_every = max(1, int(np.ceil(rate * pixels * 1.5 / 64e6)))
+        save = _StillSaver(folder, STILL_WIDTH, _still_height(stream))
         recent: deque[bool] = deque(maxlen=FOOTAGE_SAMPLES)  # whether each of the last samples changed
         key_gap = (keyframes[-1] - keyframes[0]) / (len(keyframes) - 1) if len(keyframes) >= 2 else np.inf
         found: list[tuple[SceneChange, bool]] = []  # each change, and whether a still picture came before it
