@@ -299,10 +299,17 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
             video_future.add_done_callback(lambda _: settled.set())
         video: VideoAnalysis | None = None
 
-        def wait_for_video(when: str) -> VideoAnalysis:
+        def wait_for_video(when: str, unless_footage: bool = False) -> VideoAnalysis | None:
+            """The analysis, once done; with `unless_footage`, None as soon as the
+            video is known to be camera footage, its analysis still running."""
             nonlocal video
             assert video_future is not None
             with stages.stage("video") as note:
+                if unless_footage:
+                    settled.wait()
+                    if not video_future.done():
+                        note["message"] = "camera footage, analysed beside transcription"
+                        return None
                 video, seconds = video_future.result()
                 note["message"] = f"{len(video.scene_changes)} scene changes, {seconds:.1f} s {when} transcription"
             # the decoder's frames were freed in the video thread's own heap, which
@@ -311,16 +318,15 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
             return video
 
         def read_slides() -> tuple[TimedText, ...]:
-            assert reader is not None and video_future is not None
+            assert reader is not None
             reader.start()
-            settled.wait()
-            if not video_future.done():
+            found = wait_for_video("before", unless_footage=True)
+            if found is None:
                 # Camera footage with rare keyframes is decoded whole, a minute or
                 # two an hour: recognition does not wait for slides it has none of.
                 with stages.stage("slides") as note:
                     note["message"] = "camera footage: no slides to read"
                 return ()
-            found = wait_for_video("before")
             with stages.stage("slides") as note:
                 prompts = slide_prompts(found, media.duration or float("inf"), reader=reader)
                 note["message"] = f"{len(prompts)} of {len(found.frames)} slides show names or terms"

@@ -293,5 +293,10 @@ def test_speech_is_not_held_back_for_the_slides_of_camera_footage(sample, tmp_pa
     slides = [e for e in events if e.stage == "slides" and e.finished]
     assert [e.message for e in slides] == ["camera footage: no slides to read"]
     order = [e.stage for e in events if e.finished]
-    assert order.index("slides") < order.index("transcribe") < order.index("video")
+    # the wait for the video ends once it is known to be footage; the analysis is
+    # waited for again, and done, after recognition
+    assert order.index("video") < order.index("slides") < order.index("transcribe")
+    assert order[::-1].index("video") < order[::-1].index("transcribe")
+    video = [e.message for e in events if e.stage == "video" and e.finished]
+    assert video[0] == "camera footage, analysed beside transcription" and "alongside" in video[-1]
     assert "photosynthesis" in result.session.transcript.text.lower()
