@@ -194,7 +194,7 @@ def process(
 
 def _process(source: Path, outdir: Path, options: Options, progress: ProgressFn | None, metadata: dict[str, str] | None,
              lock: bool, rebuild_library: bool, source_sha256: str | None) -> BuildResult:
-    from .audio import choose_track, load_audio
+    from .audio import choose_track
     from .probe import file_sha256, probe
 
     stages = _Stages(progress, item="")
@@ -226,14 +226,8 @@ def _process(source: Path, outdir: Path, options: Options, progress: ProgressFn 
         title = session_title(source, options, metadata)
         slug = choose_slug(outdir, title, sha)
         work = new_work_dir(outdir, slug)
-        scratch = work / SCRATCH
-        scratch.mkdir()
-        with stages.stage("audio") as note:
-            audio = load_audio(media, track, progress=lambda d, t: stages.emit("audio", done=d, total=t),
-                               folder=scratch)
-            note["message"] = f"{audio.duration:.1f} s"
-        result = _build(media, audio, sha, title, slug, work, options, stages, metadata or {})
-        del audio
+        (work / SCRATCH).mkdir()
+        result = _build(media, track, sha, title, slug, work, options, stages, metadata or {})
         with stages.stage("publish"):
             from .site import STATIC_DIR_NAME, copy_static
 
@@ -268,8 +262,9 @@ def _only_lock_left(outdir: Path) -> bool:
         return False
 
 
-def _build(media, audio, sha, title, slug, work: Path, options: Options, stages: _Stages, metadata) -> BuildResult:
+def _build(media, track: int, sha, title, slug, work: Path, options: Options, stages: _Stages, metadata) -> BuildResult:
     from . import captions as cap
+    from .audio import load_audio
     from . import markers
     from .chapters import find_chapters
     from .clips import make_clips, make_web_copy
@@ -282,10 +277,10 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
     from .slides import SLIDES_VERSION, SlideReader, slide_prompts
     from .video import analyze_video
 
-    # Video analysis (scene changes, slide stills, keyframes) runs beside speech
-    # recognition: ffmpeg decodes in its own process while the engine uses the cores.
-    # When the slides' words are to steer recognition, it is waited for first, and
-    # the stills are read while it places the changes between them.
+    # Video analysis (scene changes, slide stills, keyframes) starts first and runs
+    # beside the audio decoding (an ffmpeg process) and speech recognition. When the
+    # slides' words are to steer recognition, it is waited for first, and the stills
+    # are read while it places the changes between them.
     want_words = media.has_video and options.slide_vocabulary and options.ocr and ocr_available()
     reader = SlideReader(options.threads) if want_words else None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recast-video") as pool, ExitStack() as done:
@@ -293,11 +288,20 @@ def _build(media, audio, sha, title, slug, work: Path, options: Options, stages:
             done.callback(reader.close)
         # set once the video is known to be camera footage (nothing to read) or analysed
         settled = threading.Event()
+        # set when this build fails or is interrupted: the analysis stops within a
+        # second of video instead of holding the error back until it is done
+        stop = threading.Event()
+        done.callback(stop.set)
         video_future = pool.submit(_timed, analyze_video, media, work / SCRATCH,
-                                   reader.offer if reader else None, settled.set) if media.has_video else None
+                                   reader.offer if reader else None, settled.set, stop) if media.has_video else None
         if video_future is not None:
             video_future.add_done_callback(lambda _: settled.set())
         video: VideoAnalysis | None = None
+
+        with stages.stage("audio") as note:
+            audio = load_audio(media, track, progress=lambda d, t: stages.emit("audio", done=d, total=t),
+                               folder=work / SCRATCH)
+            note["message"] = f"{audio.duration:.1f} s"
 
         def wait_for_video(when: str, unless_footage: bool = False) -> VideoAnalysis | None:
             """The analysis, once done; with `unless_footage`, None as soon as the

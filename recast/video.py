@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import deque
 from pathlib import Path
 from typing import Callable, Iterable
@@ -64,9 +65,20 @@ FOOTAGE_KEY_GAP = 60.0
 _PTS = re.compile(rb"pts_time:\s*(-?[0-9.]+)")
 
 
+class Cancelled(Exception):
+    """The analysis was stopped from outside: the run it serves failed or was
+    interrupted, and an hour of decoding would only delay saying so."""
+
+
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise Cancelled()
+
+
 def analyze_video(media: MediaInfo, workdir: Path,
                   on_stills: Callable[[Iterable[tuple[Path, float]]], None] | None = None,
-                  on_footage: Callable[[], None] | None = None) -> VideoAnalysis:
+                  on_footage: Callable[[], None] | None = None,
+                  stop: threading.Event | None = None) -> VideoAnalysis:
     """Scene changes, one still per stable shot, and keyframe times of `media`'s video.
 
     `on_stills`, when given, hears of the stills as soon as the keyframe pass has
@@ -74,15 +86,16 @@ def analyze_video(media: MediaInfo, workdir: Path,
     with the longest time its slide can have been on screen, so that OCR can start.
     `on_footage` is called as soon as a long analysis can tell that the video is
     camera footage, where nothing is worth waiting for: every second a new picture,
-    no slide shown long enough to read."""
+    no slide shown long enough to read. Setting `stop` ends the analysis within
+    about a second of video decoded, raising `Cancelled`."""
     if not media.has_video:
         return VideoAnalysis()
     path = Path(media.path)
     folder = Path(workdir) / "stills"
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        keyframes, times, frames, stills = _keyframe_pass(path, folder)
-    except MediaError:
+        keyframes, times, frames, stills = _keyframe_pass(path, folder, stop)
+    except (MediaError, Cancelled):
         raise
     except Exception as e:  # PyAV cannot read it: the ffmpeg path below may
         log.debug("keyframe pass over %s failed: %s", path, e)
@@ -90,7 +103,7 @@ def analyze_video(media: MediaInfo, workdir: Path,
     duration = media.duration or (keyframes[-1] - keyframes[0] if keyframes else 0.0)
     sparse = len(keyframes) < 2 or duration / max(len(keyframes), 1) > SPARSE_KEYFRAMES
     if sparse or len(frames) < 2:
-        return _analyze_sparse(path, keyframes, folder, on_footage)
+        return _analyze_sparse(path, keyframes, folder, on_footage, stop)
     origin = media.start_time or 0.0
     if duration - (times[-1] - origin) > 1.0 / FINE_FPS:
         # after the last keyframe: decode the tail, or a change there is never seen
@@ -123,7 +136,7 @@ def analyze_video(media: MediaInfo, workdir: Path,
         budget -= cost
     changes: list[SceneChange] = []
     placed: dict[int, list[SceneChange]] = {}
-    with _Placer(path) as placer:
+    with _Placer(path, stop) as placer:
         for i in found:
             t0, t1 = times[i - 1], times[i]
             if i in refine and t1 - t0 > 1.0 / FINE_FPS + 0.05:
@@ -142,7 +155,7 @@ def analyze_video(media: MediaInfo, workdir: Path,
         if p is not None:
             out_frames.append(Frame(round(times[i], 3), p))
     if extra:
-        out_frames.extend(Frame(round(f.time + origin, 3), f.path) for f in _save_stills(path, extra, Path(workdir), prefix="placed"))
+        out_frames.extend(Frame(round(f.time + origin, 3), f.path) for f in _save_stills(path, extra, Path(workdir), prefix="placed", stop=stop))
     out_frames.sort(key=lambda f: f.time)
     # stills of keyframes that were not kept are removed
     keep = {f.path for f in out_frames}
@@ -185,7 +198,7 @@ def _still_height(stream) -> int:
     return max(2, int(round(h * STILL_WIDTH / max(w, 1) / 2)) * 2)
 
 
-def _keyframe_pass(path: Path, folder: Path):
+def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None):
     """Keyframe times (from every packet), the keyframes decoded small, and a still
     (STILL_WIDTH wide JPEG) of each keyframe that differs from the one before."""
     import av
@@ -224,6 +237,7 @@ def _keyframe_pass(path: Path, folder: Path):
                 if not packet.is_keyframe or packet.pts is None:
                     continue
                 keyframes.append(float(packet.pts * base))
+                _check(stop)
                 try:
                     for frame in packet.decode():
                         take(frame)
@@ -241,7 +255,8 @@ def _keyframe_pass(path: Path, folder: Path):
 
 
 def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
-                    on_footage: Callable[[], None] | None = None) -> VideoAnalysis:
+                    on_footage: Callable[[], None] | None = None,
+                    stop: threading.Event | None = None) -> VideoAnalysis:
     """Rare keyframes (some screen recorders write one a minute, or one per file):
     every frame must be decoded to see any of them, so the whole video is decoded
     once, in this process (one core), and compared a frame a second. Everything comes
@@ -289,6 +304,7 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
                         skipped.append((t, frame))
                     continue
                 due, n = t + 1.0 - 0.01, 0
+                _check(stop)
                 img = _small(frame)
                 s = _score(prev, img) if prev is not None else 0.0
                 changed = prev is not None and s >= MIN_CHANGE
@@ -445,8 +461,9 @@ class _Placer:
     ffmpeg process per change, and decoding stops once the picture has become the
     interval's last frame, about halfway through on average."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, stop: threading.Event | None = None) -> None:
         self.path = path
+        self.stop = stop
         self._container = None
         self._stream = None
 
@@ -487,6 +504,7 @@ class _Placer:
                         skipped.append((t, frame))
                     continue
                 due = t + 1.0 / FINE_FPS - 0.01
+                _check(self.stop)
                 img = _small(frame)
                 if prev is not None:
                     s = _score(prev, img)
@@ -527,13 +545,15 @@ def _first_changed(before: np.ndarray, frames: list[tuple[float, object]], sampl
     return frames[hi][0] if hi < len(frames) else sampled
 
 
-def _save_stills(path: Path, times: list[float], workdir: Path, batch: int = 12, prefix: str = "still") -> list[Frame]:
+def _save_stills(path: Path, times: list[float], workdir: Path, batch: int = 12, prefix: str = "still",
+                 stop: threading.Event | None = None) -> list[Frame]:
     """One JPEG per time, STILL_WIDTH wide; one ffmpeg process per `batch` stills
     (each input seeks on its own, so only a few frames are decoded per still)."""
     folder = Path(workdir) / "stills"
     folder.mkdir(parents=True, exist_ok=True)
     out: list[Frame] = []
     for b in range(0, len(times), batch):
+        _check(stop)
         group = list(enumerate(times[b : b + batch], start=b))
         args: list[str] = []
         for _, t in group:

@@ -143,6 +143,38 @@ def test_no_room_for_the_decoded_audio_is_a_full_disk_and_leaves_nothing(sample,
     assert not out.exists()
 
 
+def test_the_video_analysis_runs_beside_the_audio_decoding_and_stops_with_a_failed_run(sample, tmp_path, monkeypatch):
+    # The analysis starts before the audio is decoded, so the two share the cores;
+    # when the run fails it is stopped at once rather than finished unseen.
+    import threading
+
+    import recast.audio
+    import recast.video
+
+    started, ended = threading.Event(), []
+    real = recast.video.analyze_video
+
+    def watched(*a, **k):
+        started.set()
+        try:
+            return real(*a, **k)
+        except BaseException as e:
+            ended.append(type(e).__name__)
+            raise
+
+    def corrupt(media, *a, **k):
+        assert started.wait(30), "the audio was decoded before the video analysis began"
+        raise recast.MediaError("the audio stream is corrupt", media.path)
+
+    monkeypatch.setattr(recast.video, "analyze_video", watched)
+    monkeypatch.setattr(recast.audio, "load_audio", corrupt)
+    out = tmp_path / "site"
+    with pytest.raises(recast.MediaError, match="corrupt"):
+        recast.process(sample, out, Options(clips="none"))
+    assert ended == ["Cancelled"]
+    assert not out.exists()
+
+
 @pytest.mark.slow
 def test_imported_transcript_skips_recognition(sample, tmp_path):
     vtt = tmp_path / "zoom.vtt"

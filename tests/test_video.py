@@ -122,6 +122,38 @@ def test_camera_footage_with_rare_keyframes_is_not_decoded_whole(tmp_path):
     assert told == [] and [round(c.time, 2) for c in result.scene_changes] == [50.0, 90.0]
 
 
+@pytest.mark.slow
+def test_a_stopped_analysis_ends_at_once(tmp_path):
+    # The run the analysis serves has failed: it stops where it is, on either path,
+    # instead of decoding to the end of the video before the error can be said.
+    import threading
+
+    from recast.video import Cancelled
+
+    slides = tmp_path / "slides.mp4"
+    _slides_video(slides, [("black", 4.1), ("white", 5.9)], gop=50)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        analyze_video(_media(slides, 10.0), tmp_path / "w1", stop=stop)
+    # stopped once the stills are known: the change is not placed
+    stop.clear()
+    offered: list = []
+    with pytest.raises(Cancelled):
+        analyze_video(_media(slides, 10.0), tmp_path / "w2", on_stills=lambda s: (offered.extend(s), stop.set()), stop=stop)
+    assert len(offered) == 2
+    # the full decode of rare keyframes stops at its next sample
+    camera = tmp_path / "camera.mp4"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=90", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-g", "2250", "-pix_fmt", "yuv420p", str(camera)], check=True, timeout=120)
+    stop.clear()
+    with pytest.raises(Cancelled):
+        analyze_video(_media(camera, 90.0), tmp_path / "w3", on_footage=stop.set, stop=stop)
+    # not stopped, the same video is analysed to its end
+    assert analyze_video(_media(camera, 90.0), tmp_path / "w4", stop=threading.Event()).keyframes
+
+
 def test_audio_only_media_has_no_video_analysis(tmp_path):
     media = MediaInfo(path=tmp_path / "a.m4a", size=1, format_name="mp4", duration=1.0, start_time=0.0, audio_streams=())
     assert analyze_video(media, tmp_path) == VideoAnalysis()
