@@ -112,7 +112,9 @@ def check(clips, chapters) -> str:
         want = round((clip.end - clip.start) * FPS)
         worst = max(worst, abs(frames_of(clip.path) - want))
     drift = max(abs(c.start - ch.start) for c, ch in zip(clips, chapters))
-    return f"{len(clips)} clips, worst frame-count error {worst}, largest start shift {drift:.2f} s"
+    late = max(c.end - ch.end for c, ch in zip(clips, chapters))
+    return (f"{len(clips)} clips, worst frame-count error {worst}, largest start shift {drift:.2f} s, "
+            f"latest end {late:+.2f} s")
 
 
 def main(argv=None) -> int:

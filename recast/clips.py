@@ -45,6 +45,10 @@ X264_PRESET = "veryfast"  # about 2x faster than "medium" for ~5% more bytes on 
 X264_CRF = "22"  # visually clean for slides and faces at 720p/1080p
 AUDIO_BITRATE = "128k"
 HALF_MS = 0.0005  # seconds; seek this much before a frame so float rounding never drops it
+# s: how much later than asked a smart-cut clip may end so that its last frames are
+# copied: with B-frames, the frames shown before the end need a frame shown after it,
+# which a mini-GOP (3-4 frames) further on closes; else the whole last GOP is encoded again
+TAIL_SLACK = 0.25
 WEB_AUDIO = ("aac", "mp3")  # audio codecs every browser plays inside MP4
 
 
@@ -569,8 +573,10 @@ def smart_cut(
 ) -> tuple[float, float]:
     """Cut [start, end) frame-accurately, re-encoding only the partial GOPs at the ends.
 
-    The head (start up to the next IDR frame) and, when the source reorders frames,
-    the tail (last IDR up to end) are encoded with x264 using the source's profile,
+    The head (start up to the next IDR frame) is encoded with x264. When the source
+    reorders frames across `end`, the clip ends up to TAIL_SLACK later, where the
+    frames shown form a run in decode order; only without such a point is the tail
+    (last IDR up to end) encoded as well. Encodes use the source's profile,
     level and frame size, under a different SPS/PPS id; the frames between are copied.
     The MP4's avcC carries both parameter sets, so one decoder configuration plays the
     whole clip. AAC audio is copied packet by packet (other codecs are re-encoded).
@@ -605,7 +611,21 @@ def smart_cut(
 
     k_last = stop
     span = index.decode_run(k1, stop)
-    if span is None:  # frames are reordered across `end`: encode the last partial GOP too
+    if span is None:
+        # Frames are reordered across `end`. A few frames more usually close the run,
+        # and copying them is free where the last partial GOP would be encoded again.
+        later = disp[disp > flast]
+        slack = index.ticks(TAIL_SLACK)
+        for m in range(1, len(later) + 1):
+            after = int(later[m]) if m < len(later) else index.end
+            if after - e > slack:
+                break
+            if (span := index.decode_run(k1, after)) is not None:
+                frames = np.append(frames, later[:m])
+                flast, stop = int(later[m - 1]), after
+                k_last = stop
+                break
+    if span is None:  # no such point near `end`: encode the last partial GOP too
         for k in inside[::-1]:
             k = int(k)
             if k > k1 and (span := index.decode_run(k1, k)) is not None:
