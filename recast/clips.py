@@ -180,12 +180,24 @@ def _media_span(media: MediaInfo) -> tuple[float, float]:
 
 
 def _frame_snap(index: VideoIndex | None, t: float, span_end: float) -> float:
-    """The time of the first frame shown at or after `t` (the frame a cut at `t` starts with)."""
+    """The time of the first frame shown at or after `t`: where a clip ending at `t`
+    ends, so that it keeps everything said before `t`."""
     if index is None:
         return t
     frames = index.display_pts
     i = int(np.searchsorted(frames, index.ticks(t) - 1, side="left"))  # 1 tick of rounding slack
     return float(index.seconds(frames[i])) if i < len(frames) else span_end
+
+
+def _frame_at(index: VideoIndex | None, t: float, span_end: float) -> float:
+    """The time of the frame on screen at `t`: where a clip starting at `t` starts.
+    In a variable-frame-rate screen recording a frame may stay up for seconds, and
+    the first frame after `t` would cut off what was said until it."""
+    if index is None:
+        return t
+    frames = index.display_pts
+    i = int(np.searchsorted(frames, index.ticks(t) + 1, side="right")) - 1  # 1 tick of rounding slack
+    return float(index.seconds(frames[max(i, 0)])) if len(frames) else span_end
 
 
 def _plan_encode(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex | None, outdir: Path) -> list[_Cut]:
@@ -195,7 +207,7 @@ def _plan_encode(media: MediaInfo, chapters: Sequence[Chapter], index: VideoInde
     if index is not None:
         hi = min(hi, float(index.seconds(index.end)))  # a video clip ends with its last frame
     for ch in chapters:
-        start = _frame_snap(index, max(ch.start, lo), hi)
+        start = _frame_at(index, max(ch.start, lo), hi)
         end = _frame_snap(index, min(ch.end, hi), hi) if ch.end < hi - 1e-3 else hi
         if end - start <= 0:
             raise MediaError(f"chapter {ch.index} ({ch.start:.2f}-{ch.end:.2f} s) lies outside the recording", media.path)

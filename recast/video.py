@@ -49,6 +49,7 @@ STILL_WIDTH = 640  # px
 TITLE_CHANGE = 0.15  # % of the top quarter's pixels: the title changed ("Part 1" -> "Part 2" at 320 px changes 0.26%)
 FINE_FPS = 5.0  # frames a second when placing a change
 SPARSE_KEYFRAMES = 12.0  # s: a mean keyframe interval longer than this means a full 1 fps pass
+MIN_SKIP_RATE = 10.0  # frames a second on average: from here, that pass may skip the frames nothing refers to
 # Seconds of video decoded at most to place title changes precisely: the larger of
 # these. A keyframe interval of 720p decodes in a fraction of a second on one core,
 # and decoding stops once the change is over.
@@ -273,11 +274,15 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
         if stream is None:
             return VideoAnalysis(keyframes=tuple(keyframes))
         stream.codec_context.options = {"skip_loop_filter": "all"}  # a fifth of decoding; nothing at 320x180
-        # B-frames are a third or more of the decoding and nothing refers to them: a
-        # sample a second (and a change placed within a few frames) does without them
-        stream.codec_context.skip_frame = "NONREF"
         base = stream.time_base
         rate = float(stream.average_rate or stream.guessed_rate or 30)
+        # B-frames are a third or more of the decoding and nothing refers to them: a
+        # sample a second (and a change placed within a few frames) does without them.
+        # Not so in a variable-frame-rate screen recording that writes a frame only
+        # when the screen changes (a few a second or fewer): there a skipped frame
+        # is a slide shown late or never.
+        skip = "NONREF" if rate >= MIN_SKIP_RATE else "DEFAULT"
+        stream.codec_context.skip_frame = skip
         pixels = (stream.codec_context.width or 1280) * (stream.codec_context.height or 720)
         # frames kept between samples for placing a change: all of them up to about
         # 64 MB a second of video (720p30), every other one or fewer beyond (4K)
@@ -334,7 +339,7 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
                     if held is not None:
                         found.append((held, False))
                         held = None
-                    stream.codec_context.skip_frame = "NONREF"
+                    stream.codec_context.skip_frame = skip
                 settled = not changed
                 prev, skipped = img, []
                 recent.append(changed)

@@ -296,6 +296,27 @@ def test_open_gop_source_still_gives_accurate_clips(media_dir, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_screen_recording_with_a_frame_every_two_seconds_loses_no_speech(media_dir, tmp_path):
+    # Zoom and some recorders write a frame only when the screen changes. A clip
+    # starts with the frame on screen at its chapter's start (up to 2 s earlier),
+    # not the next one, which would cut off what was said until then.
+    src = tmp_path / "screen.mp4"
+    _ffmpeg("-i", str(media_dir / "bframes.mp4"), "-vf", "select='not(mod(n\\,50))'", "-fps_mode", "vfr",
+            "-c:v", "libx264", "-preset", "veryfast", "-g", "100000", "-c:a", "copy", str(src))
+    media = probe(src)
+    result = make_clips(media, _chapters(), None, tmp_path / "out", Options())
+    assert [c.start for c in result] == pytest.approx([0.0, 4.0, 12.0], abs=1e-3)
+    for clip, ch in zip(result, _chapters()):
+        assert clip.start <= ch.start and clip.end >= ch.end - 1e-3
+        info = ffprobe(clip.path)
+        # the sound runs from the clip's first frame to its end
+        assert float(stream(info, "audio")["duration"]) == pytest.approx(clip.end - clip.start, abs=0.05)
+        errors = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(clip.path), "-f", "null", "-"],
+                                capture_output=True, text=True).stderr  # fmt: skip
+        assert errors == "", errors
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name, offset", [("bframes.mp4", 0.0), ("offset.mp4", 1.5)])
 def test_copy_mode_snaps_to_keyframes_and_records_cuts(media_dir, tmp_path, name, offset):
     src = media_dir / name

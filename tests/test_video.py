@@ -122,6 +122,28 @@ def test_camera_footage_with_rare_keyframes_is_not_decoded_whole(tmp_path):
     assert told == [] and [round(c.time, 2) for c in result.scene_changes] == [50.0, 90.0]
 
 
+def _screen_recording(tmp_path: Path, colours: list[tuple[str, float]], every: int = 50) -> Path:
+    """A variable-frame-rate screen recording as Zoom and some recorders write it: a
+    frame every `every` frames of 25 fps (2 s), one keyframe, B-frames."""
+    cfr = tmp_path / "cfr.mp4"
+    _slides_video(cfr, colours, gop=100000)
+    vfr = tmp_path / "screen.mp4"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(cfr),
+                    "-vf", f"select='not(mod(n\\,{every}))'", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "veryfast",
+                    "-g", "100000", "-x264-params", "scenecut=0:b-adapt=0:bframes=3", "-pix_fmt", "yuv420p", str(vfr)], check=True, timeout=120)
+    return vfr
+
+
+@pytest.mark.slow
+def test_a_screen_recording_that_writes_a_frame_every_two_seconds(tmp_path):
+    # Every frame counts: a slide change is the first frame that shows it, not a
+    # frame or two later (the decoder must not skip the B-frames here).
+    video = _screen_recording(tmp_path, [("black", 4.3), ("white", 5.0), ("gray", 4.7)])
+    result = analyze_video(_media(video, 14.0), tmp_path / "work")
+    assert [round(c.time, 2) for c in result.scene_changes] == [6.0, 10.0]
+    assert len(result.frames) == 3 and all(f.path.is_file() for f in result.frames)
+
+
 @pytest.mark.slow
 def test_a_stopped_analysis_ends_at_once(tmp_path):
     # The run the analysis serves has failed: it stops where it is, on either path,
