@@ -49,6 +49,10 @@ HALF_MS = 0.0005  # seconds; seek this much before a frame so float rounding nev
 # copied: with B-frames, the frames shown before the end need a frame shown after it,
 # which a mini-GOP (3-4 frames) further on closes; else the whole last GOP is encoded again
 TAIL_SLACK = 0.25
+# s: in copy mode, the most a clip may start before its chapter (or end after it)
+# for a keyframe; further, as in a screen recording with one keyframe, the clip is
+# encoded instead of being most of the recording again
+COPY_MAX_SHIFT = 15.0
 WEB_AUDIO = ("aac", "mp3")  # audio codecs every browser plays inside MP4
 
 
@@ -173,6 +177,7 @@ class _Cut:
     end: float
     path: Path  # final file
     audio_only: bool
+    copy: bool = False  # stream-copied between keyframes (copy mode)
 
 
 def _media_span(media: MediaInfo) -> tuple[float, float]:
@@ -231,13 +236,21 @@ def _plan_copy(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex 
         return float(keys[max(i, 0)])
 
     cuts = []
-    for ch in chapters:
+    far = []
+    for ch, exact in zip(chapters, _plan_encode(media, chapters, index, outdir)):
         start = snap(max(ch.start, lo))
         end = (video_end if index is not None else hi) if ch.end >= min(hi, video_end) - half_frame else snap(ch.end)
         if end <= start:  # a chapter shorter than a GOP: run on to the next keyframe
             later = keys[keys > start + 1e-4]
             end = float(later[0]) if len(later) else video_end
-        cuts.append(_Cut(ch, start, end, outdir / clip_name(ch, ext), media.is_audio_only))
+        if max(ch.start - start, end - ch.end) > COPY_MAX_SHIFT:
+            far.append(ch.index)
+            cuts.append(exact)
+        else:
+            cuts.append(_Cut(ch, start, end, outdir / clip_name(ch, ext), media.is_audio_only, copy=True))
+    if far:
+        log.warning("%s: keyframes too far apart to copy the clips of chapters %s (they would start or end more than "
+                    "%.0f s away from the chapter); those are encoded", media.path.name, ", ".join(map(str, far)), COPY_MAX_SHIFT)
     return cuts
 
 
@@ -283,7 +296,7 @@ def make_clips(
     def work(cut: _Cut) -> Clip:
         if stop.is_set():
             raise _Stopped()
-        if options.clips == "copy" or (cut.audio_only and smart and media.audio_streams[track].codec == "aac"):
+        if cut.copy or (cut.audio_only and smart and media.audio_streams[track].codec == "aac"):
             # AAC audio-only: every packet (21-23 ms) is a cut point, so a stream copy is
             # already accurate to well under the 0.05 s an encode would give; no re-encode.
             start, end = _copy_clip(media, cut, track, index)

@@ -339,6 +339,24 @@ def test_copy_mode_snaps_to_keyframes_and_records_cuts(media_dir, tmp_path, name
         assert mad(frames[0], source_frame(src, clip.start)) < 1.0  # bit-exact copy of the keyframe
 
 
+@pytest.mark.slow
+def test_copy_mode_encodes_a_clip_whose_keyframe_is_far_away(tmp_path, caplog):
+    # A minute of screen recording with a single keyframe: a copy would make every
+    # clip most of the recording again. Those clips are encoded, and it is said.
+    src = tmp_path / "screen.mp4"
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=320x240:rate={FPS}:duration=60",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=60",
+            "-vf", "select='not(mod(n\\,50))'", "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "veryfast",
+            "-g", "100000", "-pix_fmt", "yuv420p", "-c:a", "aac", str(src))
+    chapters = [Chapter(1, 0.0, 8.0, "One"), Chapter(2, 8.0, 40.0, "Two"), Chapter(3, 40.0, 60.0, "Three")]
+    with caplog.at_level("WARNING"):
+        result = make_clips(probe(src), chapters, None, tmp_path / "out", Options(clips="copy"))
+    assert [t for c in result for t in (c.start, c.end)] == pytest.approx([0.0, 8.0, 8.0, 40.0, 40.0, 60.0], abs=0.05)
+    assert "chapters 1, 2, 3" in caplog.text and "encoded" in caplog.text
+    for clip in result:
+        assert float(stream(ffprobe(clip.path), "video")["duration"]) == pytest.approx(clip.end - clip.start, abs=0.1)
+
+
 def test_none_mode_writes_nothing(media_dir, tmp_path):
     media = probe(media_dir / "bframes.mp4")
     result = make_clips(media, _chapters(), None, tmp_path / "clips", Options(clips="none"))
