@@ -159,8 +159,11 @@ class _Grabber:
         self.container.close()
 
     def at(self, t: float):
-        """(time, RGB image) of the frame shown at `t`, or None past the end / on decode errors."""
+        """(time, RGB image, upright) of the frame shown at `t`, or None past the end / on decode errors."""
         import av
+        from PIL import Image
+
+        from .video import picture
 
         tb = self.stream.time_base
         try:
@@ -176,7 +179,7 @@ class _Grabber:
         except av.error.FFmpegError as e:
             log.debug("decoding at %.2f s failed: %s", t, e)
             return None
-        return (shown.time, shown.to_image()) if shown is not None else None
+        return (shown.time, Image.fromarray(picture(shown))) if shown is not None else None
 
 
 def _save(img, path: Path, width: int, chapter: int, t: float) -> Thumbnail:

@@ -192,11 +192,19 @@ def _open_video(path: Path):
     return container, stream
 
 
-def _still_height(stream) -> int:
-    """The even height of a still STILL_WIDTH wide with the video's aspect."""
-    w = stream.codec_context.width or STILL_WIDTH
-    h = stream.codec_context.height or 360
-    return max(2, int(round(h * STILL_WIDTH / max(w, 1) / 2)) * 2)
+def picture(frame, width: int | None = None, height: int | None = None) -> np.ndarray:
+    """A decoded frame as the viewer sees it, RGB: its display rotation applied (as
+    ffmpeg's command line does; phones store portrait or upside-down video as turned
+    frames and a flag), `width` wide (default: full size) and `height` high (default:
+    the even height of its aspect)."""
+    turns = (int(getattr(frame, "rotation", 0) or 0) // 90) % 4  # counter-clockwise quarter turns
+    w, h = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)
+    width = width or w
+    if height is None:
+        height = max(2, int(round(h * width / max(w, 1) / 2)) * 2)
+    sw, sh = (height, width) if turns % 2 else (width, height)
+    img = frame.to_ndarray(width=sw, height=sh, format="rgb24", interpolation="AREA")
+    return np.ascontiguousarray(np.rot90(img, turns)) if turns else img
 
 
 def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None):
@@ -216,7 +224,6 @@ def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None
             return [], [], np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8), {}
         stream.codec_context.skip_frame = "NONKEY"
         base = stream.time_base
-        still_h = _still_height(stream)
 
         def take(frame) -> None:
             nonlocal last_still
@@ -227,8 +234,7 @@ def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None
             if i == 0 or (_score(small[-1], img) >= MIN_CHANGE and (len(stills) < MAX_STILLS or t - last_still >= 30.0)):
                 last_still = t
                 target = folder / f"still-{i:05d}.jpg"
-                big = frame.to_ndarray(width=STILL_WIDTH, height=still_h, format="rgb24", interpolation="AREA")
-                Image.fromarray(big).save(target, quality=85)
+                Image.fromarray(picture(frame, STILL_WIDTH)).save(target, quality=85)
                 stills[i] = target
             small.append(img)
             times.append(t)
@@ -287,7 +293,7 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
         # frames kept between samples for placing a change: all of them up to about
         # 64 MB a second of video (720p30), every other one or fewer beyond (4K)
         keep_every = max(1, int(np.ceil(rate * pixels * 1.5 / 64e6)))
-        save = _StillSaver(folder, STILL_WIDTH, _still_height(stream))
+        save = _StillSaver(folder, STILL_WIDTH)
         recent: deque[bool] = deque(maxlen=FOOTAGE_SAMPLES)  # whether each of the last samples changed
         key_gap = (keyframes[-1] - keyframes[0]) / (len(keyframes) - 1) if len(keyframes) >= 2 else np.inf
         found: list[tuple[SceneChange, bool]] = []  # each change, and whether a still picture came before it
@@ -367,10 +373,10 @@ class _StillSaver:
     is a new shot every second: while the picture moves, and beyond MAX_STILLS, a
     still every 30 s is plenty."""
 
-    def __init__(self, folder: Path, width: int, height: int) -> None:
+    def __init__(self, folder: Path, width: int) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.width, self.height = width, height
+        self.width = width
         self.count, self.last = 0, -np.inf
 
     def __call__(self, t: float, frame, moving: bool = False) -> list[Frame]:
@@ -380,8 +386,7 @@ class _StillSaver:
         if (moving or self.count >= MAX_STILLS) and t - self.last < 30.0:
             return []
         target = self.folder / f"still-{self.count:05d}.jpg"
-        big = frame.to_ndarray(width=self.width, height=self.height, format="rgb24", interpolation="AREA")
-        Image.fromarray(big).save(target, quality=85)
+        Image.fromarray(picture(frame, self.width)).save(target, quality=85)
         self.count, self.last = self.count + 1, t
         return [Frame(round(t, 3), target)]
 
@@ -532,8 +537,9 @@ class _Placer:
 
 
 def _small(frame) -> np.ndarray:
-    """A decoded frame at analysis size, as every comparison sees it."""
-    return frame.to_ndarray(width=THUMB_W, height=THUMB_H, format="rgb24", interpolation="AREA")
+    """A decoded frame at analysis size, as every comparison sees it (upright: the
+    title strip is the top of the picture shown)."""
+    return picture(frame, THUMB_W, THUMB_H)
 
 
 def _first_changed(before: np.ndarray, frames: list[tuple[float, object]], sampled: float) -> float:

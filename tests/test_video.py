@@ -144,6 +144,56 @@ def test_a_screen_recording_that_writes_a_frame_every_two_seconds(tmp_path):
     assert len(result.frames) == 3 and all(f.path.is_file() for f in result.frames)
 
 
+def _turned_video(tmp_path: Path) -> Path:
+    """Six seconds of a picture bright above and dark below, as a phone held upside
+    down stores it: the pixels turned half round and a display rotation of 180
+    degrees, so that players (and ffmpeg) show it the right way up."""
+    stored = tmp_path / "stored.mp4"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "color=c=white:s=320x180:r=25:d=6",
+                    "-vf", "drawbox=x=0:y=90:w=320:h=90:color=black:t=fill,hflip,vflip",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(stored)], check=True, timeout=60)
+    turned = tmp_path / "turned.mp4"
+    for flag in (["-display_rotation:v:0", "180", "-i", str(stored)], ["-i", str(stored), "-metadata:s:v", "rotate=180"]):
+        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *flag, "-c", "copy",
+                               str(turned)], capture_output=True, timeout=60)  # fmt: skip
+        if done.returncode == 0:
+            import av
+
+            with av.open(str(turned)) as c:
+                if abs(getattr(next(c.decode(video=0)), "rotation", 0) or 0) == 180:
+                    return turned
+    pytest.skip("this ffmpeg cannot write a display rotation, or PyAV cannot read one")
+
+
+@pytest.mark.slow
+def test_stills_and_thumbnails_of_a_turned_video_are_the_right_way_up(tmp_path):
+    from PIL import Image
+
+    from recast.models import Chapter
+    from recast.probe import probe
+    from recast.thumbnails import make_thumbnails
+
+    video = _turned_video(tmp_path)
+    media = probe(video)
+
+    def upright(img) -> bool:
+        a = np.asarray(img.convert("L"), dtype=float)
+        return a[: a.shape[0] // 3].mean() > 200 and a[-a.shape[0] // 3 :].mean() < 60
+
+    result = analyze_video(media, tmp_path / "work")
+    assert result.frames
+    for f in result.frames:
+        with Image.open(f.path) as im:
+            assert upright(im), f.path
+    # thumbnails decoded from the video itself (no stills given)
+    thumbs = make_thumbnails(media, [Chapter(1, 0.0, 6.0, "All")], None, tmp_path / "thumbs")
+    assert thumbs
+    for t in thumbs:
+        with Image.open(t.path) as im:
+            assert upright(im), t.path
+
+
 @pytest.mark.slow
 def test_a_stopped_analysis_ends_at_once(tmp_path):
     # The run the analysis serves has failed: it stops where it is, on either path,
