@@ -93,6 +93,12 @@ LEAD = 0.4  # s before a chapter's first word
 # `min_chapter` by up to MIN_SLACK seconds, paying SHORT_PRICE for each.
 MIN_SLACK = 1.5  # s
 SHORT_PRICE = 1.5  # per second short
+# s without a word, inside the talk, while the screen stays as it is: a break (coffee,
+# an exercise, a video that failed to play). A chapter ends before it and the next
+# starts after it, so no chapter or clip holds minutes of waiting. Thinking aloud,
+# typing or a question from the floor leave pauses of seconds.
+BREAK_GAP = 60.0
+TAIL = 0.5  # s of silence kept after the last word of a chapter that a break ends
 
 _LEAD_IN = [
     re.compile(p)
@@ -188,11 +194,44 @@ def find_chapters(
     if talk_end - talk_start < 2 * options.min_chapter or len(body) < 4:
         return ChapterSpans(talk_start, talk_end, ((talk_start, talk_end),))
 
-    starts, subject_starts = segment(body, video, options, talk_start, talk_end)
-    cut_times = [boundary_time(body[k - 1], body[k], audio) for k in starts[1:]]
-    edges = [talk_start, *cut_times, talk_end]
-    spans = tuple((edges[i], edges[i + 1]) for i in range(len(edges) - 1))
-    return ChapterSpans(talk_start, talk_end, spans, tuple(i for i, k in enumerate(starts) if i and k in subject_starts))
+    parts = talk_parts(body, video, options.min_chapter)
+    # talk left out between breaks at either end (a word before a break that starts the
+    # session, a goodbye after one) moves where the talk starts or ends
+    if parts[0][0] > 0:
+        talk_start = boundary_time(body[parts[0][0] - 1], body[parts[0][0]], audio)
+    if parts[-1][1] < len(body):
+        talk_end = body[parts[-1][1] - 1].end + TAIL
+    starts, subject_starts = segment(body, video, options, talk_start, talk_end, parts)
+    # across a break, the chapter before ends after its last word, not where the next begins
+    ends_before = {a: prev_b for (_, prev_b), (a, _) in zip(parts, parts[1:])}
+    spans = []
+    begin = talk_start
+    for k in starts[1:]:
+        t = boundary_time(body[k - 1], body[k], audio)
+        spans.append((begin, min(body[ends_before[k] - 1].end + TAIL, t) if k in ends_before else t))
+        begin = t
+    spans.append((begin, talk_end))
+    return ChapterSpans(talk_start, talk_end, tuple(spans), tuple(i for i, k in enumerate(starts) if i and k in subject_starts))
+
+
+def talk_parts(body: list[Sentence], video: VideoAnalysis | None, min_chapter: float) -> list[tuple[int, int]]:
+    """`body` as ranges of sentence indices [a, b) between breaks: BREAK_GAP seconds or
+    more without a word while the screen shows no change (a slide shown or a demo
+    given in silence is part of the talk). Talk between breaks too short for a chapter
+    (a sound check in the coffee break) is left out, as chatter before the talk is."""
+    changes = np.array([c.time for c in video.scene_changes]) if video is not None else np.zeros(0)
+    edges = [0]
+    for k in range(1, len(body)):
+        a, b = body[k - 1].end, body[k].start
+        if b - a >= BREAK_GAP and not np.any((changes > a + 1.0) & (changes < b - 1.0)):
+            edges.append(k)
+    edges.append(len(body))
+    parts = list(zip(edges, edges[1:]))
+    if len(parts) == 1:
+        return parts
+    talk = [body[b - 1].end - body[a].start for a, b in parts]
+    kept = [p for p, d in zip(parts, talk) if d >= min_chapter]
+    return kept or [parts[int(np.argmax(talk))]]
 
 
 # ---------------------------------------------------------------------------- dead air
@@ -700,10 +739,13 @@ def segment(
     options: Options,
     talk_start: float | None = None,
     talk_end: float | None = None,
+    parts: list[tuple[int, int]] | None = None,
 ) -> tuple[list[int], set[int]]:
-    """Indices (into `body`) of the sentences that start chapters, always beginning with
-    0, and those of them where another subject begins. Each subject is segmented on
-    its own, and a new subject starts a chapter."""
+    """Indices (into `body`) of the sentences that start chapters, beginning with the
+    first of `parts` (default: all of `body`), and those of them where another subject
+    begins. Each subject is segmented on its own, and a new subject starts a chapter;
+    so does each of `parts` (the talk between breaks, from `talk_parts`), whose ends
+    are the ends of their last chapters."""
     n = len(body)
     if n < 2:
         return [0], set()
@@ -713,13 +755,16 @@ def segment(
     # slides mark the parts is decided for the whole session too
     sig = _signals(body, video, options)
     # Titled slides already say where each part begins, a new subject's included.
-    parts = [(0, n)] if sig.titled else subject_parts(body, sig)
+    subject_starts = set() if sig.titled else {a for a, _ in subject_parts(body, sig)[1:]}
+    parts = parts or [(0, n)]
     out: list[int] = []
-    for a, b in parts:
-        t_a = t0 if a == 0 else body[a].start
-        t_b = t1 if b == n else body[b].start
-        out += [a + k for k in _segment(body[a:b], sig[a:b], sig.titled, options, t_a, t_b)]
-    return out, {a for a, _ in parts[1:]}
+    for p_a, p_b in parts:
+        edges = sorted({p_a, p_b} | {k for k in subject_starts if p_a < k < p_b})
+        for a, b in zip(edges, edges[1:]):
+            t_a = t0 if a == parts[0][0] else body[a].start
+            t_b = t1 if b == parts[-1][1] else body[b - 1].end + TAIL if b == p_b else body[b].start
+            out += [a + k for k in _segment(body[a:b], sig[a:b], sig.titled, options, t_a, t_b)]
+    return out, subject_starts
 
 
 def _segment(body: list[Sentence], sig: _Signals, titled: bool, options: Options, t0: float, t1: float) -> list[int]:

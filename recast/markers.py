@@ -75,18 +75,22 @@ def youtube_chapters(
     *,
     offset: float = 0.0,
     lead_in: str | None = "Welcome",
+    pause: str = "Break",
 ) -> tuple[str, list[str]]:
     """Chapters for a YouTube description, one a line (`0:00 Title`), and what breaks YouTube's rules.
 
     YouTube needs the first chapter at 0:00. When the first chapter starts later
     (the waiting before a webinar begins), a `lead_in` entry at 0:00 covers the
     gap if it is at least 10 s long; otherwise, or with `lead_in=None`, the first
-    chapter is moved to 0:00. Times are whole seconds, rounded down so a link
-    never skips the first words. An empty problem list means YouTube will show
-    these as chapters.
+    chapter is moved to 0:00. A break left out between two chapters gets a `pause`
+    entry of its own when it is that long too, since a YouTube chapter runs until
+    the next one. Times are whole seconds, rounded down so a link never skips the
+    first words. An empty problem list means YouTube will show these as chapters.
     """
     entries: list[tuple[int, str, float]] = []  # (second, title, end in seconds)
     for ch, start, end in _spans(chapters, offset):
+        if entries and start // 1000 - math.ceil(entries[-1][2]) >= YOUTUBE_MIN_LENGTH:
+            entries.append((math.ceil(entries[-1][2]), _one_line(pause), start / 1000))
         entries.append((start // 1000, _one_line(ch.title) or f"Chapter {ch.index}", end / 1000))
     if not entries:
         return "", ["there are no chapters"]

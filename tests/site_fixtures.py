@@ -155,10 +155,12 @@ def build_session(
     xss: bool = False,
     media_cache: Path | None = None,
     with_media: bool = True,
+    spans: tuple[tuple[float, float], ...] = ((2.0, 20.0), (20.0, 40.0), (40.0, 58.0)),
 ) -> Session:
     """Write a complete synthetic session into outdir/slug and return its Session.
 
-    `with_media=False` skips ffmpeg (no recording or clip files), for fast page tests."""
+    `with_media=False` skips ffmpeg (no recording or clip files), for fast page tests.
+    `spans`: the three chapters' (start, end), a break left between two if wanted."""
     folder = outdir / slug
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "media").mkdir(exist_ok=True)
@@ -166,7 +168,6 @@ def build_session(
         media = make_media(media_cache or outdir.parent / (outdir.name + "-media"))
         shutil.copyfile(media, folder / "media" / "recording.mp4")
 
-    spans = ((2.0, 20.0), (20.0, 40.0), (40.0, 58.0))
     segments, chapters = [], []
     for n, ((chapter_title, text), (a, b)) in enumerate(zip(TOPICS, spans), 1):
         if xss:

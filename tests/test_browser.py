@@ -172,6 +172,30 @@ def test_chapter_click_seeks_to_its_start(context, manifest):
     watch.check()
 
 
+def test_playback_skips_a_break_between_chapters(context, tmp_path_factory):
+    # Chapter 2 ends at 28 s and chapter 3 starts at 45 s: the 17 s between them is
+    # a break recast left out. Playing on from chapter 2 jumps over it, and says so.
+    out = tmp_path_factory.mktemp("break") / "site"
+    build_session(out, "with-break", "With a break", media_cache=tmp_path_factory.mktemp("media"),
+                  spans=((2.0, 20.0), (20.0, 28.0), (45.0, 58.0)))
+    from recast.site import write_library
+
+    write_library(out)  # and the shared scripts beside it
+    page, watch = open_page(context, out / "with-break" / "index.html")
+    wait_metadata(page)
+    page.evaluate("var p = document.getElementById('player'); p.muted = true; p.currentTime = 26.5; p.play()")
+    import time
+
+    deadline = time.monotonic() + 8  # the break alone would take 17 s to play
+    while current_time(page) < 45 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert 45 <= current_time(page) < 50  # jumped, not played through the break
+    assert page.locator("#now-playing").inner_text().startswith("Skipped a break of 0:17. Chapter 3 of 3")
+    assert page.locator('li.chapter[data-chapter="3"]').get_attribute("class").count("chapter--current") == 1
+    page.evaluate("document.getElementById('player').pause()")
+    watch.check()
+
+
 def test_captions_are_built_from_embedded_cues(context, manifest):
     page, watch = open_page(context, manifest["_dir"] / "index.html")
     wait_metadata(page)

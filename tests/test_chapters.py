@@ -199,6 +199,34 @@ def test_three_topics_give_three_chapters_at_the_right_places():
     assert spans.spans[-1][1] == pytest.approx(spans.talk_end)
 
 
+def test_a_break_is_left_out_of_the_chapters(tmp_path):
+    # A workshop: two parts about bread, a ten-minute coffee break, then space (one
+    # subject before it, another after). No chapter holds the break; the one before
+    # it ends after its last word and the next starts on its first.
+    before = make_transcript(BREAD * 2, start=5.0)
+    after_start = before.segments[-1].end + 600.0
+    after = make_transcript(SPACE * 2, start=after_start)
+    tr = concat(before, after)
+    spans = find_chapters(tr, None, None, Options())
+    last_before = before.segments[-1].end
+    ends = [b for _, b in spans.spans]
+    starts = [a for a, _ in spans.spans]
+    assert any(last_before <= b <= last_before + 0.6 for b in ends), spans.spans
+    assert any(after_start - 0.45 <= a <= after_start for a in starts), spans.spans
+    assert not any(a < last_before + 60 and b > after_start - 60 for a, b in spans.spans)
+    # the same pause over a screen that keeps changing (a demonstration given in
+    # silence) is part of the talk: the chapters tile it
+    demo = VideoAnalysis(scene_changes=tuple(SceneChange(t, 5.0) for t in np.arange(last_before + 20, after_start, 60.0)))
+    spans = find_chapters(tr, None, demo, Options())
+    assert all(b == c for (_, b), (c, _) in zip(spans.spans, spans.spans[1:]))
+    # talk too short for a chapter between two breaks (a sound check) is left out,
+    # as chatter before the talk is
+    check = make_transcript(["Can you hear me now?", "Good."], start=last_before + 200.0)
+    spans = find_chapters(concat(before, check, after), None, None, Options())
+    assert not any(a < last_before + 300.0 < b for a, b in spans.spans), spans.spans
+    assert any(last_before <= b <= last_before + 0.6 for _, b in spans.spans), spans.spans
+
+
 def test_boundaries_fall_in_pauses_never_inside_words():
     tr, _ = three_topics()
     spans = find_chapters(tr, None, None, Options())

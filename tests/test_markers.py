@@ -102,6 +102,16 @@ def test_youtube_reports_what_breaks_its_rules():
     assert any("does not start after" in p for p in problems)
 
 
+def test_a_break_between_chapters_is_its_own_youtube_entry():
+    # recast leaves a break out of both chapters around it; on YouTube a chapter runs
+    # until the next, so the break is named rather than added to the chapter before
+    chapters = (Chapter(1, 4.3, 76.8, "Magma"), Chapter(2, 256.3, 290.0, "Flour"), Chapter(3, 290.0, 321.3, "Budget"),
+                Chapter(4, 326.0, 400.0, "Questions"))
+    text, problems = youtube_chapters(chapters)
+    assert text == "0:00 Magma\n1:17 Break\n4:16 Flour\n4:50 Budget\n5:26 Questions\n", text
+    assert problems == []
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(0.5, 400), min_size=1, max_size=15), st.floats(0, 120))
 def test_youtube_text_follows_the_rules_when_no_problem_is_reported(lengths, lead):

@@ -670,8 +670,9 @@
     var nowPlaying = document.getElementById('now-playing');
     function chapterAt(t) {
       var i = bsearch(chapterStarts, t + 0.05);
-      // Past the last chapter's end is after the talk: no chapter is current.
-      if (i === chapters.length - 1 && t >= chapters[i].end + 0.05) return -1;
+      // Past a chapter's end is a break between chapters, or after the talk: no
+      // chapter is current (chapters otherwise end where the next one starts).
+      if (i >= 0 && t >= chapters[i].end + 0.05) return -1;
       return i;
     }
     function updateChapter(t) {
@@ -728,9 +729,28 @@
       }
     }
 
+    // A break between two chapters (a pause of minutes that recast left out of
+    // both: coffee, an exercise) is skipped while the recording plays on.
+    var BREAK_SKIP = 10;
+    function skipBreak(t) {
+      if (isChapter || !media || media.paused || media.seeking) return false;
+      var i = bsearch(chapterStarts, t + 0.05);
+      if (i < 0 || i >= chapters.length - 1 || t < chapters[i].end + 0.05) return false;
+      var next = chapters[i + 1];
+      if (next.start - chapters[i].end < BREAK_SKIP || t >= next.start) return false;
+      player.seek(next.start, true);
+      updateChapter(next.start);
+      if (nowPlaying) {
+        nowPlaying.insertBefore(document.createTextNode('Skipped a break of ' + fmt(next.start - chapters[i].end) + '. '),
+                                nowPlaying.firstChild);
+      }
+      return true;
+    }
+
     if (media) {
       media.addEventListener('timeupdate', function () {
         var t = player.time();
+        if (skipBreak(t)) return;
         if (transcript) transcript.update(t);
         updateChapter(t);
         recordWatching(t);
