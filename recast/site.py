@@ -44,6 +44,7 @@ STATIC_DIR_NAME = "_static"
 MANIFEST_NAME = "session.json"
 SEARCH_INDEX_NAME = "search.js"
 SCHEMA_PREFIX = "recast.session/"
+SKIP_WAIT = 10.0  # s of waiting before the talk from which the session player starts at the talk
 
 # Labels for the download list; keys are the names `Session.files` uses.
 DOWNLOAD_LABELS = {
@@ -332,6 +333,7 @@ class SessionView:
     player: str | None
     player_kind: str  # "video", "audio" or "none"
     poster: str | None
+    player_start: float  # where the player starts: the talk, past a long wait before it
     lines: list[list[Any]] = field(repr=False)
     cues: list[list[Any]] = field(repr=False)
 
@@ -425,6 +427,9 @@ def session_view(session: Session, folder: Path) -> SessionView:
         player=player,
         player_kind=player_kind,
         poster=url(poster.path) if poster else None,
+        # A learner who presses play wants the talk, not the minutes of waiting before
+        # it; the transcript and a seek still reach them.
+        player_start=_t(outline.talk_start) if outline.talk_start >= SKIP_WAIT else 0.0,
         lines=transcript_lines(session.transcript.segments),
         cues=[[_t(c.start), _t(c.end), c.text] for c in session.cues if c.text.strip()],
     )

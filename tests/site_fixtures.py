@@ -193,7 +193,7 @@ def build_session(
     question = Question(44.0, "How long should each clip be?" + (f" {XSS}" if xss else ""), 45.0, 50.0,
                         "Five to eight minutes, one idea per clip.")
     outline = Outline(
-        chapters=tuple(chapters), talk_start=2.0, talk_end=58.0,
+        chapters=tuple(chapters), talk_start=spans[0][0], talk_end=spans[-1][1],
         summary=("A short talk on making course videos accessible: why captions matter, how to write a "
                  "searchable transcript, and how long microlearning clips should be." + (f" {XSS}" if xss else "")),
         key_points=("Captions help every learner, not only those who cannot hear.",

@@ -196,6 +196,24 @@ def test_playback_skips_a_break_between_chapters(context, tmp_path_factory):
     watch.check()
 
 
+def test_the_player_starts_at_the_talk_after_a_long_wait(context, tmp_path_factory):
+    # 15 s of waiting for people to join before the talk: pressing play starts the
+    # talk; the sample (talk from 4.3 s) starts at 0.
+    out = tmp_path_factory.mktemp("wait") / "site"
+    build_session(out, "late-start", "Late start", media_cache=tmp_path_factory.mktemp("media"),
+                  spans=((15.0, 30.0), (30.0, 45.0), (45.0, 58.0)))
+    from recast.site import write_library
+
+    write_library(out)
+    page, watch = open_page(context, out / "late-start" / "index.html")
+    wait_metadata(page)
+    assert current_time(page) == pytest.approx(15.0, abs=0.2)
+    # the download is the whole recording, without the fragment
+    assert page.get_attribute("#player", "src").endswith("recording.mp4#t=15")
+    assert page.locator('a[download][href$="recording.mp4"]').count() >= 1
+    watch.check()
+
+
 def test_captions_are_built_from_embedded_cues(context, manifest):
     page, watch = open_page(context, manifest["_dir"] / "index.html")
     wait_metadata(page)
