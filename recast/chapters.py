@@ -99,6 +99,9 @@ SHORT_PRICE = 1.5  # per second short
 # typing or a question from the floor leave pauses of seconds.
 BREAK_GAP = 60.0
 TAIL = 0.5  # s of silence kept after the last word of a chapter that a break ends
+# s at either end of a break where a slide change does not count against it: the
+# presenter puts up a "Break - back at 11:00" slide, and takes it down again
+BREAK_SLIDE = 15.0
 
 _LEAD_IN = [
     re.compile(p)
@@ -216,14 +219,15 @@ def find_chapters(
 
 def talk_parts(body: list[Sentence], video: VideoAnalysis | None, min_chapter: float) -> list[tuple[int, int]]:
     """`body` as ranges of sentence indices [a, b) between breaks: BREAK_GAP seconds or
-    more without a word while the screen shows no change (a slide shown or a demo
-    given in silence is part of the talk). Talk between breaks too short for a chapter
+    more without a word while the screen shows no change but at its ends (a slide
+    shown or a demo given in silence is part of the talk; a break slide put up
+    and taken down is not). Talk between breaks too short for a chapter
     (a sound check in the coffee break) is left out, as chatter before the talk is."""
     changes = np.array([c.time for c in video.scene_changes]) if video is not None else np.zeros(0)
     edges = [0]
     for k in range(1, len(body)):
         a, b = body[k - 1].end, body[k].start
-        if b - a >= BREAK_GAP and not np.any((changes > a + 1.0) & (changes < b - 1.0)):
+        if b - a >= BREAK_GAP and not np.any((changes > a + BREAK_SLIDE) & (changes < b - BREAK_SLIDE)):
             edges.append(k)
     edges.append(len(body))
     parts = list(zip(edges, edges[1:]))

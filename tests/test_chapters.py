@@ -219,6 +219,11 @@ def test_a_break_is_left_out_of_the_chapters(tmp_path):
     demo = VideoAnalysis(scene_changes=tuple(SceneChange(t, 5.0) for t in np.arange(last_before + 20, after_start, 60.0)))
     spans = find_chapters(tr, None, demo, Options())
     assert all(b == c for (_, b), (c, _) in zip(spans.spans, spans.spans[1:]))
+    # a "back in ten minutes" slide put up after the last word and taken down before
+    # the first is still a break
+    slide = VideoAnalysis(scene_changes=(SceneChange(last_before + 3.0, 9.0), SceneChange(after_start - 4.0, 9.0)))
+    spans = find_chapters(tr, None, slide, Options())
+    assert not any(a < last_before + 60 and b > after_start - 60 for a, b in spans.spans), spans.spans
     # talk too short for a chapter between two breaks (a sound check) is left out,
     # as chatter before the talk is
     check = make_transcript(["Can you hear me now?", "Good."], start=last_before + 200.0)
