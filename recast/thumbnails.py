@@ -40,9 +40,17 @@ def make_thumbnails(
     media: MediaInfo, chapters: Sequence[Chapter], video: VideoAnalysis | None, outdir: Path
 ) -> list[Thumbnail]:
     """Write `poster.webp` and `chapter-NN.webp` into `outdir`; return the poster
-    (chapter 0) then one Thumbnail per chapter, with absolute paths."""
-    if not media.has_video or not chapters:
+    (chapter 0) then one Thumbnail per chapter, with absolute paths. A recording of
+    sound only gets its cover art (an .mp3's or .m4a's attached picture) as the
+    poster, when it has one."""
+    if not chapters:
         return []
+    if not media.has_video:
+        cover = cover_art(media.path)
+        if cover is None:
+            return []
+        Path(outdir).mkdir(parents=True, exist_ok=True)
+        return [_save(cover, Path(outdir) / "poster.webp", POSTER_WIDTH, 0, 0.0)]
     from PIL import Image
 
     outdir = Path(outdir)
@@ -72,6 +80,27 @@ def make_thumbnails(
     for ch, t, img, _score in picks:
         thumbs.append(_save(img, outdir / f"chapter-{ch.index:02d}.webp", THUMB_WIDTH, ch.index, t))
     return thumbs
+
+
+def cover_art(path: Path):
+    """The picture attached to an audio file (album art of an .mp3, an .m4a's cover),
+    as an RGB image, or None."""
+    import av
+    from PIL import Image
+
+    from .video import picture
+
+    try:
+        with open_media(path) as c:
+            for s in c.streams.video:
+                if not s.disposition & s.disposition.__class__.attached_pic:
+                    continue
+                for packet in c.demux(s):
+                    for frame in packet.decode():
+                        return Image.fromarray(picture(frame))
+    except (av.error.FFmpegError, AttributeError, ValueError) as e:  # a damaged picture: no poster
+        log.debug("%s: no cover art: %s", path, e)
+    return None
 
 
 # ---------------------------------------------------------------- choosing

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -212,6 +213,33 @@ def test_the_player_starts_at_the_talk_after_a_long_wait(context, tmp_path_facto
     assert page.get_attribute("#player", "src").endswith("recording.mp4#t=15")
     assert page.locator('a[download][href$="recording.mp4"]').count() >= 1
     watch.check()
+
+
+def test_a_recording_of_sound_only_shows_its_player(context, sample, tmp_path_factory):
+    # An .mp3 with album art: the art is the poster, and the audio controls are
+    # there to press (Chromium drew a block <audio> of `height: auto` 0 px high).
+    import recast
+    from recast.config import Options
+    from recast.ffmpeg import ffmpeg_exe
+
+    work = tmp_path_factory.mktemp("podcast")
+    cover, mp3 = work / "cover.png", work / "episode.mp3"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss", "10", "-i", str(sample),
+                    "-frames:v", "1", str(cover)], check=True, timeout=60)
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(sample), "-i", str(cover),
+                    "-map", "0:a", "-map", "1:v", "-c:a", "libmp3lame", "-b:a", "64k", "-c:v", "png",
+                    "-disposition:v", "attached_pic", str(mp3)], check=True, timeout=120)
+    result = recast.process(mp3, work / "site", Options(clips="none"))
+    assert (result.folder / "thumbs" / "poster.webp").is_file()
+    pages = [result.folder / "index.html", next((result.folder / "chapters").glob("*.html"))]
+    for path in pages:
+        page, watch = open_page(context, path)
+        wait_metadata(page)
+        box = page.locator("#player").bounding_box()
+        assert box and box["height"] >= 30 and box["width"] >= 200, (path.name, box)
+        watch.check()
+    page, _ = open_page(context, pages[0])
+    assert page.locator(".player__poster").bounding_box()["height"] > 100
 
 
 def test_captions_are_built_from_embedded_cues(context, manifest):
