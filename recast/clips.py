@@ -340,7 +340,8 @@ def make_web_copy(
     - A web-playable source (MP4/MOV with H.264 + AAC/MP3, M4A, MP3) with nothing to
       change is hard-linked (or copied) as it is; the suffix follows the source.
     - When chapters are to be embedded (FFMETADATA text), another audio track is chosen,
-      or the container is MOV, it is remuxed without re-encoding (`-c copy`, faststart).
+      or the container is another (MOV; OBS's Matroska or FLV, MPEG-TS), 8-bit 4:2:0
+      H.264 with AAC or MP3 is remuxed into MP4 without re-encoding (`-c copy`, faststart).
     - Anything else is transcoded once to H.264/AAC MP4, or AAC `.m4a` for audio-only.
 
     Timestamps keep the source timeline (`-copyts`), so chapter times seek correctly.
@@ -362,7 +363,9 @@ def make_web_copy(
             return _link_or_copy(src, target)
         mode = "copy"
     elif media.has_video:
-        playable = media.video_codec == "h264" and audio_codec in (None, *WEB_AUDIO) and bool(fmt & {"mp4", "mov"})
+        # What browsers decode is the codecs, whatever the box: an hour of OBS's
+        # Matroska needs a remux of seconds, not an encode of many minutes.
+        playable = media.video_codec == "h264" and audio_codec in (None, *WEB_AUDIO) and _browser_h264(src)
         target = dest.with_suffix(".mp4")
         if playable and first_track and not chapters_ffmetadata and src.suffix.lower() == ".mp4":
             return _link_or_copy(src, target)
@@ -415,6 +418,18 @@ def make_web_copy(
         if meta_file is not None:
             meta_file.unlink(missing_ok=True)
     return target
+
+
+def _browser_h264(path: Path) -> bool:
+    """Whether the H.264 video of `path` is the kind every browser decodes: 8-bit 4:2:0
+    (not 10-bit or 4:4:4, which some screen recorders write)."""
+    import av
+
+    try:
+        with open_media(path) as c:
+            return c.streams.video[0].codec_context.pix_fmt in ("yuv420p", "yuvj420p")
+    except (av.error.FFmpegError, IndexError):
+        return False
 
 
 # ---------------------------------------------------------------- helpers: ffmpeg runs

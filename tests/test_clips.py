@@ -463,6 +463,30 @@ def test_web_copy_transcodes_what_browsers_cannot_play(media_dir, tmp_path):
     assert abs(float(info["format"]["duration"]) - 6.0) < 0.1
 
 
+@pytest.mark.slow
+def test_web_copy_of_h264_in_matroska_is_a_remux_and_of_10_bit_an_encode(media_dir, tmp_path, monkeypatch):
+    # OBS records H.264 + AAC in Matroska: browsers play those codecs from an MP4,
+    # so a remux is enough (an encode took 43 s for 4 minutes of 720p). 10-bit H.264
+    # plays in no browser and is encoded.
+    mkv = tmp_path / "obs.mkv"
+    _ffmpeg("-i", str(media_dir / "bframes.mp4"), "-c", "copy", str(mkv))
+    real_encoder = clips_mod._video_encoder
+    monkeypatch.setattr(clips_mod, "_video_encoder", lambda *a, **k: pytest.fail("re-encoded H.264 that only needed a remux"))
+    out = make_web_copy(probe(mkv), tmp_path / "a" / "recording")
+    info = ffprobe(out)
+    assert out.suffix == ".mp4" and "mp4" in info["format"]["format_name"]
+    assert [s["codec_name"] for s in info["streams"] if s["codec_type"] != "data"] == ["h264", "aac"]
+    assert int(stream(info, "video")["nb_frames"]) == 20 * FPS  # every frame, as it was
+    ten = tmp_path / "ten.mp4"
+    try:
+        _ffmpeg(*LAVFI_20S, "-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p10le", "-c:a", "aac", str(ten))
+    except subprocess.CalledProcessError:
+        pytest.skip("this ffmpeg's x264 cannot write 10-bit video")
+    monkeypatch.setattr(clips_mod, "_video_encoder", real_encoder)
+    out = make_web_copy(probe(ten), tmp_path / "b" / "recording")
+    assert stream(ffprobe(out), "video")["pix_fmt"] == "yuv420p"
+
+
 def test_web_copy_audio_only(media_dir, tmp_path):
     wav = make_web_copy(probe(media_dir / "talk.wav"), tmp_path / "a" / "session.mp4")
     assert wav.suffix == ".m4a" and ffprobe(wav)["streams"][0]["codec_name"] == "aac"
