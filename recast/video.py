@@ -248,6 +248,12 @@ def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None
                 try:
                     for frame in packet.decode():
                         take(frame)
+                    # Drained at once: a decoder that holds pictures back for reordering
+                    # (HEVC with open GOPs, as phones and x265 write it) otherwise gives
+                    # every other keyframe, out of order, and the rest never.
+                    for frame in stream.codec_context.decode(None):
+                        take(frame)
+                    stream.codec_context.flush_buffers()
                 except av.error.FFmpegError as e:  # one damaged keyframe: skip it
                     log.debug("keyframe at %.2f s: %s", keyframes[-1], e)
             for frame in stream.codec_context.decode(None):  # frames the decoder still holds

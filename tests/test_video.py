@@ -195,6 +195,26 @@ def test_stills_and_thumbnails_of_a_turned_video_are_the_right_way_up(tmp_path):
 
 
 @pytest.mark.slow
+def test_hevc_with_open_gops_gives_every_keyframe(tmp_path):
+    # Phones and x265 write HEVC with open GOPs: decoding keyframes only, the decoder
+    # held every other one back for good, so slides went without a still (and their
+    # chapters took the title of the slide before).
+    h264 = tmp_path / "slides.mp4"
+    truth = _slides_video(h264, [("black", 5.0), ("white", 10.0), ("gray", 10.0), ("navy", 15.0)], gop=100000)
+    hevc = tmp_path / "phone.mov"
+    done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(h264),
+                           "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error",
+                           "-tag:v", "hvc1", str(hevc)], capture_output=True, timeout=120)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip("this ffmpeg has no libx265")
+    result = analyze_video(_media(hevc, 40.0), tmp_path / "work")
+    found = [c.time for c in result.scene_changes]
+    assert len(found) == 3 and all(abs(f - t) <= 0.05 for f, t in zip(found, truth)), found
+    # one still per slide: the keyframe that first shows it (one every 10 s)
+    assert [f.time for f in result.frames] == [0.0, 10.0, 20.0, 30.0]
+
+
+@pytest.mark.slow
 def test_a_stopped_analysis_ends_at_once(tmp_path):
     # The run the analysis serves has failed: it stops where it is, on either path,
     # instead of decoding to the end of the video before the error can be said.
