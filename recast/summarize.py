@@ -586,9 +586,13 @@ def _near_spoken(word: str, vocabulary: set[str]) -> bool:
 def _still_for(ch: _Chapter, video: VideoAnalysis | None):
     if video is None or not video.frames:
         return None
-    # the first still taken from shortly before the start to a third into the chapter
+    # the first still taken from shortly before the start to a third into the chapter,
+    # and not before the picture on screen as the chapter starts appeared: a still
+    # between a flicker and the slide change (a codec's keyframe sharpening, then
+    # the new slide a second later) shows the slide before
     limit = ch.start + min(60.0, max(5.0, (ch.end - ch.start) / 3))
-    after = [f for f in video.frames if ch.start - 1.5 <= f.time <= limit]
+    shown = [c.time for c in video.scene_changes if ch.start - 1.5 <= c.time <= ch.start + 1.5]
+    after = [f for f in video.frames if max([ch.start - 1.5, *shown]) - 0.01 <= f.time <= limit]
     if after:
         return after[0]
     before = [f for f in video.frames if f.time < ch.start]

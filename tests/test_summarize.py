@@ -571,3 +571,23 @@ def test_the_chapter_that_opens_a_subject_is_named_by_it():
     # (named against the other chapters, they were "Curie and Rays" and "Finches and Darwin")
     assert titles[0] == "Curie" and titles[2] == "Darwin", titles
     assert titles[1] != "Curie" and titles[3] != "Darwin", titles
+
+
+def test_a_chapter_is_titled_from_the_slide_it_starts_on_not_one_between_a_flicker_and_the_change():
+    # A web recording at a low bitrate: a keyframe sharpens the old slide (a weak
+    # change) 1.3 s before the new slide appears; the still placed a second after that
+    # flicker still shows the old slide. The chapter starts as the new slide appears.
+    from pathlib import Path
+
+    from recast.models import Frame, SceneChange, VideoAnalysis
+    from recast.summarize import _Chapter, _still_for
+
+    video = VideoAnalysis(
+        scene_changes=(SceneChange(4.287, 10.8), SceneChange(41.087, 0.34), SceneChange(42.407, 7.4)),
+        frames=(Frame(0.007, Path("a.jpg")), Frame(5.127, Path("b.jpg")), Frame(42.087, Path("flicker.jpg")),
+                Frame(46.087, Path("new.jpg"))),
+    )
+    assert _still_for(_Chapter(42.8, 76.6, []), video).path.name == "new.jpg"
+    # a slide shown a while before its chapter starts is still that chapter's
+    assert _still_for(_Chapter(7.0, 40.0, []), video).path.name == "b.jpg"
+    assert _still_for(_Chapter(4.3, 40.0, []), video).path.name == "b.jpg"
