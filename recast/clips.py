@@ -178,6 +178,7 @@ class _Cut:
     path: Path  # final file
     audio_only: bool
     copy: bool = False  # stream-copied between keyframes (copy mode)
+    past_video: bool = False  # the sound goes on after the video's last frame: encoded whole
 
 
 def _media_span(media: MediaInfo) -> tuple[float, float]:
@@ -209,14 +210,23 @@ def _plan_encode(media: MediaInfo, chapters: Sequence[Chapter], index: VideoInde
     lo, hi = _media_span(media)
     ext = ".m4a" if media.is_audio_only else ".mp4"
     cuts = []
-    if index is not None:
-        hi = min(hi, float(index.seconds(index.end)))  # a video clip ends with its last frame
+    video_end = float(index.seconds(index.end)) if index is not None else hi
+    vhi = min(hi, video_end)  # a video clip ends with its last frame...
     for ch in chapters:
-        start = _frame_at(index, max(ch.start, lo), hi)
-        end = _frame_snap(index, min(ch.end, hi), hi) if ch.end < hi - 1e-3 else hi
+        if index is not None and media.audio_streams and ch.start >= video_end - 0.5:
+            # ...but the picture may end before the talk does (a screen share
+            # stopped, a camera switched off): after it, a chapter's clip is its sound
+            cuts.append(_Cut(ch, max(ch.start, lo), min(ch.end, hi), outdir / clip_name(ch, ".m4a"), True))
+            continue
+        start = _frame_at(index, max(ch.start, lo), vhi)
+        past = index is not None and bool(media.audio_streams) and ch.end > video_end + 0.5
+        if past:  # all of the sound, over the last picture
+            end = min(ch.end, hi)
+        else:
+            end = _frame_snap(index, min(ch.end, vhi), vhi) if ch.end < vhi - 1e-3 else vhi
         if end - start <= 0:
             raise MediaError(f"chapter {ch.index} ({ch.start:.2f}-{ch.end:.2f} s) lies outside the recording", media.path)
-        cuts.append(_Cut(ch, start, end, outdir / clip_name(ch, ext), media.is_audio_only))
+        cuts.append(_Cut(ch, start, end, outdir / clip_name(ch, ext), media.is_audio_only, past_video=past))
     return cuts
 
 
@@ -243,7 +253,9 @@ def _plan_copy(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex 
         if end <= start:  # a chapter shorter than a GOP: run on to the next keyframe
             later = keys[keys > start + 1e-4]
             end = float(later[0]) if len(later) else video_end
-        if max(ch.start - start, end - ch.end) > COPY_MAX_SHIFT:
+        if exact.audio_only != media.is_audio_only or exact.past_video:
+            cuts.append(exact)  # the picture ends before the chapter does: its sound is cut exactly
+        elif max(ch.start - start, end - ch.end) > COPY_MAX_SHIFT:
             far.append(ch.index)
             cuts.append(exact)
         else:
@@ -273,7 +285,6 @@ def make_clips(
     """
     if options.clips == "none" or not chapters:
         return [Clip(ch.index, None, ch.start, ch.end, "none") for ch in chapters]
-    kind = "audio" if media.is_audio_only else "video"
     track = _audio_track(media, options.audio_track)
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
@@ -300,11 +311,11 @@ def make_clips(
             # AAC audio-only: every packet (21-23 ms) is a cut point, so a stream copy is
             # already accurate to well under the 0.05 s an encode would give; no re-encode.
             start, end = _copy_clip(media, cut, track, index)
-        elif smart and index is not None and not cut.audio_only:
+        elif smart and index is not None and not cut.audio_only and not cut.past_video:
             start, end = _smart_or_full(media, cut, track, index, options, threads, stop)
         else:
             start, end = _encode_clip(media, cut, track, options.max_height, threads)
-        return Clip(cut.chapter.index, cut.path, start, end, kind)
+        return Clip(cut.chapter.index, cut.path, start, end, "audio" if cut.audio_only else "video")
 
     results: dict[int, Clip] = {}
     try:
@@ -531,7 +542,7 @@ def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None
     browsers cannot play from MP4 are re-encoded (non-H.264 video is slow, and says so).
     """
     duration = cut.end - cut.start
-    remuxable = index is not None and media.video_codec == "h264" and bool(index.idr.any())  # avcC with IDR frames
+    remuxable = index is not None and not cut.audio_only and media.video_codec == "h264" and bool(index.idr.any())  # avcC with IDR frames
     if remuxable and (not media.audio_streams or media.audio_streams[track].codec in WEB_AUDIO):
         a, b = index.ticks(cut.start), index.ticks(cut.end)
         span = index.decode_run(a, b)

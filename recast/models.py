@@ -148,6 +148,7 @@ class VideoAnalysis:
     scene_changes: tuple[SceneChange, ...] = ()
     frames: tuple[Frame, ...] = ()  # one still per stable shot (slide), in time order
     keyframes: tuple[float, ...] = ()  # video keyframe times, for copy/smart cuts
+    end: float | None = None  # when the picture ends, if before the sound (a screen share stopped)
 
 
 @dataclass(frozen=True)

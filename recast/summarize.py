@@ -584,8 +584,8 @@ def _near_spoken(word: str, vocabulary: set[str]) -> bool:
 
 
 def _still_for(ch: _Chapter, video: VideoAnalysis | None):
-    if video is None or not video.frames:
-        return None
+    if video is None or not video.frames or (video.end is not None and ch.start >= video.end - 0.5):
+        return None  # no picture, or none any more while this chapter is said
     # the first still taken from shortly before the start to a third into the chapter,
     # and not before the picture on screen as the chapter starts appeared: a still
     # between a flicker and the slide change (a codec's keyframe sharpening, then

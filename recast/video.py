@@ -28,6 +28,7 @@ import logging
 import re
 import threading
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -95,16 +96,16 @@ def analyze_video(media: MediaInfo, workdir: Path,
     folder = Path(workdir) / "stills"
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        keyframes, times, frames, stills = _keyframe_pass(path, folder, stop)
+        keyframes, times, frames, stills, end = _keyframe_pass(path, folder, stop)
     except (MediaError, Cancelled):
         raise
     except Exception as e:  # PyAV cannot read it: the ffmpeg path below may
         log.debug("keyframe pass over %s failed: %s", path, e)
-        keyframes, times, frames, stills = keyframe_times(path), [], np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8), {}
+        keyframes, times, frames, stills, end = keyframe_times(path), [], np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8), {}, None
     duration = media.duration or (keyframes[-1] - keyframes[0] if keyframes else 0.0)
     sparse = len(keyframes) < 2 or duration / max(len(keyframes), 1) > SPARSE_KEYFRAMES
     if sparse or len(frames) < 2:
-        return _analyze_sparse(path, keyframes, folder, on_footage, stop)
+        return replace(_analyze_sparse(path, keyframes, folder, on_footage, stop), end=_end_if_early(end, media))
     origin = media.start_time or 0.0
     if duration - (times[-1] - origin) > 1.0 / FINE_FPS:
         # after the last keyframe: decode the tail, or a change there is never seen
@@ -163,7 +164,15 @@ def analyze_video(media: MediaInfo, workdir: Path,
     for p in stills.values():
         if p not in keep:
             p.unlink(missing_ok=True)
-    return VideoAnalysis(tuple(sorted(changes, key=lambda c: c.time)), tuple(out_frames), tuple(keyframes))
+    return VideoAnalysis(tuple(sorted(changes, key=lambda c: c.time)), tuple(out_frames), tuple(keyframes),
+                         _end_if_early(end, media))
+
+
+def _end_if_early(end: float | None, media: MediaInfo) -> float | None:
+    """When the picture ends, if that is well before the recording does (the video
+    track stops and the sound goes on); else None."""
+    total = (media.start_time or 0.0) + (media.duration or 0.0)
+    return round(end, 3) if end is not None and total and end < total - 1.0 else None
 
 
 def change_window(change: SceneChange, keyframes: tuple[float, ...] | list[float]) -> tuple[float, float]:
@@ -208,8 +217,9 @@ def picture(frame, width: int | None = None, height: int | None = None) -> np.nd
 
 
 def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None):
-    """Keyframe times (from every packet), the keyframes decoded small, and a still
-    (STILL_WIDTH wide JPEG) of each keyframe that differs from the one before."""
+    """Keyframe times (from every packet), the keyframes decoded small, a still
+    (STILL_WIDTH wide JPEG) of each keyframe that differs from the one before, and
+    when the last frame ends."""
     import av
     from PIL import Image
 
@@ -218,10 +228,11 @@ def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None
     small: list[np.ndarray] = []
     stills: dict[int, Path] = {}
     last_still = 0.0
+    end: float | None = None
     container, stream = _open_video(path)
     with container:
         if stream is None:
-            return [], [], np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8), {}
+            return [], [], np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8), {}, None
         stream.codec_context.skip_frame = "NONKEY"
         base = stream.time_base
 
@@ -241,6 +252,8 @@ def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None
 
         try:
             for packet in container.demux(stream):
+                if packet.pts is not None:
+                    end = max(end or 0.0, float((packet.pts + (packet.duration or 0)) * base))
                 if not packet.is_keyframe or packet.pts is None:
                     continue
                 keyframes.append(float(packet.pts * base))
@@ -264,7 +277,7 @@ def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None
     frames = np.stack([small[i] for i in order]) if small else np.zeros((0, THUMB_H, THUMB_W, 3), np.uint8)
     remap = {int(old): new for new, old in enumerate(order)}
     stills = {remap[i]: p for i, p in stills.items()}
-    return sorted(set(round(t, 4) for t in keyframes)), [times[i] for i in order], frames, stills
+    return sorted(set(round(t, 4) for t in keyframes)), [times[i] for i in order], frames, stills, end
 
 
 def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,

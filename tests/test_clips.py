@@ -357,6 +357,25 @@ def test_copy_mode_encodes_a_clip_whose_keyframe_is_far_away(tmp_path, caplog):
         assert float(stream(ffprobe(clip.path), "video")["duration"]) == pytest.approx(clip.end - clip.start, abs=0.1)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["encode", "copy"])
+def test_sound_after_the_picture_ends_is_kept(media_dir, tmp_path, mode):
+    # The screen share stopped at 8 s and the talk went on to 20 s: a clip keeps all
+    # of its chapter's sound (over the last picture), and a chapter after the picture
+    # is its sound alone.
+    src = tmp_path / "stopped.mp4"
+    _ffmpeg("-t", "8", "-i", str(media_dir / "bframes.mp4"), "-i", str(media_dir / "bframes.mp4"),
+            "-map", "0:v", "-map", "1:a", "-c", "copy", str(src))
+    media = probe(src)
+    result = make_clips(media, _chapters(), None, tmp_path / "out", Options(clips=mode))
+    assert [c.kind for c in result] == ["video", "video", "audio"]
+    assert result[2].path.suffix == ".m4a"
+    for clip, ch in zip(result[1:], _chapters()[1:]):
+        assert clip.end == pytest.approx(ch.end, abs=0.05)
+        a = stream(ffprobe(clip.path), "audio")
+        assert float(a["duration"]) == pytest.approx(clip.end - clip.start, abs=0.1), (clip, a["duration"])
+
+
 def test_none_mode_writes_nothing(media_dir, tmp_path):
     media = probe(media_dir / "bframes.mp4")
     result = make_clips(media, _chapters(), None, tmp_path / "clips", Options(clips="none"))

@@ -591,3 +591,15 @@ def test_a_chapter_is_titled_from_the_slide_it_starts_on_not_one_between_a_flick
     # a slide shown a while before its chapter starts is still that chapter's
     assert _still_for(_Chapter(7.0, 40.0, []), video).path.name == "b.jpg"
     assert _still_for(_Chapter(4.3, 40.0, []), video).path.name == "b.jpg"
+
+
+def test_a_chapter_said_after_the_picture_ended_takes_no_slide_title():
+    from pathlib import Path
+
+    from recast.models import Frame, SceneChange, VideoAnalysis
+    from recast.summarize import _Chapter, _still_for
+
+    video = VideoAnalysis(scene_changes=(SceneChange(42.4, 7.0),), frames=(Frame(0.0, Path("a.jpg")), Frame(46.0, Path("b.jpg"))),
+                          end=60.08)
+    assert _still_for(_Chapter(42.8, 76.6, []), video).path.name == "b.jpg"
+    assert _still_for(_Chapter(76.6, 106.8, []), video) is None

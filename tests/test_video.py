@@ -246,6 +246,20 @@ def test_a_stopped_analysis_ends_at_once(tmp_path):
     assert analyze_video(_media(camera, 90.0), tmp_path / "w4", stop=threading.Event()).keyframes
 
 
+@pytest.mark.slow
+def test_the_end_of_a_picture_that_stops_before_the_sound_is_known(tmp_path):
+    from recast.probe import probe
+
+    slides = tmp_path / "slides.mp4"
+    _slides_video(slides, [("black", 4.0), ("white", 4.0)], gop=50)
+    stopped = tmp_path / "stopped.mp4"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(slides),
+                    "-f", "lavfi", "-i", "sine=frequency=440:duration=20", "-map", "0:v", "-map", "1:a",
+                    "-c:v", "copy", "-c:a", "aac", str(stopped)], check=True, timeout=60)
+    assert analyze_video(probe(stopped), tmp_path / "w1").end == pytest.approx(8.0, abs=0.05)
+    assert analyze_video(probe(slides), tmp_path / "w2").end is None  # the picture lasts as long as the file
+
+
 def test_audio_only_media_has_no_video_analysis(tmp_path):
     media = MediaInfo(path=tmp_path / "a.m4a", size=1, format_name="mp4", duration=1.0, start_time=0.0, audio_streams=())
     assert analyze_video(media, tmp_path) == VideoAnalysis()
