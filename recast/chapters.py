@@ -98,7 +98,7 @@ SHORT_PRICE = 1.5  # per second short
 # starts after it, so no chapter or clip holds minutes of waiting. Thinking aloud,
 # typing or a question from the floor leave pauses of seconds.
 BREAK_GAP = 60.0
-TAIL = 0.5  # s of silence kept after the last word of a chapter that a break ends
+TAIL = 0.5  # s of silence kept after the last word of the talk, and of a chapter that a break ends
 # s at either end of a break where a slide change does not count against it: the
 # presenter puts up a "Break - back at 11:00" slide, and takes it down again
 BREAK_SLIDE = 15.0
@@ -191,7 +191,7 @@ def find_chapters(
     talk_start = max(rec_start, sents[first].start - LEAD, (sents[first - 1].end if first else rec_start))
     # the talk ends half a second after its last word (the sign-off, if any, is left out)
     next_start = sents[last + 1].start if last + 1 < len(sents) else rec_end
-    talk_end = max(min(sents[last].end + 0.5, next_start, rec_end), sents[last].end)
+    talk_end = max(min(sents[last].end + TAIL, next_start, rec_end), sents[last].end)
     body = sents[first : last + 1]
 
     if talk_end - talk_start < 2 * options.min_chapter or len(body) < 4:

@@ -54,6 +54,9 @@ TAIL_SLACK = 0.25
 # encoded instead of being most of the recording again
 COPY_MAX_SHIFT = 15.0
 WEB_AUDIO = ("aac", "mp3")  # audio codecs every browser plays inside MP4
+# H.264 pixel formats every browser decodes: 8-bit 4:2:0 (not the 10-bit or 4:4:4
+# some screen recorders write)
+BROWSER_PIX_FMTS = ("yuv420p", "yuvj420p")
 
 
 # ---------------------------------------------------------------- names
@@ -376,7 +379,8 @@ def make_web_copy(
     elif media.has_video:
         # What browsers decode is the codecs, whatever the box: an hour of OBS's
         # Matroska needs a remux of seconds, not an encode of many minutes.
-        playable = media.video_codec == "h264" and audio_codec in (None, *WEB_AUDIO) and _browser_h264(src)
+        playable = (media.video_codec == "h264" and audio_codec in (None, *WEB_AUDIO)
+                    and media.video_pix_fmt in (None, *BROWSER_PIX_FMTS))
         target = dest.with_suffix(".mp4")
         if playable and first_track and not chapters_ffmetadata and src.suffix.lower() == ".mp4":
             return _link_or_copy(src, target)
@@ -429,18 +433,6 @@ def make_web_copy(
         if meta_file is not None:
             meta_file.unlink(missing_ok=True)
     return target
-
-
-def _browser_h264(path: Path) -> bool:
-    """Whether the H.264 video of `path` is the kind every browser decodes: 8-bit 4:2:0
-    (not 10-bit or 4:4:4, which some screen recorders write)."""
-    import av
-
-    try:
-        with open_media(path) as c:
-            return c.streams.video[0].codec_context.pix_fmt in ("yuv420p", "yuvj420p")
-    except (av.error.FFmpegError, IndexError):
-        return False
 
 
 # ---------------------------------------------------------------- helpers: ffmpeg runs
@@ -696,7 +688,7 @@ def smart_cut(
         profile_idc, compat, level_idc = avcc[1], avcc[2], avcc[3]
         if profile_idc not in (66, 77, 100):
             raise _NoSmartCut(f"H.264 profile {profile_idc}")
-        if cc.pix_fmt not in ("yuv420p", "yuvj420p"):
+        if cc.pix_fmt not in BROWSER_PIX_FMTS:
             raise _NoSmartCut(f"pixel format {cc.pix_fmt}")
         if media.audio_streams and src.streams.audio[track].codec_context.name != "aac":
             raise _NoSmartCut("audio is not AAC")  # copying it into MP4 would not play everywhere

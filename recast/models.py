@@ -43,6 +43,7 @@ class MediaInfo:
     height: int = 0
     fps: float = 0.0  # average frame rate; screen recordings are often variable
     video_codec: str | None = None
+    video_pix_fmt: str | None = None  # "yuv420p" for what every browser decodes; 10-bit is "yuv420p10le"
     video_start_time: float = 0.0
     recorded: str | None = None  # ISO date the container says it was recorded, if it says
 

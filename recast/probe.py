@@ -99,6 +99,7 @@ def probe(path: str | Path) -> MediaInfo:
             height=video.codec_context.height if video is not None else 0,
             fps=float(video.average_rate or video.guessed_rate or 0) if video is not None else 0.0,
             video_codec=video.codec_context.name if video is not None else None,
+            video_pix_fmt=video.codec_context.pix_fmt if video is not None else None,
             video_start_time=(
                 float(video.start_time * video.time_base) if video is not None and video.start_time is not None else start
             ),
@@ -131,16 +132,18 @@ def recorded_date(tags: dict[str, str]) -> str | None:
 
 def _first_real_video(container):
     """The first video stream that is a real moving picture, not cover art."""
-    for s in container.streams.video:
-        try:
-            if s.disposition & s.disposition.__class__.attached_pic:
-                continue  # cover art in an .m4a/.mp3
-        except AttributeError:
-            pass
-        if s.codec_context.name in ("mjpeg", "png") and (s.frames or 0) <= 1:
-            continue  # cover art in an .m4a/.mp3
-        return s
-    return None
+    return next((s for s in container.streams.video if not is_cover_art(s)), None)
+
+
+def is_cover_art(stream) -> bool:
+    """Whether a PyAV video stream is a picture attached to the sound (the cover of an
+    .m4a, the album art of an .mp3), not a moving picture."""
+    try:
+        if stream.disposition & stream.disposition.__class__.attached_pic:
+            return True
+    except AttributeError:
+        pass
+    return stream.codec_context.name in ("mjpeg", "png") and (stream.frames or 0) <= 1
 
 
 def _check_tail(container, stream, info: MediaInfo) -> None:

@@ -88,17 +88,18 @@ def cover_art(path: Path):
     import av
     from PIL import Image
 
+    from .probe import is_cover_art
     from .video import picture
 
     try:
         with open_media(path) as c:
             for s in c.streams.video:
-                if not s.disposition & s.disposition.__class__.attached_pic:
+                if not is_cover_art(s):
                     continue
                 for packet in c.demux(s):
                     for frame in packet.decode():
                         return Image.fromarray(picture(frame))
-    except (av.error.FFmpegError, AttributeError, ValueError) as e:  # a damaged picture: no poster
+    except (av.error.FFmpegError, ValueError) as e:  # a damaged picture: no poster
         log.debug("%s: no cover art: %s", path, e)
     return None
 

@@ -269,7 +269,7 @@ def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None
                     stream.codec_context.flush_buffers()
                 except av.error.FFmpegError as e:  # one damaged keyframe: skip it
                     log.debug("keyframe at %.2f s: %s", keyframes[-1], e)
-            for frame in stream.codec_context.decode(None):  # frames the decoder still holds
+            for frame in stream.codec_context.decode(None):  # held back by a keyframe that failed to decode
                 take(frame)
         except av.error.FFmpegError as e:  # a damaged tail: keep what was read
             log.debug("keyframe pass over %s stopped: %s", path, e)
