@@ -59,6 +59,13 @@ WEB_AUDIO = ("aac", "mp3")  # audio codecs every browser plays inside MP4
 BROWSER_PIX_FMTS = ("yuv420p", "yuvj420p")
 
 
+def browser_video(media: MediaInfo) -> bool:
+    """Whether the video stream can go to a browser as it is, packets copied: H.264,
+    8-bit 4:2:0, progressive."""
+    return (media.video_codec == "h264" and media.video_pix_fmt in (None, *BROWSER_PIX_FMTS)
+            and not media.video_interlaced)
+
+
 # ---------------------------------------------------------------- names
 
 
@@ -356,6 +363,8 @@ def make_web_copy(
     - When chapters are to be embedded (FFMETADATA text), another audio track is chosen,
       or the container is another (MOV; OBS's Matroska or FLV, MPEG-TS), 8-bit 4:2:0
       H.264 with AAC or MP3 is remuxed into MP4 without re-encoding (`-c copy`, faststart).
+    - Such H.264 with other sound (a camera's PCM, a camcorder's AC-3, Opus or Vorbis
+      from a Linux screen recorder) keeps its video packets; only the sound is encoded.
     - Anything else is transcoded once to H.264/AAC MP4, or AAC `.m4a` for audio-only.
 
     Timestamps keep the source timeline (`-copyts`), so chapter times seek correctly.
@@ -379,12 +388,12 @@ def make_web_copy(
     elif media.has_video:
         # What browsers decode is the codecs, whatever the box: an hour of OBS's
         # Matroska needs a remux of seconds, not an encode of many minutes.
-        playable = (media.video_codec == "h264" and audio_codec in (None, *WEB_AUDIO)
-                    and media.video_pix_fmt in (None, *BROWSER_PIX_FMTS))
+        playable = browser_video(media) and audio_codec in (None, *WEB_AUDIO)
         target = dest.with_suffix(".mp4")
         if playable and first_track and not chapters_ffmetadata and src.suffix.lower() == ".mp4":
             return _link_or_copy(src, target)
-        mode = "copy" if playable else "video"
+        # Encoding an hour of 1080p takes longer than the hour; encoding its sound, seconds.
+        mode = "copy" if playable else "sound" if browser_video(media) else "video"
     else:
         if audio_codec == "aac" and fmt & {"mp4", "mov"}:
             target = dest.with_suffix(".m4a")
@@ -418,6 +427,8 @@ def make_web_copy(
     args += ["-sn", "-dn", "-copyts"]
     if mode == "copy":
         args += ["-c", "copy"]
+    elif mode == "sound":
+        args += ["-c:v", "copy", *_audio_encoder(media, track)]
     else:
         if media.has_video:
             args += _video_encoder(media, None, threads=0)
@@ -426,7 +437,7 @@ def make_web_copy(
     muxer = {".mp3": "mp3", ".webm": "webm"}.get(target.suffix, "mp4")
     if muxer == "mp4":
         args += ["-movflags", "+faststart"]
-    timeout = 120 + (0.5 if mode == "copy" else 10.0) * media.duration
+    timeout = 120 + (10.0 if mode == "video" else 0.5) * media.duration
     try:
         _run_to(args, target, muxer, media.path, timeout, what="making the web copy")
     finally:
@@ -460,6 +471,10 @@ def _out_size(media: MediaInfo, max_height: int | None) -> tuple[int, int]:
 def _video_encoder(media: MediaInfo, max_height: int | None, threads: int) -> list[str]:
     w, h = _out_size(media, max_height)
     vf = "format=yuv420p" if (w, h) == (media.width, media.height) else f"scale={w}:{h}:flags=bicubic,format=yuv420p"
+    if media.video_interlaced:
+        # One frame per frame (not per field) keeps the frame rate and the size of the
+        # output; deint=interlaced leaves any frame coded progressive as it is.
+        vf = "bwdif=mode=send_frame:deint=interlaced," + vf
     return [
         "-vf", vf, "-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF,
         "-profile:v", "high", "-pix_fmt", "yuv420p", "-threads", str(threads),
@@ -631,6 +646,8 @@ def smart_cut(
         raise _NoSmartCut("scaling requested")
     if media.width % 2 or media.height % 2:
         raise _NoSmartCut("odd frame size")
+    if media.video_interlaced:
+        raise _NoSmartCut("interlaced video")  # the copied frames would show combed fields
 
     tb = index.time_base
     s, e = index.ticks(start), index.ticks(end)
@@ -690,8 +707,8 @@ def smart_cut(
             raise _NoSmartCut(f"H.264 profile {profile_idc}")
         if cc.pix_fmt not in BROWSER_PIX_FMTS:
             raise _NoSmartCut(f"pixel format {cc.pix_fmt}")
-        if media.audio_streams and src.streams.audio[track].codec_context.name != "aac":
-            raise _NoSmartCut("audio is not AAC")  # copying it into MP4 would not play everywhere
+        # Sound other than AAC would not play everywhere from MP4: it is encoded afterwards.
+        copy_audio = not media.audio_streams or src.streams.audio[track].codec_context.name == "aac"
         src_sps, src_pps, ext = _parse_avcc(avcc)
         used = {_sps_id(x) for x in src_sps} | {_ue_first(x[1:]) for x in src_pps}
         free = [i for i in range(32) if i not in used]
@@ -728,13 +745,29 @@ def smart_cut(
     extradata = _build_avcc(profile_idc, compat, level_idc, sps_all, pps_all, ext)
 
     tmp = _temp_for(dest)
+    picture = tmp.with_name(tmp.name + ".video.mp4")
     try:
-        _mux_smart(media, tmp, f0, stop, index, (first_dec, last_dec), head_pkts, tail_pkts, extradata, track)
+        _mux_smart(media, tmp if copy_audio else picture, f0, stop, index, (first_dec, last_dec), head_pkts, tail_pkts,
+                   extradata, track if copy_audio else None)
+        if not copy_audio:
+            _add_sound(media, picture, tmp, float(f0 * tb), float(stop * tb), track)
         _check_smart(tmp, head_count=len(head), total=len(frames), k_last_offset=float((k_last - f0) * tb) if len(tail) else None)
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
+        picture.unlink(missing_ok=True)
     return float(f0 * tb), float(stop * tb)
+
+
+def _add_sound(media: MediaInfo, picture: Path, dest: Path, start: float, end: float, track: int) -> None:
+    """Mux the smart-cut `picture` (video only) with the sound of [start, end) encoded
+    to AAC. The sound is decoded from just before `start`, so it starts on the sample."""
+    args = [*SAFE_INPUT, "-i", input_path(picture),
+            "-ss", f"{start - media.start_time:.6f}", "-t", f"{end - start:.6f}", *SAFE_INPUT, "-i", input_path(media.path),
+            "-map", "0:v:0", "-map", f"1:a:{track}", "-c:v", "copy", *_audio_encoder(media, track),
+            "-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart",
+            "-f", "mp4", str(dest)]  # fmt: skip
+    run_ffmpeg(args, path=media.path, timeout=_clip_timeout(end - start), what=f"adding the sound to {dest.name}")
 
 
 @dataclass
@@ -810,9 +843,10 @@ def _mux_smart(
     head: list[_Pkt],
     tail: list[_Pkt],
     extradata: bytes,
-    track: int,
+    track: int | None,
 ) -> None:
-    """Write head + copied packets + tail (and the audio of [f0, stop)) into one MP4."""
+    """Write head + copied packets + tail (and the audio of [f0, stop), unless `track`
+    is None) into one MP4."""
     import av
 
     tb = index.time_base
@@ -825,7 +859,7 @@ def _mux_smart(
         vout = out.add_stream_from_template(vsrc)
         vout.codec_context.extradata = extradata
         asrc = aout = None
-        if media.audio_streams:
+        if media.audio_streams and track is not None:
             asrc = src.streams.audio[track]
             aout = out.add_stream_from_template(asrc)
 

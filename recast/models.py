@@ -44,6 +44,9 @@ class MediaInfo:
     fps: float = 0.0  # average frame rate; screen recordings are often variable
     video_codec: str | None = None
     video_pix_fmt: str | None = None  # "yuv420p" for what every browser decodes; 10-bit is "yuv420p10le"
+    # Field-coded video (camcorder 1080i, DV, broadcast captures): browsers show its
+    # fields combed together, so it is deinterlaced when encoded and never copied.
+    video_interlaced: bool = False
     video_start_time: float = 0.0
     recorded: str | None = None  # ISO date the container says it was recorded, if it says
 

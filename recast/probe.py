@@ -100,6 +100,7 @@ def probe(path: str | Path) -> MediaInfo:
             fps=float(video.average_rate or video.guessed_rate or 0) if video is not None else 0.0,
             video_codec=video.codec_context.name if video is not None else None,
             video_pix_fmt=video.codec_context.pix_fmt if video is not None else None,
+            video_interlaced=video is not None and _interlaced(video),
             video_start_time=(
                 float(video.start_time * video.time_base) if video is not None and video.start_time is not None else start
             ),
@@ -130,6 +131,12 @@ def recorded_date(tags: dict[str, str]) -> str | None:
     return None
 
 
+def _interlaced(stream) -> bool:
+    """Whether the stream says its frames are coded as two fields (libavcodec's
+    field_order: 0 unknown, 1 progressive, 2-5 the interlaced orders)."""
+    return (getattr(stream.codec_context, "field_order", 0) or 0) >= 2
+
+
 def _first_real_video(container):
     """The first video stream that is a real moving picture, not cover art."""
     return next((s for s in container.streams.video if not is_cover_art(s)), None)
@@ -146,6 +153,10 @@ def is_cover_art(stream) -> bool:
     return stream.codec_context.name in ("mjpeg", "png") and (stream.frames or 0) <= 1
 
 
+# Undecodable packets in a row, after the seek near the end, that make a file corrupt.
+TAIL_BAD_PACKETS = 8
+
+
 def _check_tail(container, stream, info: MediaInfo) -> None:
     """Refuse a truncated file early: demux a packet near the stated end.
 
@@ -157,12 +168,22 @@ def _check_tail(container, stream, info: MediaInfo) -> None:
     import av
 
     target = max(0.0, info.duration - 3.0) + info.start_time
+    bad_packets = 0
     try:
         container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
         for packet in container.demux(stream):
-            if packet.size and packet.pts is not None:
+            if not packet.size or packet.pts is None:
+                continue
+            try:
                 for _frame in packet.decode():
                     return
+            except av.error.InvalidDataError:
+                # Program and transport streams (DVD .mpg, camcorder .mts) seek by
+                # byte, so the first packet after the seek is often the cut-off tail
+                # of a frame; only a run of undecodable packets means a corrupt file.
+                bad_packets += 1
+                if bad_packets >= TAIL_BAD_PACKETS:
+                    raise
     except av.error.FFmpegError as e:
         raise MediaError(f"unreadable media: truncated or corrupt ({e.strerror or e})", info.path) from e
     raise MediaError(

@@ -98,7 +98,7 @@ def cover_art(path: Path):
                     continue
                 for packet in c.demux(s):
                     for frame in packet.decode():
-                        return Image.fromarray(picture(frame))
+                        return Image.fromarray(picture(frame, sar=s.sample_aspect_ratio))
     except (av.error.FFmpegError, ValueError) as e:  # a damaged picture: no poster
         log.debug("%s: no cover art: %s", path, e)
     return None
@@ -209,7 +209,9 @@ class _Grabber:
         except av.error.FFmpegError as e:
             log.debug("decoding at %.2f s failed: %s", t, e)
             return None
-        return (shown.time, Image.fromarray(picture(shown))) if shown is not None else None
+        if shown is None:
+            return None
+        return shown.time, Image.fromarray(picture(shown, sar=self.stream.sample_aspect_ratio))
 
 
 def _save(img, path: Path, width: int, chapter: int, t: float) -> Thumbnail:

@@ -201,14 +201,16 @@ def _open_video(path: Path):
     return container, stream
 
 
-def picture(frame, width: int | None = None, height: int | None = None) -> np.ndarray:
+def picture(frame, width: int | None = None, height: int | None = None, sar=None) -> np.ndarray:
     """A decoded frame as the viewer sees it, RGB: its display rotation applied (as
     ffmpeg's command line does; phones store portrait or upside-down video as turned
-    frames and a flag), `width` wide (default: full size) and `height` high (default:
-    the even height of its aspect)."""
+    frames and a flag) and its stream's sample aspect ratio `sar` (DVD and DV store
+    16:9 and 4:3 pictures in the same 720x576 frames), `width` wide (default: full
+    size) and `height` high (default: the even height of its aspect)."""
     turns = (int(getattr(frame, "rotation", 0) or 0) // 90) % 4  # counter-clockwise quarter turns
-    w, h = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)
-    width = width or w
+    shown = frame.width * float(sar) if sar and float(sar) > 0 else frame.width
+    w, h = (frame.height, shown) if turns % 2 else (shown, frame.height)
+    width = width or max(2, int(round(w / 2)) * 2)
     if height is None:
         height = max(2, int(round(h * width / max(w, 1) / 2)) * 2)
     sw, sh = (height, width) if turns % 2 else (width, height)
@@ -245,7 +247,7 @@ def _keyframe_pass(path: Path, folder: Path, stop: threading.Event | None = None
             if i == 0 or (_score(small[-1], img) >= MIN_CHANGE and (len(stills) < MAX_STILLS or t - last_still >= 30.0)):
                 last_still = t
                 target = folder / f"still-{i:05d}.jpg"
-                Image.fromarray(picture(frame, STILL_WIDTH)).save(target, quality=85)
+                Image.fromarray(picture(frame, STILL_WIDTH, sar=stream.sample_aspect_ratio)).save(target, quality=85)
                 stills[i] = target
             small.append(img)
             times.append(t)
@@ -312,7 +314,7 @@ def _analyze_sparse(path: Path, keyframes: list[float], folder: Path,
         # frames kept between samples for placing a change: all of them up to about
         # 64 MB a second of video (720p30), every other one or fewer beyond (4K)
         keep_every = max(1, int(np.ceil(rate * pixels * 1.5 / 64e6)))
-        save = _StillSaver(folder, STILL_WIDTH)
+        save = _StillSaver(folder, STILL_WIDTH, stream.sample_aspect_ratio)
         recent: deque[bool] = deque(maxlen=FOOTAGE_SAMPLES)  # whether each of the last samples changed
         key_gap = (keyframes[-1] - keyframes[0]) / (len(keyframes) - 1) if len(keyframes) >= 2 else np.inf
         found: list[tuple[SceneChange, bool]] = []  # each change, and whether a still picture came before it
@@ -392,10 +394,10 @@ class _StillSaver:
     is a new shot every second: while the picture moves, and beyond MAX_STILLS, a
     still every 30 s is plenty."""
 
-    def __init__(self, folder: Path, width: int) -> None:
+    def __init__(self, folder: Path, width: int, sar=None) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.width = width
+        self.width, self.sar = width, sar
         self.count, self.last = 0, -np.inf
 
     def __call__(self, t: float, frame, moving: bool = False) -> list[Frame]:
@@ -405,7 +407,7 @@ class _StillSaver:
         if (moving or self.count >= MAX_STILLS) and t - self.last < 30.0:
             return []
         target = self.folder / f"still-{self.count:05d}.jpg"
-        Image.fromarray(picture(frame, self.width)).save(target, quality=85)
+        Image.fromarray(picture(frame, self.width, sar=self.sar)).save(target, quality=85)
         self.count, self.last = self.count + 1, t
         return [Frame(round(t, 3), target)]
 
@@ -575,6 +577,11 @@ def _first_changed(before: np.ndarray, frames: list[tuple[float, object]], sampl
     return frames[hi][0] if hi < len(frames) else sampled
 
 
+# STILL_WIDTH wide, as high as the picture's shape says: its display aspect (dar)
+# counts wide pixels of DVD and DV video, which the stored height alone does not.
+SCALE_STILL = f"scale={STILL_WIDTH}:'trunc(ow/dar/2)*2',setsar=1"
+
+
 def _save_stills(path: Path, times: list[float], workdir: Path, batch: int = 12, prefix: str = "still",
                  stop: threading.Event | None = None) -> list[Frame]:
     """One JPEG per time, STILL_WIDTH wide; one ffmpeg process per `batch` stills
@@ -591,7 +598,7 @@ def _save_stills(path: Path, times: list[float], workdir: Path, batch: int = 12,
         targets = []
         for k, (i, t) in enumerate(group):
             target = folder / f"{prefix}-{i:04d}.jpg"
-            args += ["-map", f"{k}:v:0", "-frames:v", "1", "-vf", f"scale={STILL_WIDTH}:-2", "-q:v", "3", str(target)]
+            args += ["-map", f"{k}:v:0", "-frames:v", "1", "-vf", SCALE_STILL, "-q:v", "3", str(target)]
             targets.append((t, target))
         try:
             run_ffmpeg(args, path=path, timeout=600, what="still extraction")

@@ -567,3 +567,69 @@ def test_an_abandoned_clip_stage_starts_no_fallback_encode(monkeypatch, tmp_path
     with pytest.raises(clips_module._Stopped):
         clips_module._smart_or_full(None, cut, 0, None, Options(), 1, stop)
     assert len(encodes) == 1
+
+
+# ---------------------------------------------------------------- cameras: other sound, interlaced video
+
+
+def _combing(path: Path) -> float:
+    """Mean difference between the two fields of the frames: a moving bar drawn in
+    two places, as an interlaced frame shows it, scores about 13; a whole frame, 0."""
+    _, frames = decoded(path)
+    return float(np.abs(frames[:, 0::2] - frames[:, 1::2]).mean())
+
+
+@pytest.fixture(scope="module")
+def camera_dir(media_dir, tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("camera")
+    # A camera's MOV: H.264 with PCM sound, which browsers do not play from an MP4.
+    _ffmpeg("-i", str(media_dir / "bframes.mp4"), "-c:v", "copy", "-c:a", "pcm_s16le", str(d / "pcm.mov"))
+    # A camcorder's 1080i, small: 50 fields a second of a black bar crossing white,
+    # woven into 25 frames and coded as fields (x264 interlaced, top field first).
+    _ffmpeg("-f", "lavfi", "-i", "color=white:s=320x240:r=50:d=4[bg];color=black:s=40x240:r=50:d=4[bar];"
+            "[bg][bar]overlay=x='mod(t*400,280)':y=0,tinterlace=mode=interleave_top",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4",
+            "-c:v", "libx264", "-preset", "veryfast", "-flags", "+ildct+ilme", "-x264-params", "tff=1",
+            "-pix_fmt", "yuv420p", "-c:a", "ac3", str(d / "interlaced.mts"))  # fmt: skip
+    return d
+
+
+@pytest.mark.slow
+def test_h264_with_a_cameras_sound_keeps_its_video_packets(camera_dir, media_dir, tmp_path, monkeypatch):
+    # An hour of 1080p took longer than the hour to encode again; its sound takes seconds.
+    src = camera_dir / "pcm.mov"
+    media = probe(src)
+    assert media.audio_streams[0].codec == "pcm_s16le" and not media.video_interlaced
+    monkeypatch.setattr(clips_mod, "_video_encoder", lambda *a, **k: pytest.fail("re-encoded video that plays as it is"))
+    out = make_web_copy(media, tmp_path / "media" / "recording")
+    info = ffprobe(out)
+    assert out.suffix == ".mp4" and [s["codec_name"] for s in info["streams"]] == ["h264", "aac"]
+    assert int(stream(info, "video")["nb_frames"]) == 20 * FPS
+    assert abs(float(stream(info, "audio")["duration"]) - 20.0) < FRAME
+    # The clips copy the frames between the cuts as well, and encode the sound.
+    monkeypatch.setattr(clips_mod, "_encode_clip", lambda *a, **k: pytest.fail("fell back to a full encode"))
+    monkeypatch.setattr(clips_mod, "_video_encoder", lambda *a, **k: pytest.fail("fell back to a full encode"))
+    result = make_clips(media, _chapters(), None, tmp_path / "clips", Options())
+    for clip in result:
+        check_video_clip(clip, media_dir / "bframes.mp4")
+
+
+@pytest.mark.slow
+def test_interlaced_video_is_deinterlaced_never_copied(camera_dir, tmp_path, caplog):
+    src = camera_dir / "interlaced.mts"
+    media = probe(src)
+    assert media.video_interlaced and media.video_codec == "h264" and media.video_pix_fmt == "yuv420p"
+    assert _combing(src) > 10
+    out = make_web_copy(media, tmp_path / "media" / "recording")
+    assert out.suffix == ".mp4" and [s["codec_name"] for s in ffprobe(out)["streams"]] == ["h264", "aac"]
+    assert _combing(out) < 1.5
+    assert abs(len(decoded(out)[0]) - 4 * 25) <= 1  # a frame per frame, not per field
+    with caplog.at_level(logging.INFO, logger="recast.clips"):
+        result = make_clips(media, [Chapter(1, 0.0, 1.6, "One"), Chapter(2, 1.6, 4.0, "Two")], None, tmp_path / "c", Options())
+    assert "full re-encode (interlaced video)" in caplog.text
+    for clip in result:
+        assert _combing(clip.path) < 1.5
+
+
+def test_progressive_video_is_not_taken_for_interlaced(media_dir):
+    assert not probe(media_dir / "bframes.mp4").video_interlaced

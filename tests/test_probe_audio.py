@@ -132,3 +132,17 @@ def test_a_file_cut_inside_its_header_is_said_to_be_truncated(sample, tmp_path):
     with pytest.raises(MediaError, match="truncated") as e:
         probe(head)
     assert e.value.path == head
+
+
+@pytest.mark.parametrize("seconds", [20, 30, 40])
+def test_a_dvd_program_stream_is_read(sample, tmp_path, seconds):
+    # MPEG program streams seek by byte: the check of the file's end lands inside an
+    # audio frame, whose cut-off tail does not decode. That is not a corrupt file.
+    mpg = tmp_path / "dvd.mpg"
+    from tests.conftest import ffmpeg
+
+    ffmpeg("-i", str(sample), "-t", str(seconds), "-vf", "scale=720:576,setsar=64/45", "-c:v", "mpeg2video", "-b:v", "3M",
+           "-c:a", "mp2", "-ar", "48000", str(mpg))  # fmt: skip
+    info = probe(mpg)
+    assert info.format_name == "mpeg" and info.has_video and info.audio_streams[0].codec == "mp2"
+    assert abs(info.duration - seconds) < 1

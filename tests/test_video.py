@@ -373,3 +373,27 @@ def test_a_new_slide_title_is_placed_between_distant_keyframes(tmp_path):
     assert keyframe_times(video)[:3] == pytest.approx([0.0, 10.0, 20.0])
     result = analyze_video(_media(video, 30.0), tmp_path / "work")
     assert [round(c.time, 1) for c in result.scene_changes] in ([13.4], [13.6])  # the 5 fps sample after the change
+
+
+@pytest.mark.slow
+def test_stills_and_thumbnails_of_anamorphic_video_have_its_shape(tmp_path):
+    # DVD and DV store 16:9 pictures in 4:3-sized frames with wide pixels (a sample
+    # aspect ratio): shown at the stored size, every thumbnail was squeezed.
+    from PIL import Image
+
+    from recast.models import Chapter
+    from recast.probe import probe
+    from recast.thumbnails import make_thumbnails
+
+    video = tmp_path / "dvd.mpg"
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc2=s=352x288:r=25:d=6", "-vf", "setsar=16/11",
+                    "-c:v", "mpeg2video", "-b:v", "2M", str(video)], check=True, timeout=60)  # fmt: skip
+    media = probe(video)
+    result = analyze_video(media, tmp_path / "work")
+    thumbs = make_thumbnails(media, [Chapter(1, 0.0, 6.0, "All")], None, tmp_path / "thumbs")
+    images = [f.path for f in result.frames] + [t.path for t in thumbs]
+    assert result.frames and thumbs
+    for path in images:
+        with Image.open(path) as im:
+            assert abs(im.width / im.height - 16 / 9) < 0.02, (path.name, im.size)
