@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable
 
 from .config import Options, read_vocabulary
 from .errors import ConfigError, RecastError
+from .names import companion_of
 from .progress import ProgressEvent, ProgressFn
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ class BatchItem:
 
 
 def discover(inputs: Iterable[Path]) -> list[BatchItem]:
-    """Files as given; folders searched recursively for media, by extension or by content."""
+    """Files as given; folders searched recursively for media, by extension or by content,
+    leaving out a meeting tool's sound-only copies of a video that is there too."""
     seen: set[Path] = set()
     items: list[BatchItem] = []
 
@@ -98,6 +100,10 @@ def discover(inputs: Iterable[Path]) -> list[BatchItem]:
                 for name in sorted(files):
                     p = Path(root) / name
                     if name.startswith("."):
+                        continue
+                    if video := companion_of(p, set(files)):
+                        # Zoom saves the sound of a meeting again beside its video: one session a meeting
+                        log.info("%s: left out, the sound of %s again", p, video)
                         continue
                     if p.suffix.lower() in MEDIA_EXTENSIONS or sniff_media(p):
                         add(p)

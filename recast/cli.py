@@ -43,7 +43,7 @@ def verbosity(f: Callable) -> Callable:
 def run_options(f: Callable) -> Callable:
     """The build options shared by `run` and `batch`."""
     opts = [
-        click.option("--title", help="Session title (default: from the file name)."),
+        click.option("--title", help="Session title (default: from the file name, or the folder Zoom made for it)."),
         click.option("--engine", type=click.Choice(ENGINES), help="Speech engine. [default: faster-whisper]"),
         click.option("--model", help="Model name (tiny.en, base, small, large-v3, turbo...) or a local model path. "
                                      "[default: the bundled tiny.en on CPU]"),

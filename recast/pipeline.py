@@ -25,6 +25,7 @@ from . import __version__
 from .config import Options
 from .errors import OutputError, RecastError
 from .models import Clip, Session, Thumbnail, TimedText, Transcript, VideoAnalysis
+from .names import name_facts
 from .progress import ProgressEvent, ProgressFn
 from .publish import (
     WORK_DIR, OutdirLock, check_disk_error, choose_slug, clear_stale_work, discard, make_outdir, new_work_dir, publish,
@@ -68,12 +69,6 @@ class _Stages:
         elapsed = time.perf_counter() - start
         self.timings[name] = self.timings.get(name, 0.0) + elapsed
         self.emit(name, finished=True, seconds=elapsed, message=note.get("message", ""))
-
-
-def default_title(path: Path) -> str:
-    stem = path.stem.replace("_", " ").replace("-", " ").strip()
-    stem = " ".join(stem.split())
-    return (stem[:1].upper() + stem[1:]) if stem else "Untitled session"
 
 
 def transcript_cache_path(options: Options, audio_sha256: str, slides: str | None = None) -> Path:
@@ -131,7 +126,7 @@ def get_transcript(audio, options: Options, stages: _Stages, slides: SlideWords 
 
 
 def session_title(source: Path, options: Options, metadata: dict[str, str] | None) -> str:
-    title = (options.title or (metadata or {}).get("title") or default_title(source)).strip()
+    title = (options.title or (metadata or {}).get("title") or name_facts(source).title).strip()
     return title or "Untitled session"
 
 
@@ -424,8 +419,10 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
         thumbnails=tuple(thumbs),
         player=player,
         audio_track=audio.track,
-        # the date the container says the session was recorded, unless one was given
-        metadata={**({"date": media.recorded} if media.recorded else {}), **metadata},
+        # the date the name (a meeting tool's, a recorder's) or else the container says
+        # the session was recorded, unless one was given
+        metadata={**({"date": recorded} if (recorded := name_facts(media.path).date or media.recorded) else {}),
+                  **metadata},
         files=files,
     )
     with stages.stage("site"):

@@ -29,6 +29,22 @@ def test_discover_by_extension_and_by_content(tmp_path, media):
     assert not sniff_media(tmp_path / "a" / "notes.txt")
 
 
+def test_a_zoom_folder_is_one_session_a_meeting(tmp_path, media):
+    # Zoom saves each meeting's sound again beside its video (and once more for each
+    # participant with separate tracks): those are not sessions of their own.
+    meeting = tmp_path / "Zoom" / "2024-03-05 10.00.12 Weekly Training 85012345678"
+    meeting.mkdir(parents=True)
+    shutil.copy(media["video"], meeting / "video98796876.mp4")
+    for name in ("audio98796876.m4a", "audioJohnSmith98796876.m4a"):
+        shutil.copy(media["audio"], meeting / name)
+    (meeting / "playback98796876.m3u").write_text("#EXTM3U\nvideo98796876.mp4\n")
+    (meeting / "chat.txt").write_text("10:01:02 From Ada to Everyone: hello\n")
+    shutil.copy(media["audio"], tmp_path / "Zoom" / "audio12345.m4a")  # no video of its own: a recording
+    assert [p.path.name for p in discover([tmp_path])] == ["audio12345.m4a", "video98796876.mp4"]
+    # named on its own, a file is always tried
+    assert [p.path.name for p in discover([meeting / "audio98796876.m4a"])] == ["audio98796876.m4a"]
+
+
 def test_read_list(tmp_path):
     csv = tmp_path / "list.csv"
     csv.write_text('path,title,course,presenter,vocabulary\nx/one.mp4,First one,Biology 101,Ada,"Krebs, ATP"\n/abs/two.m4a,,,,\n')

@@ -256,6 +256,20 @@ def test_the_date_shown_is_the_recording_date_or_says_it_is_the_build_date(built
     assert "2 May 2024" in page and "Published " not in page
 
 
+def test_a_zoom_recording_takes_its_title_and_date_from_its_folder(sample, tmp_path):
+    # Zoom's file is "video98796876.mp4"; its folder says the meeting's date and topic.
+    meeting = tmp_path / "Zoom" / "2024-03-05 10.00.12 Weekly Training 85012345678"
+    meeting.mkdir(parents=True)
+    video = meeting / "video98796876.mp4"
+    video.hardlink_to(sample)
+    result = recast.process(video, tmp_path / "site", Options(clips="none"))
+    manifest = json.loads((result.folder / "session.json").read_text())
+    assert (manifest["title"], manifest["metadata"]["date"], result.folder.name) == (
+        "Weekly Training", "2024-03-05", "weekly-training")
+    page = (result.folder / "index.html").read_text(encoding="utf-8")
+    assert "5 March 2024" in page and "<h1>Weekly Training</h1>" in page
+
+
 def test_settings_that_cannot_work_are_refused_before_the_audio_is_decoded(sample, tmp_path, monkeypatch):
     import recast.audio
 

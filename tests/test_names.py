@@ -1,0 +1,56 @@
+"""Titles and dates from the names meeting tools and recorders give their files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from recast.names import NameFacts, companion_of, name_facts
+
+ZOOM = "Zoom/2024-03-05 10.00.12 Weekly Training 85012345678"
+
+
+@pytest.mark.parametrize(
+    "path, facts",
+    [
+        # Zoom, local: the file names say nothing, the folder says it all
+        (f"{ZOOM}/video98796876.mp4", NameFacts("Weekly Training", "2024-03-05")),
+        (f"{ZOOM}/audio98796876.m4a", NameFacts("Weekly Training", "2024-03-05")),
+        ("Zoom/2021-01-02 09.30.00 Pricing Q&A/zoom_0.mp4", NameFacts("Pricing Q&A", "2021-01-02")),
+        ("Downloads/video98796876.mp4", NameFacts("Video98796876")),  # no Zoom folder: the name as it is
+        # Zoom, cloud: the start in UTC
+        ("GMT20240305-100012_Recording_1920x1080.mp4", NameFacts("Zoom meeting, 5 March 2024, 10:00 UTC", "2024-03-05")),
+        # Teams
+        ("Weekly sync-20240305_100012-Meeting Recording.mp4", NameFacts("Weekly sync", "2024-03-05")),
+        # recorders' time stamps
+        ("2024-03-05 10-00-12.mkv", NameFacts("Recording of 5 March 2024, 10:00", "2024-03-05")),
+        ("VID_20240305_100012.mp4", NameFacts("Recording of 5 March 2024, 10:00", "2024-03-05")),
+        ("Screen Recording 2024-03-05 at 10.00.12 PM.mov", NameFacts("Screen Recording of 5 March 2024, 22:00", "2024-03-05")),
+        # people's names: made readable, a date in them kept whole
+        ("lecture_04-intro.mp4", NameFacts("Lecture 04 intro")),
+        ("Lecture 2024-03-05.mp4", NameFacts("Lecture 2024-03-05", "2024-03-05")),
+        ("2024-13-45 notes.mp4", NameFacts("2024-13-45 notes")),  # not a date
+        ("2999-01-01 10-00-00.mp4", NameFacts("2999-01-01 10 00 00")),  # not yet
+    ],
+)
+def test_name_facts(path, facts):
+    assert name_facts(Path(path)) == facts
+
+
+def test_zoom_sound_copies_are_told_from_recordings():
+    names = {"video98796876.mp4", "audio98796876.m4a", "audioJohnSmith98796876.m4a", "playback98796876.m3u", "chat.txt"}
+    assert {n: companion_of(Path(n), names) for n in sorted(names)} == {
+        "audio98796876.m4a": "video98796876.mp4",
+        "audioJohnSmith98796876.m4a": "video98796876.mp4",
+        "chat.txt": None,
+        "playback98796876.m3u": None,
+        "video98796876.mp4": None,
+    }
+    # a sound file with no video of its meeting beside it is a recording of its own
+    assert companion_of(Path("audio98796876.m4a"), {"audio98796876.m4a", "video11111111.mp4"}) is None
+    assert companion_of(Path("audio_only.m4a"), {"audio_only.m4a", "zoom_0.mp4"}) == "zoom_0.mp4"
+    cloud = {"GMT20240305-100012_Recording_1920x1080.mp4", "GMT20240305-100012_Recording.m4a",
+             "GMT20240306-090000_Recording.m4a"}
+    assert companion_of(Path("GMT20240305-100012_Recording.m4a"), cloud) == "GMT20240305-100012_Recording_1920x1080.mp4"
+    assert companion_of(Path("GMT20240306-090000_Recording.m4a"), cloud) is None
