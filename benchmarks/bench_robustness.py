@@ -16,6 +16,7 @@ every case; a word there lands in the transcript, the captions and search.
                 (with the WER of that part) to show that speech still comes through
 
     python -m benchmarks.bench_robustness [--minutes 5] [--only silence,chords] [--markdown FILE]
+    python -m benchmarks.bench_robustness --through-run   # each case as `recast run` builds it
 """
 
 from __future__ import annotations
@@ -192,6 +193,43 @@ def run_case(case: Case, options: Options) -> dict:
     return row
 
 
+def run_case_cli(case: Case, args: argparse.Namespace, work: Path) -> dict:
+    """The case through `recast run` (a fresh cache, so nothing is reused): what a
+    user gets. The words are read from the session's transcript.json."""
+    import tempfile
+
+    cmd = [sys.executable, "-m", "recast", "run", str(case.path), "-o", str(work / "site"), "--clips", "none", "-q",
+           "--engine", args.engine, *(["--model", args.model] if args.model else []), *(["--no-vad"] if args.no_vad else []),
+           *(["--vocabulary", args.vocabulary] if args.vocabulary else [])]  # fmt: skip
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(dir=work) as cache:
+        done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "RECAST_CACHE_DIR": cache})
+    wall = time.perf_counter() - started
+    sessions = sorted((work / "site").glob("*/session.json"), key=lambda p: p.stat().st_mtime)
+    if done.returncode != 0 or not sessions:
+        raise SystemExit(f"{case.name}: recast run failed (exit {done.returncode}): {done.stderr.strip()[-300:]}")
+    session = json.loads(sessions[-1].read_text(encoding="utf-8"))
+    transcript = json.loads((sessions[-1].parent / session["transcript"]).read_text(encoding="utf-8"))
+    words = [w for seg in transcript["segments"] for w in seg["words"]]
+    cutoff = None if case.speech_from is None else case.speech_from - 0.3
+    stray = [w for w in words if cutoff is None or w["start"] < cutoff]
+    text = " ".join(seg["text"].strip() for seg in transcript["segments"])
+    return {
+        "case": case.name,
+        "audio_s": round(session["source"]["duration"], 1),
+        "wall_s": round(wall, 1),
+        "stray_words": len(stray),
+        "stray_text": " ".join(w["word"].strip() for w in stray)[:200],
+        "speech_words": len(words) - len(stray) if cutoff is not None else None,
+        "speech_wer": round(word_error_rate(case.reference, text).wer, 4) if case.reference else None,
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+        "exit": done.returncode,
+        "warning": next((ln for ln in done.stderr.splitlines() if ln.startswith("warning:")), ""),
+    }
+
+
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| input | audio s | words where nobody speaks | text | words of speech (WER) | wall s | load avg |",
@@ -212,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None)
     parser.add_argument("--no-vad", action="store_true")
     parser.add_argument("--vocabulary", help="recast's --vocabulary (a prompt must not turn noise into its names)")
+    parser.add_argument("--through-run", action="store_true",
+                        help="run each case through `recast run` (exit status, session.json) instead of the stage alone")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path)
     args = parser.parse_args(argv)
@@ -223,8 +263,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'input':12} {'audio s':>7} {'stray':>5} {'speech':>6} {'WER':>6} {'wall s':>6} {'load':>9}  text", flush=True)
     rows = []
     failed = 0
+    if args.through_run:
+        import shutil
+
+        work = WORK / "through-run"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
     for case in cases:
-        row = run_case(case, options)
+        row = run_case_cli(case, args, work) if args.through_run else run_case(case, options)
         rows.append(row)
         failed += row["stray_words"] > 0
         speech = "-" if row["speech_words"] is None else str(row["speech_words"])

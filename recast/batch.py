@@ -162,7 +162,7 @@ class ItemReport:
 def build_one(item: BatchItem, outdir: str, options: Options, progress: ProgressFn | None = None) -> dict[str, Any]:
     """Build one recording; never raises for a bad recording. Runs in a worker
     process or a Dask task. Returns a dict for the report."""
-    from .pipeline import find_existing_build, process
+    from .pipeline import NO_SPEECH, find_existing_build, process
     from .probe import check_path, file_sha256
 
     start = time.perf_counter()
@@ -189,8 +189,10 @@ def build_one(item: BatchItem, outdir: str, options: Options, progress: Progress
         log.debug("internal error on %s", item.path, exc_info=True)
         return {"status": "failed", "reason": f"{item.path}: internal error: {type(e).__name__}: {e}",
                 "retryable": False, "traceback": traceback.format_exc(limit=5)}
+    words = sum(len(seg.words) for seg in result.session.transcript.segments)
     return {
         "status": "built",
+        "reason": "" if words else NO_SPEECH,
         "folder": result.folder.name,
         "chapters": len(result.session.chapters),
         "duration": result.session.media.duration,
@@ -438,6 +440,8 @@ def summary_lines(reports: list[ItemReport]) -> list[str]:
     for r in reports:
         if r.status == "failed":
             lines.append(f"FAILED  {r.reason or r.path}")
+        elif r.status == "built" and r.reason:
+            lines.append(f"NOTE    {r.path}: {r.reason}")
     built = sum(r.status == "built" for r in reports)
     skipped = sum(r.status == "skipped" for r in reports)
     failed = sum(r.status == "failed" for r in reports)

@@ -185,7 +185,7 @@ def find_chapters(
         transcript.segments[-1].end if transcript.segments else 0.0,
     )
     if not sents:
-        return ChapterSpans(rec_start, rec_end, ((rec_start, rec_end),) if rec_end > rec_start else ())
+        return ChapterSpans(rec_start, rec_end, wordless_spans(rec_start, rec_end, video, options))
 
     first, last = talk_bounds(sents, rec_start, rec_end)
     talk_start = max(rec_start, sents[first].start - LEAD, (sents[first - 1].end if first else rec_start))
@@ -215,6 +215,23 @@ def find_chapters(
         begin = t
     spans.append((begin, talk_end))
     return ChapterSpans(talk_start, talk_end, tuple(spans), tuple(i for i, k in enumerate(starts) if i and k in subject_starts))
+
+
+def wordless_spans(rec_start: float, rec_end: float, video: VideoAnalysis | None, options: Options) -> tuple[tuple[float, float], ...]:
+    """Chapters of a recording with no speech (a silent screen demo): a new one at each
+    slide whose title differs from the one before, none shorter than min_chapter;
+    one chapter without such slides."""
+    if rec_end <= rec_start:
+        return ()
+    cuts = [rec_start]
+    if video is not None:
+        same = _continuations(video, ocr=options.ocr)
+        for c in video.scene_changes:
+            # a change whose title strip was not compared (footage, a blank slide) is no chapter
+            if same.get(round(c.time, 3)) is False and c.time - cuts[-1] >= options.min_chapter \
+                    and rec_end - c.time >= options.min_chapter:
+                cuts.append(c.time)
+    return tuple(zip(cuts, [*cuts[1:], rec_end]))
 
 
 def talk_parts(body: list[Sentence], video: VideoAnalysis | None, min_chapter: float) -> list[tuple[int, int]]:

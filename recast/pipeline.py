@@ -71,6 +71,9 @@ class _Stages:
         self.emit(name, finished=True, seconds=elapsed, message=note.get("message", ""))
 
 
+NO_SPEECH = "no speech found (silent, or nothing recognisable as speech): the session has no transcript"
+
+
 def transcript_cache_path(options: Options, audio_sha256: str, slides: str | None = None) -> Path:
     """`slides`: what the words read on the slides depend on, when they steer recognition."""
     key = json.dumps(
@@ -336,9 +339,9 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
         if video_future is not None and video is None:
             video = wait_for_video("alongside")
     if not any(seg.words for seg in transcript.segments):
-        from .errors import MediaError
-
-        raise MediaError("no speech found: the recording is silent or holds no recognisable speech", media.path)
+        # Not an error: a silent screen demo still has its slides to chapter and its
+        # video to play, and a muted microphone is better seen on a page than lost.
+        log.warning("%s: %s", media.path, NO_SPEECH)
 
     with stages.stage("chapters") as note:
         spans = find_chapters(transcript, audio, video, options)

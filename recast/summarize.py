@@ -673,7 +673,7 @@ def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_v
         if title is None:
             title = openings.get(i) or keyphrase_title(ch.sents, idf)
         if title is None:
-            title, source = f"Part {i + 1}", "fallback"
+            title, source = ("The whole recording" if len(chapters) == 1 else f"Part {i + 1}"), "fallback"
         titles.append(title)
         sources.append(source)
     return titles, sources

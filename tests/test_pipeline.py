@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -268,6 +270,31 @@ def test_a_zoom_recording_takes_its_title_and_date_from_its_folder(sample, tmp_p
         "Weekly Training", "2024-03-05", "weekly-training")
     page = (result.folder / "index.html").read_text(encoding="utf-8")
     assert "5 March 2024" in page and "<h1>Weekly Training</h1>" in page
+
+
+@pytest.mark.slow
+def test_a_silent_screen_demo_is_chaptered_by_its_slides(sample, tmp_path, caplog):
+    # No narration (or a muted microphone): no words are made up, the session is
+    # still built, and its chapters follow the slides' titles.
+    from recast.ffmpeg import ffmpeg_exe
+
+    demo = tmp_path / "demo.mp4"
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(sample), "-f", "lavfi",
+                    "-i", "anullsrc=r=44100:cl=mono", "-map", "0:v", "-map", "1:a", "-shortest", "-c:v", "copy",
+                    "-c:a", "aac", str(demo)], check=True, timeout=60)  # fmt: skip
+    with caplog.at_level(logging.WARNING):
+        result = recast.process(demo, tmp_path / "site", Options(clips="none"))
+    assert "no speech found" in caplog.text
+    manifest = json.loads((result.folder / "session.json").read_text())
+    transcript = json.loads((result.folder / manifest["transcript"]).read_text())
+    assert transcript["segments"] == []
+    titles = [c["title"] for c in manifest["chapters"]]
+    assert titles[1:] == ["Volcanoes and plate tectonics", "Baking sourdough bread", "Planning a monthly budget"]
+    truth = json.loads(sample.with_suffix(".truth.json").read_text())
+    starts = [c["start"] for c in manifest["chapters"]]
+    for got, want in zip(starts[1:], [c["start"] for c in truth["chapters"][1:]]):
+        assert abs(got - want) < 2.0, (starts, truth["chapters"])
+    assert (result.folder / "index.html").is_file()
 
 
 def test_settings_that_cannot_work_are_refused_before_the_audio_is_decoded(sample, tmp_path, monkeypatch):

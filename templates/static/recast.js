@@ -379,7 +379,8 @@
       this.buttons[i] = b;
     }
     if (lines.length) this.tabbable = this.buttons[0];
-    else container.appendChild(el('p', 'muted', 'Nothing was said in this part of the recording.'));
+    else container.appendChild(el('p', 'muted', withHeadings ? 'No speech was found in this recording.'
+                                                             : 'Nothing was said in this part of the recording.'));
     container.appendChild(frag);
 
     container.addEventListener('click', function (e) {
