@@ -15,6 +15,7 @@ Each result is checked: clip durations against the chapters, in frames.
 
     python benchmarks/bench_clips.py            # about 2 minutes on 2 cores once the source exists
     python benchmarks/bench_clips.py --minutes 12 --full-all
+    python benchmarks/bench_clips.py --codec vp9  # BigBlueButton's VP9 + Opus WebM
 """
 
 from __future__ import annotations
@@ -42,22 +43,27 @@ PIECE_SECONDS = 360  # 6 minutes, repeated to make the recording
 FPS = 30
 
 
-def make_source(minutes: int, height: int) -> Path:
-    """A screen-share-like hour: test pattern + tone, H.264 High with B-frames, GOP 5 s."""
+def make_source(minutes: int, height: int, codec: str = "h264") -> Path:
+    """A screen-share-like hour: test pattern + tone, H.264 High with B-frames and AAC,
+    or (`codec` vp9) VP9 + Opus WebM as BigBlueButton and browsers record; GOP 5 s."""
     width = height * 16 // 9 // 2 * 2
-    out = WORK / f"bench-clips-{minutes}min-{height}p.mp4"
+    ext = ".webm" if codec == "vp9" else ".mp4"
+    tag = "" if codec == "h264" else f"-{codec}"
+    out = WORK / f"bench-clips-{minutes}min-{height}p{tag}{ext}"
     if out.exists():
         return out
     WORK.mkdir(parents=True, exist_ok=True)
-    piece = WORK / f".piece-{height}p.mp4"
+    piece = WORK / f".piece-{height}p{ext}"
     t0 = time.perf_counter()
+    coding = (["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-b:v", "1500k",
+               "-g", str(5 * FPS), "-c:a", "libopus", "-b:a", "64k"] if codec == "vp9" else
+              ["-c:v", "libx264", "-preset", "superfast", "-g", str(5 * FPS), "-keyint_min", str(5 * FPS),
+               "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k"])
     run_ffmpeg(
         [
             "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={FPS}:duration={PIECE_SECONDS}",
             "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={PIECE_SECONDS}",
-            "-c:v", "libx264", "-preset", "superfast", "-g", str(5 * FPS), "-keyint_min", str(5 * FPS),
-            "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-ac", "2",
-            str(piece),
+            *coding, "-pix_fmt", "yuv420p", "-ac", "2", str(piece),
         ],
         what="making the benchmark piece",
     )  # fmt: skip
@@ -66,7 +72,8 @@ def make_source(minutes: int, height: int) -> Path:
     listing.write_text("".join(f"file '{piece.name}'\n" for _ in range(repeats)))
     tmp = out.with_name(".part-" + out.name)
     run_ffmpeg(
-        ["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", "-movflags", "+faststart", str(tmp)],
+        ["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
+         *(["-movflags", "+faststart"] if ext == ".mp4" else []), str(tmp)],
         what="joining the benchmark pieces",
     )
     os.replace(tmp, out)
@@ -95,7 +102,8 @@ def frames_of(path: Path) -> int:
     import av
 
     with av.open(str(path)) as c:
-        return c.streams.video[0].frames
+        # WebM states no frame count: count the packets
+        return c.streams.video[0].frames or sum(1 for p in c.demux(video=0) if p.size)
 
 
 def timed(label: str, fn):
@@ -125,9 +133,11 @@ def main(argv=None) -> int:
     ap.add_argument("--full-all", action="store_true", help="full re-encode of every chapter, not just one")
     ap.add_argument("--no-full", action="store_true", help="skip the full re-encode (minutes)")
     ap.add_argument("--keep", action="store_true", help="keep the clips in benchmarks/work/bench-clips-out")
+    ap.add_argument("--codec", choices=("h264", "vp9"), default="h264",
+                    help="vp9: a VP9 + Opus WebM source (smart-cut clips are WebM)")
     args = ap.parse_args(argv)
 
-    src = make_source(args.minutes, args.height)
+    src = make_source(args.minutes, args.height, args.codec)
     media = probe(src)
     chapters = chapters_for(media.duration, args.chapters)
     print(f"source: {src.name}, {media.duration / 60:.1f} min {media.width}x{media.height} "

@@ -25,7 +25,7 @@ import struct
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Sequence
@@ -57,6 +57,19 @@ WEB_AUDIO = ("aac", "mp3")  # audio codecs every browser plays inside MP4
 # H.264 pixel formats every browser decodes: 8-bit 4:2:0 (not the 10-bit or 4:4:4
 # some screen recorders write)
 BROWSER_PIX_FMTS = ("yuv420p", "yuvj420p")
+# VP8/VP9 (BigBlueButton, browsers' MediaRecorder, Opencast) are cut into WebM clips:
+# their keyframes are clean cut points and their frames come in display order, so only
+# the frames up to the first keyframe are encoded, with the source's own codec.
+VPX_ENCODERS = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
+WEBM_AUDIO = ("opus", "vorbis")
+
+
+def webm_clips(media: MediaInfo, track: int) -> bool:
+    """Whether smart-cut clips of this source are WebM: VP8/VP9 8-bit 4:2:0 video with
+    Opus or Vorbis sound (or none), which WebM holds and browsers play as they are."""
+    return (media.video_codec in VPX_ENCODERS and media.video_pix_fmt in (None, "yuv420p")
+            and not media.video_interlaced
+            and (not media.audio_streams or media.audio_streams[track].codec in WEBM_AUDIO))
 
 
 def browser_video(media: MediaInfo) -> bool:
@@ -216,9 +229,10 @@ def _frame_at(index: VideoIndex | None, t: float, span_end: float) -> float:
     return float(index.seconds(frames[max(i, 0)])) if len(frames) else span_end
 
 
-def _plan_encode(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex | None, outdir: Path) -> list[_Cut]:
+def _plan_encode(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex | None, outdir: Path,
+                 ext: str = ".mp4") -> list[_Cut]:
     lo, hi = _media_span(media)
-    ext = ".m4a" if media.is_audio_only else ".mp4"
+    ext = ".m4a" if media.is_audio_only else ext
     cuts = []
     video_end = float(index.seconds(index.end)) if index is not None else hi
     vhi = min(hi, video_end)  # a video clip ends with its last frame...
@@ -305,7 +319,8 @@ def make_clips(
     if options.clips == "copy":
         cuts = _plan_copy(media, chapters, index, outdir)
     else:
-        cuts = _plan_encode(media, chapters, index, outdir)
+        webm = options.smart_cut and index is not None and webm_clips(media, track)
+        cuts = _plan_encode(media, chapters, index, outdir, ".webm" if webm else ".mp4")
 
     cores = options.threads or os.cpu_count() or 1
     workers = max(1, min(len(cuts), cores))
@@ -322,7 +337,8 @@ def make_clips(
             # already accurate to well under the 0.05 s an encode would give; no re-encode.
             start, end = _copy_clip(media, cut, track, index)
         elif smart and index is not None and not cut.audio_only and not cut.past_video:
-            start, end = _smart_or_full(media, cut, track, index, options, threads, stop)
+            start, end, path = _smart_or_full(media, cut, track, index, options, threads, stop)
+            return Clip(cut.chapter.index, path, start, end, "video")
         else:
             start, end = _encode_clip(media, cut, track, options.max_height, threads)
         return Clip(cut.chapter.index, cut.path, start, end, "audio" if cut.audio_only else "video")
@@ -345,6 +361,7 @@ def make_clips(
     except BaseException:
         for cut in cuts:  # no half-finished set of clips: the stage either completes or leaves nothing
             cut.path.unlink(missing_ok=True)
+            cut.path.with_suffix(".mp4").unlink(missing_ok=True)  # a WebM cut's fallback
         raise
     return [results[cut.chapter.index] for cut in cuts]
 
@@ -603,9 +620,14 @@ class _Stopped(Exception):
 
 def _smart_or_full(
     media: MediaInfo, cut: _Cut, track: int, index: VideoIndex, options: Options, threads: int, stop: threading.Event
-) -> tuple[float, float]:
+) -> tuple[float, float, Path]:
+    """(start, end, path) of the clip: smart-cut, or else encoded whole (H.264 MP4,
+    also for a planned WebM clip)."""
     try:
-        return smart_cut(media, cut.start, cut.end, cut.path, index, track=track, options=options, threads=threads)
+        if cut.path.suffix == ".webm":
+            return (*smart_cut_vpx(media, cut.start, cut.end, cut.path, index, track=track, threads=threads), cut.path)
+        return (*smart_cut(media, cut.start, cut.end, cut.path, index, track=track, options=options, threads=threads),
+                cut.path)
     except _NoSmartCut as why:
         log.info("%s: full re-encode (%s)", cut.path.name, why)
     except MediaError:
@@ -615,7 +637,8 @@ def _smart_or_full(
             log.warning("%s: smart cut failed (%s); re-encoding the whole clip", cut.path.name, e)
     if stop.is_set():
         raise _Stopped()
-    return _encode_clip(media, cut, track, options.max_height, threads)
+    full = replace(cut, path=cut.path.with_suffix(".mp4"))
+    return (*_encode_clip(media, full, track, options.max_height, threads), full.path)
 
 
 def smart_cut(
@@ -768,6 +791,161 @@ def _add_sound(media: MediaInfo, picture: Path, dest: Path, start: float, end: f
             "-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart",
             "-f", "mp4", str(dest)]  # fmt: skip
     run_ffmpeg(args, path=media.path, timeout=_clip_timeout(end - start), what=f"adding the sound to {dest.name}")
+
+
+def smart_cut_vpx(
+    media: MediaInfo,
+    start: float,
+    end: float,
+    dest: Path,
+    index: VideoIndex,
+    *,
+    track: int = 0,
+    threads: int = 1,
+) -> tuple[float, float]:
+    """Cut [start, end) of VP8/VP9 video frame-accurately into a WebM clip: the frames
+    before the first keyframe inside the clip are encoded again (libvpx, the source's
+    codec and size, starting with a keyframe), the rest copied, the sound (Opus or
+    Vorbis) copied packet by packet. A VP8/VP9 keyframe refreshes every reference and
+    packets come in display order (a hidden alt-ref frame travels inside its
+    superframe), so the copied frames decode exactly as in the source, up to any frame.
+    Raises `_NoSmartCut` when the source is unsuitable."""
+    if media.video_codec not in VPX_ENCODERS:
+        raise _NoSmartCut(f"video is {media.video_codec}, not VP8/VP9")
+    if not webm_clips(media, track):
+        raise _NoSmartCut("the video or sound is not what a WebM clip holds as it is")
+    pts = index.pts
+    if len(pts) > 1 and not np.all(np.diff(pts) > 0):
+        raise _NoSmartCut("frames out of display order")
+    s, e = index.ticks(start), index.ticks(end)
+    idx = np.nonzero((pts >= s - 1) & (pts < e - 1))[0]
+    if len(idx) < 2:
+        raise _NoSmartCut("too few frames")
+    first, last = int(idx[0]), int(idx[-1])
+    keys = idx[index.key[idx]]
+    if not len(keys):
+        raise _NoSmartCut("no keyframe inside the clip")
+    k1 = int(keys[0])
+    f0 = int(pts[first])
+    stop = int(pts[last + 1]) if last + 1 < len(pts) else int(pts[last]) + max(int(index.duration[last]), index.frame_duration)
+    head = _encode_vpx_range(media, pts[first:k1], index, threads) if k1 > first else []
+    for p, t in zip(head, pts[first:k1]):
+        p.pts = p.dts = int(t) - f0
+        p.duration = int(index.duration[first]) or index.frame_duration
+    tmp = _temp_for(dest)
+    try:
+        _mux_vpx(media, tmp, head, int(pts[k1]), stop, f0, index, track)
+        _check_vpx(tmp, last - first + 1, len(head))
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return float(f0 * index.time_base), float(stop * index.time_base)
+
+
+def _encode_vpx_range(media: MediaInfo, times: np.ndarray, index: VideoIndex, threads: int) -> list[_Pkt]:
+    """Decode the source frames at `times` and encode them with the source's codec, one
+    packet a frame (no alt-ref lag), the first a keyframe."""
+    import av
+
+    want = set(int(t) for t in times)
+    lo, hi = int(times[0]), int(times[-1])
+    ctx = av.CodecContext.create(VPX_ENCODERS[media.video_codec], "w")
+    ctx.width, ctx.height, ctx.pix_fmt = media.width, media.height, "yuv420p"
+    ctx.time_base = index.time_base
+    ctx.framerate = Fraction(1) / (index.time_base * index.frame_duration)
+    ctx.thread_count = threads
+    # Constant quality close to the source's (a few dozen frames sit beside its own);
+    # VP8 takes crf only under a bit rate cap.
+    ctx.bit_rate = 0 if media.video_codec == "vp9" else 20_000_000
+    ctx.options = {"deadline": "realtime", "cpu-used": "8", "crf": "20" if media.video_codec == "vp9" else "6",
+                   "lag-in-frames": "0", "auto-alt-ref": "0", "row-mt": "1"}
+    out: list[_Pkt] = []
+    got = 0
+    with open_media(media.path) as src:
+        stream = src.streams.video[0]
+        stream.thread_type = "AUTO"
+        src.seek(lo, stream=stream, backward=True, any_frame=False)
+        for frame in src.decode(stream):
+            if frame.pts is None or frame.pts < lo:
+                continue
+            if frame.pts > hi:
+                break
+            if frame.pts not in want:
+                continue
+            frame.pict_type = av.video.frame.PictureType.NONE
+            out.extend(_Pkt(bytes(p), p.is_keyframe) for p in ctx.encode(frame))
+            got += 1
+    out.extend(_Pkt(bytes(p), p.is_keyframe) for p in ctx.encode(None))
+    if got != len(times) or len(out) != len(times):
+        raise _NoSmartCut(f"decoded {got} and encoded {len(out)} of {len(times)} frames")
+    if not out[0].key:
+        raise _NoSmartCut("the re-encoded part does not start with a keyframe")
+    return out
+
+
+def _mux_vpx(media: MediaInfo, dest: Path, head: list[_Pkt], k1: int, stop: int, f0: int, index: VideoIndex,
+             track: int) -> None:
+    """Write the encoded head, the source's video packets of [k1, stop) and the sound of
+    [f0, stop) into one WebM, on a timeline that starts at f0."""
+    import av
+
+    tb = index.time_base
+    start_s, stop_s = float(f0 * tb), float(stop * tb)
+    with open_media(media.path) as src, av.open(str(dest), "w", format="webm") as out:
+        vsrc = src.streams.video[0]
+        vout = out.add_stream_from_template(vsrc)
+        asrc = src.streams.audio[track] if media.audio_streams else None
+        aout = out.add_stream_from_template(asrc) if asrc is not None else None
+        for p in head:
+            packet = av.Packet(p.data)
+            packet.pts, packet.dts, packet.duration, packet.time_base = p.pts, p.dts, p.duration, tb
+            packet.is_keyframe = p.key
+            packet.stream = vout
+            out.mux(packet)
+        src.seek(max(0, k1 - int(2 / tb)), stream=vsrc, backward=True, any_frame=False)
+        video_done, audio_done = False, asrc is None
+        shift = None
+        for packet in src.demux(*([vsrc] + ([asrc] if asrc is not None else []))):
+            if packet.pts is None or packet.size == 0:
+                continue
+            if packet.stream is vsrc:
+                if packet.pts < k1:
+                    continue
+                if packet.pts >= stop:
+                    video_done = True
+                    if audio_done:
+                        break
+                    continue
+                packet.pts = packet.dts = packet.pts - f0
+                packet.stream = vout
+                out.mux(packet)
+            elif not audio_done:
+                atb = float(packet.time_base)
+                mid = (packet.pts + (packet.duration or 0) / 2) * atb
+                if mid < start_s:
+                    continue  # the packet nearest the cut starts the sound: in sync within half a packet
+                if mid >= stop_s:
+                    audio_done = True
+                    if video_done:
+                        break
+                    continue
+                shift = int(round(start_s / atb)) if shift is None else shift
+                packet.pts = packet.dts = packet.pts - shift
+                packet.stream = aout
+                out.mux(packet)
+
+
+def _check_vpx(path: Path, total: int, head_count: int) -> None:
+    """Decode the clip's start, across the join: a broken join shows as missing frames or an error."""
+    with open_media(path) as c:
+        v = c.streams.video[0]
+        n = 0
+        for _ in c.decode(v):
+            n += 1
+            if n >= head_count + 3:
+                break
+    if n < min(total, head_count + 3):
+        raise _NoSmartCut(f"decoded {n} frames at the start, expected {min(total, head_count + 3)}")
 
 
 @dataclass

@@ -562,7 +562,7 @@ def test_an_abandoned_clip_stage_starts_no_fallback_encode(monkeypatch, tmp_path
     monkeypatch.setattr(clips_module, "_encode_clip", lambda *a, **k: encodes.append(a) or (0.0, 1.0))
     cut = clips_module._Cut(Chapter(1, 0.0, 1.0, "One"), 0.0, 1.0, tmp_path / "01.mp4", False)
     stop = threading.Event()
-    assert clips_module._smart_or_full(None, cut, 0, None, Options(), 1, stop) == (0.0, 1.0)  # a real failure: re-encode
+    assert clips_module._smart_or_full(None, cut, 0, None, Options(), 1, stop) == (0.0, 1.0, cut.path)  # a real failure: re-encode
     stop.set()
     with pytest.raises(clips_module._Stopped):
         clips_module._smart_or_full(None, cut, 0, None, Options(), 1, stop)
@@ -633,3 +633,41 @@ def test_interlaced_video_is_deinterlaced_never_copied(camera_dir, tmp_path, cap
 
 def test_progressive_video_is_not_taken_for_interlaced(media_dir):
     assert not probe(media_dir / "bframes.mp4").video_interlaced
+
+
+# ---------------------------------------------------------------- VP8/VP9 (BigBlueButton, MediaRecorder)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("video, audio", [("libvpx-vp9", "libopus"), ("libvpx", "libvorbis")])
+def test_vp8_and_vp9_are_smart_cut_into_webm(media_dir, tmp_path, monkeypatch, video, audio):
+    # An hour of BigBlueButton's WebM was encoded again whole into H.264 clips (about
+    # as long as the hour); only the frames before each clip's first keyframe need it.
+    if not (_has_encoder(video) and _has_encoder(audio)):
+        pytest.skip(f"this ffmpeg cannot encode {video}/{audio}")
+    src = tmp_path / "bbb.webm"
+    _ffmpeg(*LAVFI_20S, "-c:v", video, "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M", "-g", "50",
+            "-c:a", audio, str(src))  # fmt: skip
+    monkeypatch.setattr(clips_mod, "_encode_clip", lambda *a, **k: pytest.fail("fell back to a full encode"))
+    result = make_clips(probe(src), _chapters(), None, tmp_path / "clips", Options())
+    codec = {"libvpx-vp9": "vp9", "libvpx": "vp8"}[video]
+    for clip, ch in zip(result, _chapters()):
+        assert clip.path.suffix == ".webm" and abs(clip.start - ch.start) < FRAME and abs(clip.end - ch.end) < FRAME
+        info = ffprobe(clip.path)
+        assert [s["codec_name"] for s in info["streams"]] == [codec, audio.removeprefix("lib")]
+        errors = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(clip.path), "-f", "null", "-"],
+                                capture_output=True, text=True).stderr  # fmt: skip
+        assert errors == "", errors
+        times, frames = decoded(clip.path)
+        assert len(times) == round((clip.end - clip.start) * FPS)  # every frame of the chapter, no more
+        # frame-accurate at both ends: the source's frames at the cut, not their neighbours
+        for k in (0, len(frames) - 1):
+            here = mad(frames[k], source_frame(src, clip.start + k * FRAME))
+            assert here < 6.0, (clip.path.name, k, here)
+            for other in (clip.start + (k - 1) * FRAME, clip.start + (k + 1) * FRAME):
+                if 0 <= other < 20.0 - FRAME / 2:
+                    assert mad(frames[k], source_frame(src, other)) > here + 2
+        # the sound starts with the picture and lasts as long (Opus, Vorbis packets: 20 ms or so)
+        a = stream(info, "audio")
+        assert abs(float(a.get("start_time", 0))) < 0.03
+        assert abs(float(info["format"]["duration"]) - (clip.end - clip.start)) < 0.05

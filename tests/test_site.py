@@ -289,6 +289,7 @@ def test_empty_library(tmp_path):
     site.write_library(tmp_path)
     html = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "No sessions yet" in html and (tmp_path / "_static" / "recast.js").is_file()
+    assert "<code>recast run recording.mp4 -o this-folder</code>" in html  # a command that exists
 
 
 def test_rebuild_removes_stale_chapter_pages(tmp_path):
