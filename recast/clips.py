@@ -254,11 +254,13 @@ def _plan_encode(media: MediaInfo, chapters: Sequence[Chapter], index: VideoInde
     return cuts
 
 
-def _plan_copy(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex | None, outdir: Path) -> list[_Cut]:
+def _plan_copy(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex | None, outdir: Path,
+               ext: str = ".mp4") -> list[_Cut]:
     """Snap every boundary to the keyframe at or before it, so clips tile the
     recording without gaps or overlap and never start after their chapter does."""
     lo, hi = _media_span(media)
-    ext = ".m4a" if media.is_audio_only else ".mp4"
+    video_ext = ext
+    ext = ".m4a" if media.is_audio_only else ext
     keys = np.array(index.keyframe_times() if index is not None else [], dtype=float)
     video_end = float(index.seconds(index.end)) if index is not None else hi
     half_frame = float(index.seconds(index.frame_duration)) / 2 if index is not None else 1e-3
@@ -271,7 +273,7 @@ def _plan_copy(media: MediaInfo, chapters: Sequence[Chapter], index: VideoIndex 
 
     cuts = []
     far = []
-    for ch, exact in zip(chapters, _plan_encode(media, chapters, index, outdir)):
+    for ch, exact in zip(chapters, _plan_encode(media, chapters, index, outdir, video_ext)):
         start = snap(max(ch.start, lo))
         end = (video_end if index is not None else hi) if ch.end >= min(hi, video_end) - half_frame else snap(ch.end)
         if end <= start:  # a chapter shorter than a GOP: run on to the next keyframe
@@ -316,10 +318,11 @@ def make_clips(
     # Every frame's time, from one demux pass: exact cut times, keyframes, and the
     # smart cut's and copy mode's packet selection all come from it.
     index = index_video(media.path) if media.has_video else None
+    # VP8/VP9 in WebM is cut into WebM clips, copied or smart-cut; encoded whole, into MP4
+    webm = (options.clips == "copy" or options.smart_cut) and index is not None and webm_clips(media, track)
     if options.clips == "copy":
-        cuts = _plan_copy(media, chapters, index, outdir)
+        cuts = _plan_copy(media, chapters, index, outdir, ".webm" if webm else ".mp4")
     else:
-        webm = options.smart_cut and index is not None and webm_clips(media, track)
         cuts = _plan_encode(media, chapters, index, outdir, ".webm" if webm else ".mp4")
 
     cores = options.threads or os.cpu_count() or 1
@@ -566,6 +569,11 @@ def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None
     browsers cannot play from MP4 are re-encoded (non-H.264 video is slow, and says so).
     """
     duration = cut.end - cut.start
+    if cut.path.suffix == ".webm" and index is not None:
+        try:  # from a keyframe, the "smart" cut of VP8/VP9 encodes nothing: a packet copy
+            return smart_cut_vpx(media, cut.start, cut.end, cut.path, index, track=track)
+        except _NoSmartCut as why:
+            log.info("%s: copying with ffmpeg (%s)", cut.path.name, why)
     remuxable = index is not None and not cut.audio_only and media.video_codec == "h264" and bool(index.idr.any())  # avcC with IDR frames
     if remuxable and (not media.audio_streams or media.audio_streams[track].codec in WEB_AUDIO):
         a, b = index.ticks(cut.start), index.ticks(cut.end)
@@ -595,15 +603,18 @@ def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None
         args += ["-vn"]
     else:
         args += ["-map", "0:v:0"]
-        if media.video_codec == "h264":
+        if media.video_codec == "h264" or cut.path.suffix == ".webm":
             args += ["-c:v", "copy"]
         else:
             log.warning("%s: %s video cannot be copied into a web clip; re-encoding", media.path, media.video_codec)
             args += _video_encoder(media, None, threads=1)
+    webm = cut.path.suffix == ".webm"
     if audio is not None:
-        args += ["-map", f"0:a:{track}", *(["-c:a", "copy"] if audio in WEB_AUDIO else _audio_encoder(media, track))]
-    args += ["-movflags", "+faststart"]
-    _run_to(args, cut.path, "mp4", media.path, 120 + 2.0 * duration, what=f"copying clip {cut.path.name}")
+        args += ["-map", f"0:a:{track}",
+                 *(["-c:a", "copy"] if audio in (WEBM_AUDIO if webm else WEB_AUDIO) else _audio_encoder(media, track))]
+    if not webm:
+        args += ["-movflags", "+faststart"]
+    _run_to(args, cut.path, "webm" if webm else "mp4", media.path, 120 + 2.0 * duration, what=f"copying clip {cut.path.name}")
     return cut.start, cut.end
 
 

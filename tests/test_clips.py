@@ -671,3 +671,10 @@ def test_vp8_and_vp9_are_smart_cut_into_webm(media_dir, tmp_path, monkeypatch, v
         a = stream(info, "audio")
         assert abs(float(a.get("start_time", 0))) < 0.03
         assert abs(float(info["format"]["duration"]) - (clip.end - clip.start)) < 0.05
+    # copy mode: clips from keyframe to keyframe, nothing encoded
+    monkeypatch.setattr(clips_mod, "_video_encoder", lambda *a, **k: pytest.fail("re-encoded in copy mode"))
+    copied = make_clips(probe(src), _chapters(), None, tmp_path / "copied", Options(clips="copy"))
+    assert [round(c.start, 1) for c in copied] == [0.0, 4.0, 12.0]  # the keyframes at or before the chapters
+    for clip in copied:
+        assert clip.path.suffix == ".webm"
+        assert len(decoded(clip.path)[0]) == round((clip.end - clip.start) * FPS)
