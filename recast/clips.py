@@ -853,26 +853,16 @@ def smart_cut_vpx(
     return float(f0 * index.time_base), float(stop * index.time_base)
 
 
-def _encode_vpx_range(media: MediaInfo, times: np.ndarray, index: VideoIndex, threads: int) -> list[_Pkt]:
-    """Decode the source frames at `times` and encode them with the source's codec, one
-    packet a frame (no alt-ref lag), the first a keyframe."""
+def _reencode(path: Path, times: np.ndarray, ctx) -> list[_Pkt]:
+    """Decode the source frames at `times` (display-order pts) and encode them with
+    `ctx`, one packet a frame, the first a keyframe."""
     import av
 
     want = set(int(t) for t in times)
     lo, hi = int(times[0]), int(times[-1])
-    ctx = av.CodecContext.create(VPX_ENCODERS[media.video_codec], "w")
-    ctx.width, ctx.height, ctx.pix_fmt = media.width, media.height, "yuv420p"
-    ctx.time_base = index.time_base
-    ctx.framerate = Fraction(1) / (index.time_base * index.frame_duration)
-    ctx.thread_count = threads
-    # Constant quality close to the source's (a few dozen frames sit beside its own);
-    # VP8 takes crf only under a bit rate cap.
-    ctx.bit_rate = 0 if media.video_codec == "vp9" else 20_000_000
-    ctx.options = {"deadline": "realtime", "cpu-used": "8", "crf": "20" if media.video_codec == "vp9" else "6",
-                   "lag-in-frames": "0", "auto-alt-ref": "0", "row-mt": "1"}
     out: list[_Pkt] = []
     got = 0
-    with open_media(media.path) as src:
+    with open_media(path) as src:
         stream = src.streams.video[0]
         stream.thread_type = "AUTO"
         src.seek(lo, stream=stream, backward=True, any_frame=False)
@@ -883,7 +873,7 @@ def _encode_vpx_range(media: MediaInfo, times: np.ndarray, index: VideoIndex, th
                 break
             if frame.pts not in want:
                 continue
-            frame.pict_type = av.video.frame.PictureType.NONE
+            frame.pict_type = av.video.frame.PictureType.NONE  # else the encoder copies the decoder's frame types
             out.extend(_Pkt(bytes(p), p.is_keyframe) for p in ctx.encode(frame))
             got += 1
     out.extend(_Pkt(bytes(p), p.is_keyframe) for p in ctx.encode(None))
@@ -892,6 +882,24 @@ def _encode_vpx_range(media: MediaInfo, times: np.ndarray, index: VideoIndex, th
     if not out[0].key:
         raise _NoSmartCut("the re-encoded part does not start with a keyframe")
     return out
+
+
+def _encode_vpx_range(media: MediaInfo, times: np.ndarray, index: VideoIndex, threads: int) -> list[_Pkt]:
+    """Decode the source frames at `times` and encode them with the source's codec, one
+    packet a frame (no alt-ref lag), the first a keyframe."""
+    import av
+
+    ctx = av.CodecContext.create(VPX_ENCODERS[media.video_codec], "w")
+    ctx.width, ctx.height, ctx.pix_fmt = media.width, media.height, "yuv420p"
+    ctx.time_base = index.time_base
+    ctx.framerate = Fraction(1) / (index.time_base * index.frame_duration)
+    ctx.thread_count = threads
+    # Constant quality close to the source's (a few dozen frames sit beside its own);
+    # VP8 takes crf only under a bit rate cap.
+    ctx.bit_rate = 0 if media.video_codec == "vp9" else 20_000_000
+    ctx.options = {"deadline": "realtime", "cpu-used": "8", "crf": "20" if media.video_codec == "vp9" else "6",
+                   "lag-in-frames": "0", "auto-alt-ref": "0", "row-mt": "1"}
+    return _reencode(media.path, times, ctx)
 
 
 def _mux_vpx(media: MediaInfo, dest: Path, head: list[_Pkt], k1: int, stop: int, f0: int, index: VideoIndex,
@@ -973,8 +981,6 @@ def _encode_range(path: Path, times: np.ndarray, index: VideoIndex, ps_id: int, 
     without B-frames, returning length-prefixed packets (in order) and the encoder's SPS/PPS."""
     import av
 
-    want = set(int(t) for t in times)
-    lo, hi = int(times[0]), int(times[-1])
     ctx = av.CodecContext.create("libx264", "w")
     ctx.width, ctx.height, ctx.pix_fmt = enc["width"], enc["height"], enc["pix_fmt"]
     ctx.time_base = index.time_base
@@ -988,29 +994,7 @@ def _encode_range(path: Path, times: np.ndarray, index: VideoIndex, ps_id: int, 
         "level": enc["level"],
         "x264-params": f"sps-id={ps_id}:bframes=0:scenecut=0:keyint=100000:open-gop=0",
     }
-    out: list[_Pkt] = []
-    got = 0
-    with open_media(path) as src:
-        stream = src.streams.video[0]
-        stream.thread_type = "AUTO"
-        src.seek(lo, stream=stream, backward=True, any_frame=False)
-        for frame in src.decode(stream):
-            if frame.pts is None or frame.pts < lo:
-                continue
-            if frame.pts > hi:
-                break
-            if frame.pts not in want:
-                continue
-            frame.pict_type = av.video.frame.PictureType.NONE  # else x264 copies the decoder's frame types
-            for packet in ctx.encode(frame):
-                out.append(_Pkt(bytes(packet), packet.is_keyframe))
-            got += 1
-    for packet in ctx.encode(None):
-        out.append(_Pkt(bytes(packet), packet.is_keyframe))
-    if got != len(times) or len(out) != len(times):
-        raise _NoSmartCut(f"decoded {got} and encoded {len(out)} of {len(times)} frames")
-    if not out[0].key:
-        raise _NoSmartCut("the re-encoded part does not start with a keyframe")
+    out = _reencode(path, times, ctx)
     sps, pps = [], []
     for nal in _split_annexb(bytes(ctx.extradata or b"")):
         (sps if nal[0] & 0x1F == 7 else pps if nal[0] & 0x1F == 8 else []).append(nal)
