@@ -97,3 +97,22 @@ def test_batch_refuses_options_that_belong_to_one_recording(media, tmp_path):
         assert r.exit_code == 2, (option, r.output)
         assert option in r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_recording_without_speech_is_built_with_a_warning(tmp_path):
+    # 0 words on silence, and a session all the same: the page plays it, and a
+    # checker reading transcript.json finds no words rather than no file.
+    import json
+
+    from tests.conftest import ffmpeg
+
+    silent = tmp_path / "muted mic.m4a"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono:d=40", "-c:a", "aac", str(silent))
+    out = tmp_path / "site"
+    r = CliRunner().invoke(main, ["run", str(silent), "-o", str(out), "--clips", "none"])
+    assert r.exit_code == 0, r.output
+    assert f"warning: {silent}: no speech found" in r.output
+    assert "Muted mic: 1 chapter, 0 words," in r.output
+    session = json.loads((out / "muted-mic" / "session.json").read_text())
+    assert json.loads((out / "muted-mic" / session["transcript"]).read_text())["segments"] == []
+    assert [c["title"] for c in session["chapters"]] == ["The whole recording"]
