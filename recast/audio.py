@@ -31,6 +31,13 @@ log = logging.getLogger(__name__)
 
 _BYTES = 4  # float32
 _READ = 1 << 20  # bytes per read from the pipe
+# Stereo whose channels cancel when added: one was recorded with its polarity
+# inverted (a miswired microphone or cable). Their plain mix is near silence, in
+# which recognition finds no words at all. Below this share of the channels'
+# energy, the mix is their difference instead.
+CANCEL_RATIO = 0.1
+_PHASE_WINDOWS = (0.25, 0.5, 0.75)  # where the check listens, as shares of the recording
+_PHASE_SECONDS = 20.0
 
 
 def choose_track(media: MediaInfo, track: int) -> int:
@@ -62,12 +69,17 @@ def load_audio(
     """
     track = choose_track(media, track)
     stream = media.audio_streams[track]
+    filters, mix = "aresample=async=1:min_hard_comp=0.1", ["-ac", "1"]
+    if stream.channels == 2 and channels_cancel(media, track):
+        log.warning("%s: the two sound channels cancel out when mixed (one has its polarity inverted); "
+                    "recognising their difference", media.path)
+        filters, mix = filters + ",pan=mono|c0=0.7071*c0-0.7071*c1", []  # the level of -ac 1 (1/sqrt 2 a channel)
     args = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error",
         *SAFE_INPUT, "-i", input_path(media.path),
         "-map", f"0:a:{track}", "-vn", "-sn", "-dn",
-        "-af", "aresample=async=1:min_hard_comp=0.1",
-        "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1",
+        "-af", filters, *mix,
+        "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1",
     ]  # fmt: skip
     expected = max(int((media.duration + 2.0) * SAMPLE_RATE), SAMPLE_RATE)
     store = _Store(Path(folder) / f"audio-{track}.f32" if folder is not None else None)
@@ -117,6 +129,25 @@ def load_audio(
     sha256 = _hash(buf[:samples])
     offset = max(0.0, stream.start_time - media.start_time)
     return Audio(samples=store.finish(buf, samples), offset=offset, track=track, sha256=sha256)
+
+
+def channels_cancel(media: MediaInfo, track: int) -> bool:
+    """Whether the two channels of stereo track `track` cancel when added: listens to
+    a few stretches of the recording (a fraction of a second's decoding)."""
+    sums = np.zeros(2)  # energy of the mix, of the channels
+    for share in _PHASE_WINDOWS:
+        start = max(0.0, media.duration * share - _PHASE_SECONDS / 2)
+        args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-ss", f"{start:.3f}", *SAFE_INPUT,
+                "-i", input_path(media.path), "-t", f"{_PHASE_SECONDS}", "-map", f"0:a:{track}", "-vn", "-sn", "-dn",
+                "-ac", "2", "-ar", str(SAMPLE_RATE), "-f", "f32le", "pipe:1"]  # fmt: skip
+        try:
+            done = subprocess.run(args, capture_output=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return False
+        pcm = np.frombuffer(done.stdout[: len(done.stdout) // 8 * 8], dtype=np.float32).reshape(-1, 2).astype(np.float64)
+        sums += [float(np.sum((pcm[:, 0] + pcm[:, 1]) ** 2)), float(np.sum(pcm**2))]
+    # uncorrelated channels give about 1, the same sound in both 2, inverted 0; silence: no verdict
+    return sums[1] > 1e-6 * len(_PHASE_WINDOWS) * _PHASE_SECONDS * SAMPLE_RATE and sums[0] < CANCEL_RATIO * sums[1]
 
 
 class _Store:

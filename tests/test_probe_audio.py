@@ -146,3 +146,25 @@ def test_a_dvd_program_stream_is_read(sample, tmp_path, seconds):
     info = probe(mpg)
     assert info.format_name == "mpeg" and info.has_video and info.audio_streams[0].codec == "mp2"
     assert abs(info.duration - seconds) < 1
+
+
+def test_stereo_whose_channels_cancel_is_heard(sample, tmp_path):
+    # One channel recorded with its polarity inverted (a miswired microphone): added
+    # together the channels cancel, and recognition found no words at all.
+    from recast.audio import channels_cancel
+    from tests.conftest import ffmpeg
+
+    def stereo(name: str, right: str) -> Path:
+        out = tmp_path / name
+        ffmpeg("-i", str(sample), "-t", "60", "-af", f"pan=stereo|c0=c0|c1={right}", "-c:a", "pcm_s16le", "-vn", str(out))
+        return out
+
+    level = {}
+    for name, right in (("inverted.wav", "-1*c0"), ("same.wav", "c0"), ("left only.wav", "0*c0")):
+        media = probe(stereo(name, right))
+        assert media.audio_streams[0].channels == 2
+        level[name] = (channels_cancel(media, 0), float(np.sqrt(np.mean(load_audio(media).samples ** 2))))
+    assert [cancel for cancel, _ in level.values()] == [True, False, False]
+    # the inverted recording is heard as loud as the same sound in both channels
+    assert level["inverted.wav"][1] == pytest.approx(level["same.wav"][1], rel=0.05)
+    assert level["left only.wav"][1] > 0.3 * level["same.wav"][1]
