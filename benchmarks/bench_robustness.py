@@ -14,6 +14,8 @@ every case; a word there lands in the transcript, the captions and search.
 * lead-in     - 2 min of silence, then the sample webinar (samples/webinar.mp4): words
                 before its first spoken sentence count; words after it are reported
                 (with the WER of that part) to show that speech still comes through
+* inverted stereo - the sample webinar in stereo, one channel's polarity inverted: a
+                plain mix cancels to near silence; its speech must still come through
 
     python -m benchmarks.bench_robustness [--minutes 5] [--only silence,chords] [--markdown FILE]
     python -m benchmarks.bench_robustness --through-run   # each case as `recast run` builds it
@@ -124,6 +126,18 @@ def lead_in(path: Path, silence: float) -> tuple[Path, float, str]:
     return path, silence + first, truth["script"]
 
 
+def inverted_stereo(path: Path) -> tuple[Path, float, str]:
+    """The sample webinar in stereo with the right channel's polarity inverted (a
+    miswired microphone): mixed plainly, the channels cancel to near silence."""
+    truth = json.loads(SAMPLE.with_name("webinar.truth.json").read_text(encoding="utf-8"))
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", "-i", str(SAMPLE),
+         "-af", "pan=stereo|c0=c0|c1=-1*c0", "-vn", "-ar", str(RATE), str(path)],
+        check=True,
+    )  # fmt: skip
+    return path, min(s["start"] for s in truth["sentences"]), truth["script"]
+
+
 @dataclass
 class Case:
     name: str
@@ -165,6 +179,9 @@ def build_cases(minutes: float, only: set[str] | None) -> list[Case]:
     if want("lead-in") and SAMPLE.is_file():
         path, speech_from, script = lead_in(WORK / "lead-in-2min.wav", 120.0)
         cases.append(Case("lead-in", path, speech_from, script))
+    if want("inverted stereo") and SAMPLE.is_file():
+        path, speech_from, script = inverted_stereo(WORK / "inverted-stereo.wav")
+        cases.append(Case("inverted stereo", path, speech_from, script))
     return cases
 
 
