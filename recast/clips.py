@@ -873,6 +873,10 @@ def _reencode(path: Path, times: np.ndarray, ctx) -> list[_Pkt]:
                 break
             if frame.pts not in want:
                 continue
+            if (frame.width, frame.height) != (ctx.width, ctx.height):
+                # Zoom before 3.5 and some screen recorders change the picture size
+                # part-way: frames encoded at the stream's first size would not fit
+                raise _NoSmartCut(f"the picture is {frame.width}x{frame.height} here, not {ctx.width}x{ctx.height}")
             frame.pict_type = av.video.frame.PictureType.NONE  # else the encoder copies the decoder's frame types
             out.extend(_Pkt(bytes(p), p.is_keyframe) for p in ctx.encode(frame))
             got += 1

@@ -678,3 +678,23 @@ def test_vp8_and_vp9_are_smart_cut_into_webm(media_dir, tmp_path, monkeypatch, v
     for clip in copied:
         assert clip.path.suffix == ".webm"
         assert len(decoded(clip.path)[0]) == round((clip.end - clip.start) * FPS)
+
+
+@pytest.mark.slow
+def test_a_picture_that_changes_size_part_way_gives_clips_of_its_size(tmp_path, caplog):
+    # Zoom before 3.5 wrote "multi-resolution" recordings: the size changes when a
+    # screen share starts. A smart cut encoded the clip's first frames at the
+    # stream's first size, then copied frames of the new one.
+    a, b = tmp_path / "a.ts", tmp_path / "b.ts"
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=320x240:rate={FPS}:duration=6", "-c:v", "libx264", "-preset", "veryfast",
+            *GOP_2S, "-f", "mpegts", str(a))  # fmt: skip
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=640x480:rate={FPS}:duration=6", "-c:v", "libx264", "-preset", "veryfast",
+            *GOP_2S, "-output_ts_offset", "6", "-f", "mpegts", str(b))  # fmt: skip
+    src = tmp_path / "zoom-3.4.mp4"
+    _ffmpeg("-i", f"concat:{a}|{b}", "-c", "copy", str(src))
+    media = probe(src)
+    with caplog.at_level(logging.INFO, logger="recast.clips"):
+        result = make_clips(media, [Chapter(1, 0.0, 7.3, "One"), Chapter(2, 7.3, 12.0, "Two")], None, tmp_path / "c", Options())
+    assert "not 320x240" in caplog.text
+    with av.open(str(result[1].path)) as c:
+        assert {(f.width, f.height) for f in c.decode(video=0)} == {(640, 480)}
