@@ -341,7 +341,11 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
     if not any(seg.words for seg in transcript.segments):
         # Not an error: a silent screen demo still has its slides to chapter and its
         # video to play, and a muted microphone is better seen on a page than lost.
-        log.warning("%s: %s", media.path, NO_SPEECH)
+        others = len(media.audio_streams) - 1
+        hint = (f"; audio track {audio.track} was used, and the recording has {others} other"
+                f"{'s' if others > 1 else ''}: --audio-track picks another (OBS records the microphone on"
+                " a track of its own)") if others else ""
+        log.warning("%s: %s%s", media.path, NO_SPEECH, hint)
 
     with stages.stage("chapters") as note:
         spans = find_chapters(transcript, audio, video, options)

@@ -116,3 +116,17 @@ def test_a_recording_without_speech_is_built_with_a_warning(tmp_path):
     session = json.loads((out / "muted-mic" / "session.json").read_text())
     assert json.loads((out / "muted-mic" / session["transcript"]).read_text())["segments"] == []
     assert [c["title"] for c in session["chapters"]] == ["The whole recording"]
+
+
+def test_no_speech_on_the_first_of_two_tracks_points_to_the_other(sample, tmp_path):
+    # OBS records the desktop's sound and the microphone on tracks of their own.
+    from tests.conftest import ffmpeg
+
+    obs = tmp_path / "obs.mkv"
+    ffmpeg("-i", str(sample), "-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-map", "1:a", "-map", "0:a",
+           "-t", "30", "-c:a", "aac", str(obs))  # fmt: skip
+    r = CliRunner().invoke(main, ["run", str(obs), "-o", str(tmp_path / "site"), "--clips", "none"])
+    assert r.exit_code == 0, r.output
+    assert "no speech found" in r.output and "audio track 0 was used, and the recording has 1 other: --audio-track" in r.output
+    r = CliRunner().invoke(main, ["run", str(obs), "-o", str(tmp_path / "site"), "--clips", "none", "--audio-track", "1"])
+    assert r.exit_code == 0 and "no speech found" not in r.output and " 0 words" not in r.output, r.output
