@@ -100,7 +100,7 @@ def probe(path: str | Path) -> MediaInfo:
             fps=float(video.average_rate or video.guessed_rate or 0) if video is not None else 0.0,
             video_codec=video.codec_context.name if video is not None else None,
             video_pix_fmt=video.codec_context.pix_fmt if video is not None else None,
-            video_interlaced=video is not None and _interlaced(video),
+            video_interlaced=video is not None and _interlaced(container, video),
             video_start_time=(
                 float(video.start_time * video.time_base) if video is not None and video.start_time is not None else start
             ),
@@ -131,10 +131,21 @@ def recorded_date(tags: dict[str, str]) -> str | None:
     return None
 
 
-def _interlaced(stream) -> bool:
-    """Whether the stream says its frames are coded as two fields (libavcodec's
-    field_order: 0 unknown, 1 progressive, 2-5 the interlaced orders)."""
-    return (getattr(stream.codec_context, "field_order", 0) or 0) >= 2
+def _interlaced(container, stream) -> bool:
+    """Whether the stream's frames are coded as two fields. libavcodec's field order
+    says so (0 unknown, 1 progressive, 2-5 the interlaced orders); where the container
+    does not (DV in AVI, always interlaced), the first frame's own flag does."""
+    order = getattr(stream.codec_context, "field_order", 0) or 0
+    if order:
+        return order >= 2
+    import av
+
+    try:
+        for frame in container.decode(stream):
+            return bool(frame.interlaced_frame)
+    except av.error.FFmpegError:
+        pass
+    return False
 
 
 def _first_real_video(container):

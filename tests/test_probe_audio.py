@@ -168,3 +168,14 @@ def test_stereo_whose_channels_cancel_is_heard(sample, tmp_path):
     # the inverted recording is heard as loud as the same sound in both channels
     assert level["inverted.wav"][1] == pytest.approx(level["same.wav"][1], rel=0.05)
     assert level["left only.wav"][1] > 0.3 * level["same.wav"][1]
+
+
+def test_dv_in_avi_is_known_to_be_interlaced(tmp_path):
+    # AVI states no field order; DV is always interlaced, and says so in each frame.
+    from tests.conftest import ffmpeg
+
+    tape = tmp_path / "tape.avi"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=720x576:r=25:d=2", "-vf", "setsar=16/15,setfield=bff",
+           "-c:v", "dvvideo", "-pix_fmt", "yuv420p", str(tape))  # fmt: skip
+    media = probe(tape)
+    assert media.video_codec == "dvvideo" and media.video_interlaced
