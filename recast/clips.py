@@ -926,8 +926,8 @@ def _mux_vpx(media: MediaInfo, dest: Path, head: list[_Pkt], k1: int, stop: int,
             packet.stream = vout
             out.mux(packet)
         src.seek(max(0, k1 - int(2 / tb)), stream=vsrc, backward=True, any_frame=False)
+        sound = _SoundCut(start_s, stop_s)
         video_done, audio_done = False, asrc is None
-        shift = None
         for packet in src.demux(*([vsrc] + ([asrc] if asrc is not None else []))):
             if packet.pts is None or packet.size == 0:
                 continue
@@ -943,19 +943,40 @@ def _mux_vpx(media: MediaInfo, dest: Path, head: list[_Pkt], k1: int, stop: int,
                 packet.stream = vout
                 out.mux(packet)
             elif not audio_done:
-                atb = float(packet.time_base)
-                mid = (packet.pts + (packet.duration or 0) / 2) * atb
-                if mid < start_s:
-                    continue  # the packet nearest the cut starts the sound: in sync within half a packet
-                if mid >= stop_s:
-                    audio_done = True
-                    if video_done:
-                        break
-                    continue
-                shift = int(round(start_s / atb)) if shift is None else shift
-                packet.pts = packet.dts = packet.pts - shift
-                packet.stream = aout
-                out.mux(packet)
+                if sound.take(packet):
+                    packet.stream = aout
+                    out.mux(packet)
+                audio_done = sound.done
+                if audio_done and video_done:
+                    break
+
+
+class _SoundCut:
+    """Picks the sound packets of [start, stop) (seconds on the source timeline) from a
+    demux and moves them to a timeline that starts at `start`. The packet nearest each
+    cut is the one kept, so the sound is in sync within half a packet (10-23 ms)."""
+
+    def __init__(self, start: float, stop: float) -> None:
+        self.start, self.stop = start, stop
+        self.done = False  # a packet past `stop` came: the rest are not wanted
+        self._shift: int | None = None
+        self._tb: float | None = None  # a float, not a Fraction: this runs per packet
+
+    def take(self, packet) -> bool:
+        """Whether `packet` belongs in the clip; if so, its times are moved."""
+        if self._tb is None:
+            self._tb = float(packet.time_base)
+        mid = (packet.pts + (packet.duration or 0) / 2) * self._tb
+        if mid < self.start:
+            return False
+        if mid >= self.stop:
+            self.done = True
+            return False
+        if self._shift is None:
+            self._shift = int(round(self.start / self._tb))
+        dts = packet.dts if packet.dts is not None else packet.pts
+        packet.pts, packet.dts = packet.pts - self._shift, dts - self._shift
+        return True
 
 
 def _check_vpx(path: Path, total: int, head_count: int) -> None:
@@ -1054,8 +1075,8 @@ def _mux_smart(
         src.seek(max(0, f0 - int(2 / tb)), stream=vsrc, backward=True, any_frame=False)
         first_video_pts = int(index.pts[first_dec])
         decode_no = None  # position in decode order of the next copied video packet
+        sound = _SoundCut(start_s, stop_s)
         audio_done = asrc is None
-        shift = atb = None
         for packet in src.demux(*([vsrc] + ([asrc] if asrc is not None else []))):
             if packet.pts is None:
                 continue
@@ -1076,19 +1097,10 @@ def _mux_smart(
                 packet.stream = vout
                 out.mux(packet)
             elif not audio_done:
-                if atb is None:
-                    atb = float(packet.time_base)  # float, not Fraction: this loop runs per packet
-                mid = (packet.pts + (packet.duration or 0) / 2) * atb
-                if mid < start_s:
-                    continue  # the packet nearest the cut starts the audio: sync within half a packet
-                if mid >= stop_s:
-                    audio_done = True
-                    continue
-                shift = int(round(start_s / atb)) if shift is None else shift
-                dts = packet.dts if packet.dts is not None else packet.pts
-                packet.pts, packet.dts = packet.pts - shift, dts - shift
-                packet.stream = aout
-                out.mux(packet)
+                if sound.take(packet):
+                    packet.stream = aout
+                    out.mux(packet)
+                audio_done = sound.done
         if decode_no != last_dec:
             raise _NoSmartCut(f"copied {(decode_no or first_dec) - first_dec} of {last_dec - first_dec} frames")
         for p in tail:
