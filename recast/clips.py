@@ -742,7 +742,7 @@ def smart_cut(
         if cc.pix_fmt not in BROWSER_PIX_FMTS:
             raise _NoSmartCut(f"pixel format {cc.pix_fmt}")
         # Sound other than AAC would not play everywhere from MP4: it is encoded afterwards.
-        copy_audio = not media.audio_streams or src.streams.audio[track].codec_context.name == "aac"
+        copy_audio = not media.audio_streams or media.audio_streams[track].codec == "aac"
         src_sps, src_pps, ext = _parse_avcc(avcc)
         used = {_sps_id(x) for x in src_sps} | {_ue_first(x[1:]) for x in src_pps}
         free = [i for i in range(32) if i not in used]

@@ -73,7 +73,7 @@ def probe(path: str | Path) -> MediaInfo:
                 AudioStream(
                     index=n,
                     stream_index=s.index,
-                    codec=cc.name if cc else "unknown",
+                    codec=codec_name(cc) if cc else "unknown",
                     channels=getattr(cc, "channels", 0) or 0,
                     sample_rate=getattr(cc, "sample_rate", 0) or 0,
                     start_time=s_start,
@@ -98,7 +98,7 @@ def probe(path: str | Path) -> MediaInfo:
             width=video.codec_context.width if video is not None else 0,
             height=video.codec_context.height if video is not None else 0,
             fps=float(video.average_rate or video.guessed_rate or 0) if video is not None else 0.0,
-            video_codec=video.codec_context.name if video is not None else None,
+            video_codec=codec_name(video.codec_context) if video is not None else None,
             video_pix_fmt=video.codec_context.pix_fmt if video is not None else None,
             video_interlaced=video is not None and _interlaced(container, video),
             video_start_time=(
@@ -131,6 +131,13 @@ def recorded_date(tags: dict[str, str]) -> str | None:
     return None
 
 
+def codec_name(cc) -> str:
+    """The codec's own name ("mp3", "av1"), not the name of the decoder libav picked
+    for it ("mp3float", "libdav1d"), which every codec check would miss."""
+    codec = cc.codec
+    return getattr(codec, "canonical_name", None) or cc.name
+
+
 def _interlaced(container, stream) -> bool:
     """Whether the stream's frames are coded as two fields. libavcodec's field order
     says so (0 unknown, 1 progressive, 2-5 the interlaced orders); where the container
@@ -161,7 +168,7 @@ def is_cover_art(stream) -> bool:
             return True
     except AttributeError:
         pass
-    return stream.codec_context.name in ("mjpeg", "png") and (stream.frames or 0) <= 1
+    return codec_name(stream.codec_context) in ("mjpeg", "png") and (stream.frames or 0) <= 1
 
 
 # Undecodable packets in a row, after the seek near the end, that make a file corrupt.

@@ -547,6 +547,27 @@ def test_webm_is_played_as_it_is(tmp_path):
         assert [ch["metadata"].get("title") for ch in c.chapters()] == ["One"]
 
 
+@pytest.mark.parametrize("name, args, codec", [
+    # yt-dlp's pick from YouTube: AV1 + Opus in WebM (libdav1d decodes AV1)
+    ("Webinar [dQw4w9WgXcQ].webm", ["-c:v", "libsvtav1", "-preset", "12", "-c:a", "libopus"], "av1"),
+    # a podcast or a phone's voice memo (libavcodec's MP3 decoder is "mp3float")
+    ("talk.mp3", ["-vn", "-c:a", "libmp3lame"], "mp3"),
+])
+def test_media_are_known_by_their_codec_not_their_decoder(tmp_path, name, args, codec):
+    # Probing recorded the decoder's name, so every check for "av1" or "mp3" missed:
+    # an hour of AV1 was encoded again whole as the player copy, an MP3 re-encoded.
+    encoder = args[args.index("-c:v") + 1] if "-c:v" in args else args[-1]
+    if not _has_encoder(encoder):
+        pytest.skip(f"this ffmpeg cannot encode {encoder}")
+    src = tmp_path / name
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:r=10:d=3", "-f", "lavfi", "-i", "sine=d=3", *args, "-shortest", str(src))
+    media = probe(src)
+    assert codec in (media.video_codec, media.audio_streams[0].codec)
+    assert media.web_playable
+    linked = make_web_copy(media, tmp_path / "out" / "recording")
+    assert linked.suffix == src.suffix and linked.stat().st_ino == src.stat().st_ino
+
+
 def test_an_abandoned_clip_stage_starts_no_fallback_encode(monkeypatch, tmp_path):
     # After Ctrl-C the work folder is removed under the running clip threads: their
     # smart cuts fail, and they must not start a full re-encode of every clip then.
