@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Options
-from .models import SAMPLE_RATE, Audio, ChapterSpans, Transcript, VideoAnalysis
+from .models import SAMPLE_RATE, Audio, ChapterMarks, ChapterSpans, Transcript, VideoAnalysis
 from .boundary_weights import BOUNDARY_BIAS, BOUNDARY_WEIGHTS
 from .text import Sentence, content_words, embed, sentences, spoken_heading, stems, tokenize
 from .video import change_window
@@ -177,21 +177,11 @@ def find_chapters(
 ) -> ChapterSpans:
     """Find the talk inside the recording and split it into chapters."""
     sents = [s for s in sentences(transcript) if tokenize(s.text)]
-    rec_start = audio.offset if audio is not None else 0.0
-    rec_end = max(
-        transcript.duration + rec_start if transcript.duration else 0.0,
-        audio.offset + audio.duration if audio is not None else 0.0,
-        sents[-1].end if sents else 0.0,
-        transcript.segments[-1].end if transcript.segments else 0.0,
-    )
+    rec_start, rec_end = _recording_span(transcript, audio, sents)
     if not sents:
         return ChapterSpans(rec_start, rec_end, wordless_spans(rec_start, rec_end, video, options))
 
-    first, last = talk_bounds(sents, rec_start, rec_end)
-    talk_start = max(rec_start, sents[first].start - LEAD, (sents[first - 1].end if first else rec_start))
-    # the talk ends half a second after its last word (the sign-off, if any, is left out)
-    next_start = sents[last + 1].start if last + 1 < len(sents) else rec_end
-    talk_end = max(min(sents[last].end + TAIL, next_start, rec_end), sents[last].end)
+    first, last, talk_start, talk_end = _talk(sents, rec_start, rec_end)
     body = sents[first : last + 1]
 
     if talk_end - talk_start < 2 * options.min_chapter or len(body) < 4:
@@ -215,6 +205,85 @@ def find_chapters(
         begin = t
     spans.append((begin, talk_end))
     return ChapterSpans(talk_start, talk_end, tuple(spans), tuple(i for i, k in enumerate(starts) if i and k in subject_starts))
+
+
+def _recording_span(transcript: Transcript, audio: Audio | None, sents: list[Sentence]) -> tuple[float, float]:
+    rec_start = audio.offset if audio is not None else 0.0
+    rec_end = max(
+        transcript.duration + rec_start if transcript.duration else 0.0,
+        audio.offset + audio.duration if audio is not None else 0.0,
+        sents[-1].end if sents else 0.0,
+        transcript.segments[-1].end if transcript.segments else 0.0,
+    )
+    return rec_start, rec_end
+
+
+def _talk(sents: list[Sentence], rec_start: float, rec_end: float) -> tuple[int, int, float, float]:
+    """The first and last sentence of the talk proper, and where it starts and ends."""
+    first, last = talk_bounds(sents, rec_start, rec_end)
+    talk_start = max(rec_start, sents[first].start - LEAD, (sents[first - 1].end if first else rec_start))
+    # the talk ends half a second after its last word (the sign-off, if any, is left out)
+    next_start = sents[last + 1].start if last + 1 < len(sents) else rec_end
+    talk_end = max(min(sents[last].end + TAIL, next_start, rec_end), sents[last].end)
+    return first, last, talk_start, talk_end
+
+
+def given_spans(transcript: Transcript, audio: Audio | None, given: ChapterMarks) -> ChapterSpans:
+    """The chapters a person marked, as spans of the talk.
+
+    The marks are trusted for where one topic gives way to the next; what they
+    cannot know is kept as recast finds it. Each mark moves to the pause before the
+    sentence (or else the word) it falls on, since a list's times are whole seconds;
+    the first chapter starts where the talk does and the last ends with it, so
+    YouTube's obligatory "0:00" and the waiting before a webinar are left out; a
+    chapter in which nothing is said (a "Break", the lead-in) is no chapter."""
+    sents = [s for s in sentences(transcript) if tokenize(s.text)]
+    rec_start, rec_end = _recording_span(transcript, audio, sents)
+    marks = given.marks
+    starts = [max(m.start, rec_start) for m in marks]
+    if sents:
+        _, _, talk_start, talk_end = _talk(sents, rec_start, rec_end)
+        words = [w for seg in transcript.segments for w in seg.words]
+        starts = [_snap(t, sents, words, audio) for t in starts]
+    else:
+        talk_start, talk_end = rec_start, rec_end
+    ends = []
+    for k, mark in enumerate(marks):
+        nxt = starts[k + 1] if k + 1 < len(marks) else rec_end
+        nxt_mark = marks[k + 1].start if k + 1 < len(marks) else rec_end
+        # an end well before the next mark is a gap the person left (a break)
+        ends.append(min(mark.end, nxt) if mark.end is not None and mark.end < nxt_mark - 0.5 else nxt)
+    spans, titles = [], []
+    for mark, a, b in zip(marks, starts, ends):
+        a, b = max(a, talk_start), min(b, talk_end)
+        said = any(a <= (s.start + s.end) / 2 < b for s in sents)
+        if b - a >= 1.0 and (said or not sents):
+            spans.append((a, b))
+            titles.append(mark.title)
+    if not spans:  # every mark lies outside the talk: the talk is one chapter
+        return ChapterSpans(talk_start, talk_end, ((talk_start, talk_end),), titles=("",), given=given.source)
+    # a person's first chapter may start after the talk does (an introduction they
+    # did not want as a chapter), and their last end before it does
+    return ChapterSpans(spans[0][0], spans[-1][1], tuple(spans), titles=tuple(titles), given=given.source)
+
+
+SNAP_SENTENCE = 3.0  # s: a mark this close to a sentence start means that sentence
+SNAP_WORD = 1.5  # s: else it moves out of the word it falls on to a pause this close
+
+
+def _snap(t: float, sents: list[Sentence], words, audio: Audio | None) -> float:
+    """A marked time moved to the pause before the sentence or word it means."""
+    near = [i for i in range(1, len(sents)) if abs(sents[i].start - t) <= SNAP_SENTENCE]
+    if near:
+        # a list's whole seconds are rounded down, and a mark is set just before the
+        # words it is for: a sentence after the mark is twice as likely as one before
+        i = min(near, key=lambda i: sents[i].start - t if sents[i].start >= t else 2 * (t - sents[i].start))
+        return boundary_time(sents[i - 1], sents[i], audio)
+    inside = next((w for w in words if w.start < t < w.end), None)
+    if inside is None:
+        return t  # in a pause already
+    gaps = [(a.end + b.start) / 2 for a, b in zip(words, words[1:]) if b.start > a.end and abs((a.end + b.start) / 2 - t) <= SNAP_WORD]
+    return min(gaps, key=lambda g: abs(g - t)) if gaps else t
 
 
 def wordless_spans(rec_start: float, rec_end: float, video: VideoAnalysis | None, options: Options) -> tuple[tuple[float, float], ...]:

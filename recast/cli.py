@@ -61,6 +61,11 @@ def run_options(f: Callable) -> Callable:
                           "[default: on]"),
         click.option("--transcript", "transcript_file", type=click.Path(path_type=Path),
                      help="Use this transcript (WebVTT/SRT from Zoom or Teams, or Whisper JSON) instead of recognising speech."),
+        click.option("--chapters", metavar="FILE|detect",
+                     help="Use these chapters: a list of '0:00 Title' lines (a YouTube description; recast's "
+                          "youtube-chapters.txt, edited), WebVTT, FFMETADATA or JSON chapters. 'detect' finds them "
+                          "even when the recording has chapter marks of its own. [default: the recording's "
+                          "chapter marks if it has any, else found]"),
         click.option("--min-chapter", type=float, help="Shortest chapter in seconds. [default: 30]"),
         click.option("--max-chapter", type=float, help="Longest chapter in seconds; a part that titled slides show as one may run to twice this. [default: 480]"),
         click.option("--clips", type=click.Choice(CLIP_MODES), help="encode: frame-accurate clips; copy: stream copy "
@@ -224,6 +229,8 @@ def batch(ctx: click.Context, inputs: tuple[Path, ...], list_file: Path | None, 
             raise click.UsageError("--title names one session; use a --list CSV with a title column in a batch")
         if kwargs.get("transcript_file"):
             raise click.UsageError("--transcript belongs to one recording; use recast run for each recording that has one")
+        if kwargs.get("chapters") not in (None, "auto", "detect"):
+            raise click.UsageError("a chapter list belongs to one recording; use recast run for each recording that has one")
         options = options_from(kwargs)
         items = (read_list(list_file) if list_file else []) + discover(inputs)
         reporter = BatchReporter(len(items), 0.0, quiet=quiet)

@@ -63,6 +63,9 @@ class Options:
     # while each slide is shown (recast/slides.py)
     slide_vocabulary: bool = True
     transcript_file: Path | None = None  # import instead of recognising speech
+    # "auto": chapter marks inside the recording when it has them (Camtasia, OBS,
+    # yt-dlp), else found; "detect": always found; else a chapter file's path
+    chapters: str = "auto"
     min_chapter: float = DEFAULT_MIN_CHAPTER
     max_chapter: float = DEFAULT_MAX_CHAPTER
     clips: str = "encode"

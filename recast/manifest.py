@@ -124,6 +124,7 @@ def session_to_dict(session: Session, *, build: dict[str, Any] | None = None) ->
         "language_probability": None if tr.language_probability is None else round(tr.language_probability, 4),
         "engine": {"name": tr.engine, "model": tr.model},
         "talk": {"start": _t(o.talk_start), "end": _t(o.talk_end)},
+        "chapters_from": o.chapters_given or "recast",
         "summary": o.summary,
         "key_points": list(o.key_points),
         "keywords": list(o.keywords),

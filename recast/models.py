@@ -29,6 +29,24 @@ class AudioStream:
 
 
 @dataclass(frozen=True)
+class GivenChapter:
+    """A chapter a person marked: in a chapter file (`--chapters FILE`) or in the
+    recording itself (Camtasia's markers, OBS's chapter hotkey, yt-dlp's YouTube chapters)."""
+
+    start: float
+    end: float | None  # None: where the next one starts (a YouTube list gives only starts)
+    title: str  # "" when it has none worth showing ("Chapter 3", "Unnamed 2")
+
+
+@dataclass(frozen=True)
+class ChapterMarks:
+    """The chapters a person marked for a recording, and where they were found."""
+
+    marks: tuple[GivenChapter, ...]  # in time order
+    source: str  # the chapter file's name, or "the recording's chapter marks"
+
+
+@dataclass(frozen=True)
 class MediaInfo:
     """What `probe` learned about an input file."""
 
@@ -49,6 +67,7 @@ class MediaInfo:
     video_interlaced: bool = False
     video_start_time: float = 0.0
     recorded: str | None = None  # ISO date the container says it was recorded, if it says
+    chapters: tuple[GivenChapter, ...] = ()  # chapter marks inside the file, titles as written
 
     @property
     def is_audio_only(self) -> bool:
@@ -174,7 +193,7 @@ class Question:
     answer: str = ""
 
 
-TitleSource = Literal["slide", "announced", "keyphrases", "llm", "fallback"]
+TitleSource = Literal["slide", "announced", "keyphrases", "llm", "fallback", "given"]
 
 
 @dataclass(frozen=True)
@@ -204,6 +223,7 @@ class Outline:
     key_points: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     questions: tuple[Question, ...] = ()
+    chapters_given: str | None = None  # where the chapters a person marked came from; None: found by recast
 
 
 @dataclass(frozen=True)
@@ -237,6 +257,10 @@ class ChapterSpans:
     talk_end: float
     spans: tuple[tuple[float, float], ...]  # (start, end) per chapter, in order, inside the talk
     subjects: tuple[int, ...] = ()  # indices of the chapters after the first that open another subject
+    # Chapters a person marked (`--chapters FILE`, the recording's own markers): their
+    # titles, one per span ("" where the mark had none), and where they came from
+    titles: tuple[str, ...] = ()
+    given: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Sequence
 from . import __version__
 from .config import Options
 from .errors import OutputError, RecastError
-from .models import Clip, Session, Thumbnail, TimedText, Transcript, VideoAnalysis
+from .models import ChapterMarks, Clip, Session, Thumbnail, TimedText, Transcript, VideoAnalysis
 from .names import name_facts
 from .progress import ProgressEvent, ProgressFn
 from .publish import (
@@ -137,8 +137,14 @@ def build_key(source_sha256: str, options: Options, title: str, metadata: dict[s
     """Identifies a build: the same input content with the same settings gives the same key."""
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()
                 if k not in ("force", "cache_dir", "title", "threads")}
+    # a transcript or chapter list edited since is another build, though its path is the same
+    files = {}
+    for name in ("transcript_file", "chapters"):
+        value = getattr(options, name)
+        if value is not None and value not in ("auto", "detect") and Path(value).is_file():
+            files[name] = hashlib.sha256(Path(value).read_bytes()).hexdigest()
     blob = json.dumps({"recast": __version__, "source": source_sha256, "settings": settings, "title": title,
-                       "metadata": metadata or {}}, sort_keys=True)
+                       "metadata": metadata or {}, **({"files": files} if files else {})}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -212,6 +218,9 @@ def _process(source: Path, outdir: Path, options: Options, progress: ProgressFn 
             from .transcribe import preflight
 
             preflight(options)
+        from .chapter_import import chapter_marks
+
+        marks = chapter_marks(media, options.chapters)  # a bad chapter file, too, is said before any work
 
     created_outdir = make_outdir(outdir)
     work: Path | None = None
@@ -225,7 +234,7 @@ def _process(source: Path, outdir: Path, options: Options, progress: ProgressFn 
         slug = choose_slug(outdir, title, sha)
         work = new_work_dir(outdir, slug)
         (work / SCRATCH).mkdir()
-        result = _build(media, track, sha, title, slug, work, options, stages, metadata or {})
+        result = _build(media, track, sha, title, slug, work, options, stages, metadata or {}, marks)
         with stages.stage("publish"):
             from .site import STATIC_DIR_NAME, copy_static
 
@@ -260,11 +269,12 @@ def _only_lock_left(outdir: Path) -> bool:
         return False
 
 
-def _build(media, track: int, sha, title, slug, work: Path, options: Options, stages: _Stages, metadata) -> BuildResult:
+def _build(media, track: int, sha, title, slug, work: Path, options: Options, stages: _Stages, metadata,
+           marks: ChapterMarks | None = None) -> BuildResult:
     from . import captions as cap
     from .audio import load_audio
     from . import markers
-    from .chapters import find_chapters
+    from .chapters import find_chapters, given_spans
     from .clips import make_clips, make_web_copy
     from .thumbnails import make_thumbnails
     from .manifest import session_to_dict, transcript_to_dict, write_json_atomic
@@ -348,8 +358,12 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
         log.warning("%s: %s%s", media.path, NO_SPEECH, hint)
 
     with stages.stage("chapters") as note:
-        spans = find_chapters(transcript, audio, video, options)
-        note["message"] = f"{len(spans.spans)} chapters"
+        if marks is not None:
+            spans = given_spans(transcript, audio, marks)
+            note["message"] = f"{len(spans.spans)} chapters, from {marks.source}"
+        else:
+            spans = find_chapters(transcript, audio, video, options)
+            note["message"] = f"{len(spans.spans)} chapters"
     with stages.stage("summarize"):
         outline = describe(transcript, spans, video, options)
 

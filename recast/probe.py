@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import MediaError
 from .ffmpeg import open_media
-from .models import AudioStream, MediaInfo
+from .models import AudioStream, GivenChapter, MediaInfo
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ def probe(path: str | Path) -> MediaInfo:
                 float(video.start_time * video.time_base) if video is not None and video.start_time is not None else start
             ),
             recorded=recorded_date(container.metadata),
+            chapters=_chapters(container),
         )
         if audio_streams:
             _check_tail(container, container.streams.audio[0], info)
@@ -129,6 +130,23 @@ def recorded_date(tags: dict[str, str]) -> str | None:
         if when.year > 1971 and when <= dt.date.today():
             return when.isoformat()
     return None
+
+
+def _chapters(container) -> tuple[GivenChapter, ...]:
+    """The file's chapter marks on its own timeline, titles as written."""
+    import av
+
+    try:
+        marks = container.chapters()
+    except (AttributeError, av.error.FFmpegError):  # PyAV before 14 cannot list them
+        return ()
+    out = []
+    for c in marks:
+        tb = c["time_base"]
+        start, end = float(c["start"] * tb), float(c["end"] * tb)
+        if end > start >= 0:
+            out.append(GivenChapter(start, end, " ".join(str(c["metadata"].get("title", "")).split())))
+    return tuple(sorted(out, key=lambda c: c.start))
 
 
 def codec_name(cc) -> str:

@@ -127,7 +127,11 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
             sources = ["llm" if t else src for t, src in zip(llm_titles, sources)]
             summaries = [s if s else old for s, old in zip(llm_summaries, summaries)]
             session_summary = llm_session or session_summary
-    titles = _distinct(titles, chapters, idf)
+    # a title the person gave their chapter is theirs: kept as written, never made distinct
+    given = {i for i, t in enumerate(spans.titles) if t}
+    for i in given:
+        titles[i], sources[i] = spans.titles[i], "given"
+    titles = _distinct(titles, chapters, idf, keep=given)
 
     out = tuple(
         Chapter(
@@ -150,6 +154,7 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
         key_points=session_points,
         keywords=session_keywords,
         questions=find_questions(all_sents, spans),
+        chapters_given=spans.given,
     )
 
 
@@ -679,14 +684,15 @@ def _titles(chapters: list[_Chapter], idf, video, options: Options, transcript_v
     return titles, sources
 
 
-def _distinct(titles: list[str], chapters: list[_Chapter], idf) -> list[str]:
+def _distinct(titles: list[str], chapters: list[_Chapter], idf, keep: set[int] = frozenset()) -> list[str]:
     """No two chapters share a title: a repeat gets the chapter's own key phrase added
-    ("Momentum: Elastic Collisions"), or failing that a part number."""
+    ("Momentum: Elastic Collisions"), or failing that a part number. The titles at
+    `keep` stay as they are."""
     out: list[str] = []
-    seen: set[str] = set()
-    for title, ch in zip(titles, chapters):
+    seen: set[str] = {titles[i].lower() for i in keep}
+    for i, (title, ch) in enumerate(zip(titles, chapters)):
         t = title
-        if t.lower() in seen:
+        if i not in keep and t.lower() in seen:
             extra = keyphrase_title(ch.sents, idf, avoid={x.lower() for x in seen} | {title.lower()})
             if extra and extra.lower() not in title.lower():
                 t = _clip(f"{title}: {extra}")

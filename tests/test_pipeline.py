@@ -33,6 +33,24 @@ def test_transcript_cache_key_follows_only_transcript_settings(tmp_path):
     assert key.is_relative_to(tmp_path)
 
 
+def test_an_edited_transcript_or_chapter_list_is_another_build(tmp_path):
+    # A batch skips a session whose build key matches: the key held only the file's
+    # path, so a corrected chapter list or transcript was taken for "already built".
+    from recast.pipeline import build_key
+
+    listing, vtt = tmp_path / "chapters.txt", tmp_path / "talk.vtt"
+    listing.write_text("0:00 Intro\n1:00 Budgets\n")
+    vtt.write_text("WEBVTT\n\n00:00.000 --> 00:02.000\nHello\n")
+    options = Options(chapters=str(listing), transcript_file=vtt)
+    first = build_key("a" * 64, options, "Talk", None)
+    assert build_key("a" * 64, options, "Talk", None) == first
+    listing.write_text("0:00 Intro\n1:05 Budgets\n")
+    second = build_key("a" * 64, options, "Talk", None)
+    vtt.write_text("WEBVTT\n\n00:00.000 --> 00:02.000\nHello there\n")
+    third = build_key("a" * 64, options, "Talk", None)
+    assert len({first, second, third}) == 3
+
+
 @pytest.mark.parametrize(
     "title, slug",
     [("Week 3: Recursion", "week-3-recursion"), ("../../etc/passwd", "etc-passwd"), ("Café ☕ talk", "cafe-talk"),
