@@ -7,7 +7,7 @@ Zoom names a local recording `video98796876.mp4` inside a folder named
 (`audio98796876.m4a`, one `audio<Name>98796876.m4a` per participant with separate
 tracks). Its cloud downloads are `GMT20240305-100012_Recording_1920x1080.mp4` and
 `GMT20240305-100012_Recording.m4a`. Teams names a recording `<Meeting title>-20240305_100012-Meeting
-Recording.mp4`; OBS, `2024-03-05 10-00-12.mkv`. Without this, an archive of Zoom
+Recording.mp4`; OBS, `2024-03-05 10-00-12.mkv`; yt-dlp, `<Video title> [dQw4w9WgXcQ].webm`. Without this, an archive of Zoom
 meetings became three sessions a meeting, titled "Video98796876" and "Audio98796876".
 """
 
@@ -33,6 +33,11 @@ _STAMP = re.compile(r"^(?:(?P<what>[A-Za-z]+(?: [A-Za-z]+)?)[ _-])?(?P<y>\d{4})[
                     r"(?:[ _T-]| at )(?P<h>\d{1,2})[-_.:]?(?P<min>\d{2})(?:[-_.:]?\d{2})?(?: ?(?P<ampm>[AaPp][Mm]))?$")
 
 _DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
+# yt-dlp's "%(title)s [%(id)s]": a YouTube ID (11 characters) or Vimeo's number
+_YTDLP = re.compile(r"^(.+?) \[([A-Za-z0-9_-]{11}|\d{6,12})\]$")
+# the characters yt-dlp puts in a file name for the ones file systems refuse
+_YTDLP_CHARS = str.maketrans({"：": ":", "⧸": "/", "⧹": "\\", "｜": "|", "？": "?", "＊": "*", "＂": '"',
+                              "＜": "<", "＞": ">"})
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,22 @@ def name_facts(path: Path) -> NameFacts:
         hour = int(m["h"]) % 12 + (12 if (m["ampm"] or "").lower() == "pm" else 0) if m["ampm"] else int(m["h"])
         what = m["what"] if m["what"] and " " in m["what"] else "Recording"  # "Screen Recording", not "VID"
         return NameFacts(f"{what} of {_spoken(date)}, {hour:02d}:{m['min']}", date)
+    if (m := _YTDLP.match(stem)) and _video_id(m.group(2)):
+        # the video's own title, as it was before yt-dlp made a file name of it
+        return NameFacts(" ".join(m.group(1).translate(_YTDLP_CHARS).split()))
     found = _DATE.search(stem)
     return NameFacts(_readable(stem), _valid(found.group(0).replace("-", "")) if found else None)
+
+
+def _video_id(text: str) -> bool:
+    """Whether a bracketed word looks like a video site's ID rather than a word
+    ("[Transcribed]", "[recordings2]"): digits (Vimeo), or YouTube's mix of both
+    cases (all but 0.2% of its IDs), or of digits with - or _."""
+    if text.isdigit():
+        return True
+    if any(c.islower() for c in text) and any(c.isupper() for c in text):
+        return not re.fullmatch(r"[A-Z][a-z]+", text)
+    return any(c.isdigit() for c in text) and any(c in "-_" for c in text)
 
 
 def companion_of(path: Path, names: set[str]) -> str | None:

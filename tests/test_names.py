@@ -32,6 +32,11 @@ ZOOM = "Zoom/2024-03-05 10.00.12 Weekly Training 85012345678"
         ("Lecture 2024-03-05.mp4", NameFacts("Lecture 2024-03-05", "2024-03-05")),
         ("2024-13-45 notes.mp4", NameFacts("2024-13-45 notes")),  # not a date
         ("2999-01-01 10-00-00.mp4", NameFacts("2999-01-01 10 00 00")),  # not yet
+        # yt-dlp: "<title> [<id>]", with the characters file systems refuse put back
+        ("Webinar： Budgets ⧸ Q&A ｜ Part 2 [dQw4w9WgXcQ].webm", NameFacts("Webinar: Budgets / Q&A | Part 2")),
+        ("Week 3 - Recursion [76979871].mp4", NameFacts("Week 3 - Recursion")),  # Vimeo
+        ("Lecture notes [Transcribed].mp4", NameFacts("Lecture notes [Transcribed]")),  # a word, not an ID
+        ("Lecture notes [recordings2].mp4", NameFacts("Lecture notes [recordings2]")),  # 11 characters, a word
     ],
 )
 def test_name_facts(path, facts):
