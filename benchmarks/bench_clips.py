@@ -16,6 +16,7 @@ Each result is checked: clip durations against the chapters, in frames.
     python benchmarks/bench_clips.py            # about 2 minutes on 2 cores once the source exists
     python benchmarks/bench_clips.py --minutes 12 --full-all
     python benchmarks/bench_clips.py --codec vp9  # BigBlueButton's VP9 + Opus WebM
+    python benchmarks/bench_clips.py --codec av1  # AV1 + Opus WebM, as yt-dlp downloads from YouTube
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ FPS = 30
 
 def make_source(minutes: int, height: int, codec: str = "h264") -> Path:
     """A screen-share-like hour: test pattern + tone, H.264 High with B-frames and AAC,
-    or (`codec` vp9) VP9 + Opus WebM as BigBlueButton and browsers record; GOP 5 s."""
+    or (`codec` vp9) VP9 + Opus WebM as BigBlueButton and browsers record, or (av1)
+    AV1 + Opus WebM as yt-dlp downloads from YouTube; GOP 5 s."""
     width = height * 16 // 9 // 2 * 2
-    ext = ".webm" if codec == "vp9" else ".mp4"
+    ext = ".webm" if codec in ("vp9", "av1") else ".mp4"
     tag = "" if codec == "h264" else f"-{codec}"
     out = WORK / f"bench-clips-{minutes}min-{height}p{tag}{ext}"
     if out.exists():
@@ -55,10 +57,13 @@ def make_source(minutes: int, height: int, codec: str = "h264") -> Path:
     WORK.mkdir(parents=True, exist_ok=True)
     piece = WORK / f".piece-{height}p{ext}"
     t0 = time.perf_counter()
-    coding = (["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-b:v", "1500k",
-               "-g", str(5 * FPS), "-c:a", "libopus", "-b:a", "64k"] if codec == "vp9" else
-              ["-c:v", "libx264", "-preset", "superfast", "-g", str(5 * FPS), "-keyint_min", str(5 * FPS),
-               "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k"])
+    coding = {
+        "vp9": ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-b:v", "1500k",
+                "-g", str(5 * FPS), "-c:a", "libopus", "-b:a", "64k"],
+        "av1": ["-c:v", "libsvtav1", "-preset", "12", "-crf", "35", "-g", str(5 * FPS), "-c:a", "libopus", "-b:a", "64k"],
+        "h264": ["-c:v", "libx264", "-preset", "superfast", "-g", str(5 * FPS), "-keyint_min", str(5 * FPS),
+                 "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k"],
+    }[codec]
     run_ffmpeg(
         [
             "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={FPS}:duration={PIECE_SECONDS}",
@@ -133,8 +138,8 @@ def main(argv=None) -> int:
     ap.add_argument("--full-all", action="store_true", help="full re-encode of every chapter, not just one")
     ap.add_argument("--no-full", action="store_true", help="skip the full re-encode (minutes)")
     ap.add_argument("--keep", action="store_true", help="keep the clips in benchmarks/work/bench-clips-out")
-    ap.add_argument("--codec", choices=("h264", "vp9"), default="h264",
-                    help="vp9: a VP9 + Opus WebM source (smart-cut clips are WebM)")
+    ap.add_argument("--codec", choices=("h264", "vp9", "av1"), default="h264",
+                    help="vp9, av1: a VP9 or AV1 + Opus WebM source (smart-cut clips are WebM)")
     args = ap.parse_args(argv)
 
     src = make_source(args.minutes, args.height, args.codec)

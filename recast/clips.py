@@ -57,17 +57,18 @@ WEB_AUDIO = ("aac", "mp3")  # audio codecs every browser plays inside MP4
 # H.264 pixel formats every browser decodes: 8-bit 4:2:0 (not the 10-bit or 4:4:4
 # some screen recorders write)
 BROWSER_PIX_FMTS = ("yuv420p", "yuvj420p")
-# VP8/VP9 (BigBlueButton, browsers' MediaRecorder, Opencast) are cut into WebM clips:
-# their keyframes are clean cut points and their frames come in display order, so only
-# the frames up to the first keyframe are encoded, with the source's own codec.
-VPX_ENCODERS = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
+# VP8/VP9 (BigBlueButton, browsers' MediaRecorder, Opencast) and AV1 (what yt-dlp
+# downloads from YouTube, OBS's AV1 encoders) are cut into WebM clips: their keyframes
+# are clean cut points and their frames come in display order, so only the frames up
+# to the first keyframe are encoded, with the source's own codec.
+WEBM_ENCODERS = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libsvtav1"}
 WEBM_AUDIO = ("opus", "vorbis")
 
 
 def webm_clips(media: MediaInfo, track: int) -> bool:
-    """Whether smart-cut clips of this source are WebM: VP8/VP9 8-bit 4:2:0 video with
-    Opus or Vorbis sound (or none), which WebM holds and browsers play as they are."""
-    return (media.video_codec in VPX_ENCODERS and media.video_pix_fmt in (None, "yuv420p")
+    """Whether smart-cut clips of this source are WebM: VP8/VP9/AV1 8-bit 4:2:0 video
+    with Opus or Vorbis sound (or none), which WebM holds and browsers play as they are."""
+    return (media.video_codec in WEBM_ENCODERS and media.video_pix_fmt in (None, "yuv420p")
             and not media.video_interlaced
             and (not media.audio_streams or media.audio_streams[track].codec in WEBM_AUDIO))
 
@@ -318,7 +319,7 @@ def make_clips(
     # Every frame's time, from one demux pass: exact cut times, keyframes, and the
     # smart cut's and copy mode's packet selection all come from it.
     index = index_video(media.path) if media.has_video else None
-    # VP8/VP9 in WebM is cut into WebM clips, copied or smart-cut; encoded whole, into MP4
+    # VP8/VP9/AV1 is cut into WebM clips, copied or smart-cut; encoded whole, into MP4
     webm = (options.clips == "copy" or options.smart_cut) and index is not None and webm_clips(media, track)
     if options.clips == "copy":
         cuts = _plan_copy(media, chapters, index, outdir, ".webm" if webm else ".mp4")
@@ -570,8 +571,8 @@ def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None
     """
     duration = cut.end - cut.start
     if cut.path.suffix == ".webm" and index is not None:
-        try:  # from a keyframe, the "smart" cut of VP8/VP9 encodes nothing: a packet copy
-            return smart_cut_vpx(media, cut.start, cut.end, cut.path, index, track=track)
+        try:  # from a keyframe, the "smart" cut of VP8/VP9/AV1 encodes nothing: a packet copy
+            return smart_cut_webm(media, cut.start, cut.end, cut.path, index, track=track)
         except _NoSmartCut as why:
             log.info("%s: copying with ffmpeg (%s)", cut.path.name, why)
     remuxable = index is not None and not cut.audio_only and media.video_codec == "h264" and bool(index.idr.any())  # avcC with IDR frames
@@ -636,7 +637,7 @@ def _smart_or_full(
     also for a planned WebM clip)."""
     try:
         if cut.path.suffix == ".webm":
-            return (*smart_cut_vpx(media, cut.start, cut.end, cut.path, index, track=track, threads=threads), cut.path)
+            return (*smart_cut_webm(media, cut.start, cut.end, cut.path, index, track=track, threads=threads), cut.path)
         return (*smart_cut(media, cut.start, cut.end, cut.path, index, track=track, options=options, threads=threads),
                 cut.path)
     except _NoSmartCut as why:
@@ -804,7 +805,7 @@ def _add_sound(media: MediaInfo, picture: Path, dest: Path, start: float, end: f
     run_ffmpeg(args, path=media.path, timeout=_clip_timeout(end - start), what=f"adding the sound to {dest.name}")
 
 
-def smart_cut_vpx(
+def smart_cut_webm(
     media: MediaInfo,
     start: float,
     end: float,
@@ -814,15 +815,16 @@ def smart_cut_vpx(
     track: int = 0,
     threads: int = 1,
 ) -> tuple[float, float]:
-    """Cut [start, end) of VP8/VP9 video frame-accurately into a WebM clip: the frames
-    before the first keyframe inside the clip are encoded again (libvpx, the source's
-    codec and size, starting with a keyframe), the rest copied, the sound (Opus or
-    Vorbis) copied packet by packet. A VP8/VP9 keyframe refreshes every reference and
+    """Cut [start, end) of VP8/VP9/AV1 video frame-accurately into a WebM clip: the
+    frames before the first keyframe inside the clip are encoded again (libvpx or
+    SVT-AV1, the source's codec and size, starting with a keyframe), the rest copied,
+    the sound (Opus or Vorbis) copied packet by packet. A VP8/VP9 keyframe, and an AV1
+    key frame that a container marks as a sync point, refreshes every reference, and
     packets come in display order (a hidden alt-ref frame travels inside its
-    superframe), so the copied frames decode exactly as in the source, up to any frame.
-    Raises `_NoSmartCut` when the source is unsuitable."""
-    if media.video_codec not in VPX_ENCODERS:
-        raise _NoSmartCut(f"video is {media.video_codec}, not VP8/VP9")
+    superframe or temporal unit), so the copied frames decode exactly as in the
+    source, up to any frame. Raises `_NoSmartCut` when the source is unsuitable."""
+    if media.video_codec not in WEBM_ENCODERS:
+        raise _NoSmartCut(f"video is {media.video_codec}, not VP8/VP9/AV1")
     if not webm_clips(media, track):
         raise _NoSmartCut("the video or sound is not what a WebM clip holds as it is")
     pts = index.pts
@@ -839,14 +841,14 @@ def smart_cut_vpx(
     k1 = int(keys[0])
     f0 = int(pts[first])
     stop = int(pts[last + 1]) if last + 1 < len(pts) else int(pts[last]) + max(int(index.duration[last]), index.frame_duration)
-    head = _encode_vpx_range(media, pts[first:k1], index, threads) if k1 > first else []
+    head = _encode_webm_range(media, pts[first:k1], index, threads) if k1 > first else []
     for p, t in zip(head, pts[first:k1]):
         p.pts = p.dts = int(t) - f0
         p.duration = int(index.duration[first]) or index.frame_duration
     tmp = _temp_for(dest)
     try:
-        _mux_vpx(media, tmp, head, int(pts[k1]), stop, f0, index, track)
-        _check_vpx(tmp, last - first + 1, len(head))
+        _mux_webm(media, tmp, head, int(pts[k1]), stop, f0, index, track)
+        _check_webm(tmp, last - first + 1, len(head))
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -888,25 +890,33 @@ def _reencode(path: Path, times: np.ndarray, ctx) -> list[_Pkt]:
     return out
 
 
-def _encode_vpx_range(media: MediaInfo, times: np.ndarray, index: VideoIndex, threads: int) -> list[_Pkt]:
+def _encode_webm_range(media: MediaInfo, times: np.ndarray, index: VideoIndex, threads: int) -> list[_Pkt]:
     """Decode the source frames at `times` and encode them with the source's codec, one
     packet a frame (no alt-ref lag), the first a keyframe."""
     import av
 
-    ctx = av.CodecContext.create(VPX_ENCODERS[media.video_codec], "w")
+    try:
+        ctx = av.CodecContext.create(WEBM_ENCODERS[media.video_codec], "w")
+    except (ValueError, av.error.FFmpegError) as e:  # a PyAV built without the encoder
+        raise _NoSmartCut(f"no {WEBM_ENCODERS[media.video_codec]} encoder here ({e})") from e
     ctx.width, ctx.height, ctx.pix_fmt = media.width, media.height, "yuv420p"
     ctx.time_base = index.time_base
     ctx.framerate = Fraction(1) / (index.time_base * index.frame_duration)
     ctx.thread_count = threads
     # Constant quality close to the source's (a few dozen frames sit beside its own);
     # VP8 takes crf only under a bit rate cap.
-    ctx.bit_rate = 0 if media.video_codec == "vp9" else 20_000_000
-    ctx.options = {"deadline": "realtime", "cpu-used": "8", "crf": "20" if media.video_codec == "vp9" else "6",
-                   "lag-in-frames": "0", "auto-alt-ref": "0", "row-mt": "1"}
+    if media.video_codec == "av1":
+        # the fastest preset, and low delay: a packet out for every frame in, no
+        # frames held back for a hierarchy that a second or two of video cannot use
+        ctx.options = {"preset": "12", "crf": "28", "svtav1-params": "pred-struct=1:lookahead=0"}
+    else:
+        ctx.bit_rate = 0 if media.video_codec == "vp9" else 20_000_000
+        ctx.options = {"deadline": "realtime", "cpu-used": "8", "crf": "20" if media.video_codec == "vp9" else "6",
+                       "lag-in-frames": "0", "auto-alt-ref": "0", "row-mt": "1"}
     return _reencode(media.path, times, ctx)
 
 
-def _mux_vpx(media: MediaInfo, dest: Path, head: list[_Pkt], k1: int, stop: int, f0: int, index: VideoIndex,
+def _mux_webm(media: MediaInfo, dest: Path, head: list[_Pkt], k1: int, stop: int, f0: int, index: VideoIndex,
              track: int) -> None:
     """Write the encoded head, the source's video packets of [k1, stop) and the sound of
     [f0, stop) into one WebM, on a timeline that starts at f0."""
@@ -916,7 +926,7 @@ def _mux_vpx(media: MediaInfo, dest: Path, head: list[_Pkt], k1: int, stop: int,
     start_s, stop_s = float(f0 * tb), float(stop * tb)
     with open_media(media.path) as src, av.open(str(dest), "w", format="webm") as out:
         vsrc = src.streams.video[0]
-        vout = out.add_stream_from_template(vsrc)
+        vout = out.add_stream_from_template(vsrc, opaque=True)  # by codec parameters: AV1's decoder (libdav1d) is no encoder name
         asrc = src.streams.audio[track] if media.audio_streams else None
         aout = out.add_stream_from_template(asrc) if asrc is not None else None
         for p in head:
@@ -979,7 +989,7 @@ class _SoundCut:
         return True
 
 
-def _check_vpx(path: Path, total: int, head_count: int) -> None:
+def _check_webm(path: Path, total: int, head_count: int) -> None:
     """Decode the clip's start, across the join: a broken join shows as missing frames or an error."""
     with open_media(path) as c:
         v = c.streams.video[0]

@@ -660,18 +660,20 @@ def test_progressive_video_is_not_taken_for_interlaced(media_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("video, audio", [("libvpx-vp9", "libopus"), ("libvpx", "libvorbis")])
-def test_vp8_and_vp9_are_smart_cut_into_webm(media_dir, tmp_path, monkeypatch, video, audio):
-    # An hour of BigBlueButton's WebM was encoded again whole into H.264 clips (about
-    # as long as the hour); only the frames before each clip's first keyframe need it.
+@pytest.mark.parametrize("video, audio", [("libvpx-vp9", "libopus"), ("libvpx", "libvorbis"), ("libsvtav1", "libopus")])
+def test_vp8_vp9_and_av1_are_smart_cut_into_webm(media_dir, tmp_path, monkeypatch, video, audio):
+    # An hour of BigBlueButton's WebM, or of a YouTube video downloaded in AV1, was
+    # encoded again whole into H.264 clips (about as long as the hour); only the
+    # frames before each clip's first keyframe need it.
     if not (_has_encoder(video) and _has_encoder(audio)):
         pytest.skip(f"this ffmpeg cannot encode {video}/{audio}")
     src = tmp_path / "bbb.webm"
-    _ffmpeg(*LAVFI_20S, "-c:v", video, "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M", "-g", "50",
-            "-c:a", audio, str(src))  # fmt: skip
+    coding = (["-preset", "12", "-g", "50"] if video == "libsvtav1" else
+              ["-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M", "-g", "50"])
+    _ffmpeg(*LAVFI_20S, "-c:v", video, *coding, "-pix_fmt", "yuv420p", "-c:a", audio, str(src))
     monkeypatch.setattr(clips_mod, "_encode_clip", lambda *a, **k: pytest.fail("fell back to a full encode"))
     result = make_clips(probe(src), _chapters(), None, tmp_path / "clips", Options())
-    codec = {"libvpx-vp9": "vp9", "libvpx": "vp8"}[video]
+    codec = {"libvpx-vp9": "vp9", "libvpx": "vp8", "libsvtav1": "av1"}[video]
     for clip, ch in zip(result, _chapters()):
         assert clip.path.suffix == ".webm" and abs(clip.start - ch.start) < FRAME and abs(clip.end - ch.end) < FRAME
         info = ffprobe(clip.path)
