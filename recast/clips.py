@@ -44,6 +44,7 @@ MAX_STEM_BYTES = 60  # clip file names: "NN-slug", ASCII, short enough for every
 X264_PRESET = "veryfast"  # about 2x faster than "medium" for ~5% more bytes on screen content
 X264_CRF = "22"  # visually clean for slides and faces at 720p/1080p
 AUDIO_BITRATE = "128k"
+OPUS_BITRATE = "96k"  # Opus at 96 kb/s is transparent for speech and music alike
 HALF_MS = 0.0005  # seconds; seek this much before a frame so float rounding never drops it
 # s: how much later than asked a smart-cut clip may end so that its last frames are
 # copied: with B-frames, the frames shown before the end need a frame shown after it,
@@ -66,11 +67,16 @@ WEBM_AUDIO = ("opus", "vorbis")
 
 
 def webm_clips(media: MediaInfo, track: int) -> bool:
-    """Whether smart-cut clips of this source are WebM: VP8/VP9/AV1 8-bit 4:2:0 video
-    with Opus or Vorbis sound (or none), which WebM holds and browsers play as they are."""
+    """Whether smart-cut clips of this source are WebM: VP8/VP9/AV1 8-bit 4:2:0
+    progressive video, which WebM holds and browsers play as it is. Its Opus or
+    Vorbis sound is copied; other sound (a YouTube MP4's AAC) is encoded to Opus."""
     return (media.video_codec in WEBM_ENCODERS and media.video_pix_fmt in (None, "yuv420p")
-            and not media.video_interlaced
-            and (not media.audio_streams or media.audio_streams[track].codec in WEBM_AUDIO))
+            and not media.video_interlaced)
+
+
+def webm_sound(media: MediaInfo, track: int) -> bool:
+    """Whether the sound can go into a WebM as it is (or there is none)."""
+    return not media.audio_streams or media.audio_streams[track].codec in WEBM_AUDIO
 
 
 def browser_video(media: MediaInfo) -> bool:
@@ -398,14 +404,15 @@ def make_web_copy(
     first_track = track == 0 or len(media.audio_streams) <= 1
     audio_codec = media.audio_streams[track].codec if media.audio_streams else None
 
-    if media.web_playable and src.suffix.lower() == ".webm" and (not media.audio_streams or
-                                                                 media.audio_streams[track].codec in ("opus", "vorbis")):
-        # WebM (VP8/VP9/AV1 + Opus) plays in browsers as it is: no transcode of an hour
-        # of video; chapters and another track only need a remux (WebM keeps chapters).
+    if media.has_video and webm_clips(media, track):
+        # VP8/VP9/AV1 plays in browsers from a WebM as it is: no transcode of an hour
+        # of video. Chapters, another track or another box (a YouTube download's MP4
+        # or MKV) need a remux (WebM keeps chapters); sound WebM cannot hold, an
+        # encode of the sound alone.
         target = dest.with_suffix(".webm")
-        if first_track and not chapters_ffmetadata:
+        if webm_sound(media, track) and first_track and not chapters_ffmetadata and src.suffix.lower() == ".webm":
             return _link_or_copy(src, target)
-        mode = "copy"
+        mode = "copy" if webm_sound(media, track) else "sound"
     elif media.has_video:
         # What browsers decode is the codecs, whatever the box: an hour of OBS's
         # Matroska needs a remux of seconds, not an encode of many minutes.
@@ -449,7 +456,7 @@ def make_web_copy(
     if mode == "copy":
         args += ["-c", "copy"]
     elif mode == "sound":
-        args += ["-c:v", "copy", *_audio_encoder(media, track)]
+        args += ["-c:v", "copy", *_audio_encoder(media, track, opus=target.suffix == ".webm")]
     else:
         if media.has_video:
             args += _video_encoder(media, None, threads=0)
@@ -502,8 +509,9 @@ def _video_encoder(media: MediaInfo, max_height: int | None, threads: int) -> li
     ]  # fmt: skip
 
 
-def _audio_encoder(media: MediaInfo, track: int) -> list[str]:
-    args = ["-c:a", "aac", "-b:a", AUDIO_BITRATE]
+def _audio_encoder(media: MediaInfo, track: int, opus: bool = False) -> list[str]:
+    """AAC for MP4, or Opus for WebM."""
+    args = ["-c:a", "libopus", "-b:a", OPUS_BITRATE] if opus else ["-c:a", "aac", "-b:a", AUDIO_BITRATE]
     if media.audio_streams and media.audio_streams[track].channels > 2:
         args += ["-ac", "2"]  # browsers and laptop speakers: stereo is plenty for a talk
     return args
@@ -612,7 +620,7 @@ def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None
     webm = cut.path.suffix == ".webm"
     if audio is not None:
         args += ["-map", f"0:a:{track}",
-                 *(["-c:a", "copy"] if audio in (WEBM_AUDIO if webm else WEB_AUDIO) else _audio_encoder(media, track))]
+                 *(["-c:a", "copy"] if audio in (WEBM_AUDIO if webm else WEB_AUDIO) else _audio_encoder(media, track, opus=webm))]
     if not webm:
         args += ["-movflags", "+faststart"]
     _run_to(args, cut.path, "webm" if webm else "mp4", media.path, 120 + 2.0 * duration, what=f"copying clip {cut.path.name}")
@@ -796,12 +804,14 @@ def smart_cut(
 
 def _add_sound(media: MediaInfo, picture: Path, dest: Path, start: float, end: float, track: int) -> None:
     """Mux the smart-cut `picture` (video only) with the sound of [start, end) encoded
-    to AAC. The sound is decoded from just before `start`, so it starts on the sample."""
+    to AAC (MP4) or Opus (WebM, by `dest`'s suffix). The sound is decoded from just
+    before `start`, so it starts on the sample."""
+    webm = dest.suffix == ".webm"
     args = [*SAFE_INPUT, "-i", input_path(picture),
             "-ss", f"{start - media.start_time:.6f}", "-t", f"{end - start:.6f}", *SAFE_INPUT, "-i", input_path(media.path),
-            "-map", "0:v:0", "-map", f"1:a:{track}", "-c:v", "copy", *_audio_encoder(media, track),
-            "-map_metadata", "-1", "-map_chapters", "-1", "-movflags", "+faststart",
-            "-f", "mp4", str(dest)]  # fmt: skip
+            "-map", "0:v:0", "-map", f"1:a:{track}", "-c:v", "copy", *_audio_encoder(media, track, opus=webm),
+            "-map_metadata", "-1", "-map_chapters", "-1", *([] if webm else ["-movflags", "+faststart"]),
+            "-f", "webm" if webm else "mp4", str(dest)]  # fmt: skip
     run_ffmpeg(args, path=media.path, timeout=_clip_timeout(end - start), what=f"adding the sound to {dest.name}")
 
 
@@ -826,7 +836,7 @@ def smart_cut_webm(
     if media.video_codec not in WEBM_ENCODERS:
         raise _NoSmartCut(f"video is {media.video_codec}, not VP8/VP9/AV1")
     if not webm_clips(media, track):
-        raise _NoSmartCut("the video or sound is not what a WebM clip holds as it is")
+        raise _NoSmartCut("the video is not what a WebM clip holds as it is")
     pts = index.pts
     if len(pts) > 1 and not np.all(np.diff(pts) > 0):
         raise _NoSmartCut("frames out of display order")
@@ -846,12 +856,17 @@ def smart_cut_webm(
         p.pts = p.dts = int(t) - f0
         p.duration = int(index.duration[first]) or index.frame_duration
     tmp = _temp_for(dest)
+    copy_sound = webm_sound(media, track)
+    picture = tmp.with_name(tmp.name + ".video.webm")
     try:
-        _mux_webm(media, tmp, head, int(pts[k1]), stop, f0, index, track)
+        _mux_webm(media, tmp if copy_sound else picture, head, int(pts[k1]), stop, f0, index, track if copy_sound else None)
+        if not copy_sound:
+            _add_sound(media, picture, tmp, float(f0 * index.time_base), float(stop * index.time_base), track)
         _check_webm(tmp, last - first + 1, len(head))
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
+        picture.unlink(missing_ok=True)
     return float(f0 * index.time_base), float(stop * index.time_base)
 
 
@@ -917,9 +932,9 @@ def _encode_webm_range(media: MediaInfo, times: np.ndarray, index: VideoIndex, t
 
 
 def _mux_webm(media: MediaInfo, dest: Path, head: list[_Pkt], k1: int, stop: int, f0: int, index: VideoIndex,
-             track: int) -> None:
+              track: int | None) -> None:
     """Write the encoded head, the source's video packets of [k1, stop) and the sound of
-    [f0, stop) into one WebM, on a timeline that starts at f0."""
+    [f0, stop) (audio track `track`; None: no sound) into one WebM, on a timeline that starts at f0."""
     import av
 
     tb = index.time_base
@@ -927,7 +942,7 @@ def _mux_webm(media: MediaInfo, dest: Path, head: list[_Pkt], k1: int, stop: int
     with open_media(media.path) as src, av.open(str(dest), "w", format="webm") as out:
         vsrc = src.streams.video[0]
         vout = out.add_stream_from_template(vsrc, opaque=True)  # by codec parameters: AV1's decoder (libdav1d) is no encoder name
-        asrc = src.streams.audio[track] if media.audio_streams else None
+        asrc = src.streams.audio[track] if media.audio_streams and track is not None else None
         aout = out.add_stream_from_template(asrc) if asrc is not None else None
         for p in head:
             packet = av.Packet(p.data)

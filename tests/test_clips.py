@@ -660,14 +660,16 @@ def test_progressive_video_is_not_taken_for_interlaced(media_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("video, audio", [("libvpx-vp9", "libopus"), ("libvpx", "libvorbis"), ("libsvtav1", "libopus")])
+@pytest.mark.parametrize("video, audio", [("libvpx-vp9", "libopus"), ("libvpx", "libvorbis"), ("libsvtav1", "libopus"),
+                                          ("libsvtav1", "aac")])
 def test_vp8_vp9_and_av1_are_smart_cut_into_webm(media_dir, tmp_path, monkeypatch, video, audio):
-    # An hour of BigBlueButton's WebM, or of a YouTube video downloaded in AV1, was
-    # encoded again whole into H.264 clips (about as long as the hour); only the
-    # frames before each clip's first keyframe need it.
+    # An hour of BigBlueButton's WebM, or of a YouTube video downloaded in AV1 (WebM
+    # with Opus, or MP4 with AAC), was encoded again whole into H.264 clips (about
+    # as long as the hour); only the frames before each clip's first keyframe need
+    # it, and AAC sound, which WebM cannot hold, is encoded to Opus.
     if not (_has_encoder(video) and _has_encoder(audio)):
         pytest.skip(f"this ffmpeg cannot encode {video}/{audio}")
-    src = tmp_path / "bbb.webm"
+    src = tmp_path / ("youtube.mp4" if audio == "aac" else "bbb.webm")
     coding = (["-preset", "12", "-g", "50"] if video == "libsvtav1" else
               ["-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M", "-g", "50"])
     _ffmpeg(*LAVFI_20S, "-c:v", video, *coding, "-pix_fmt", "yuv420p", "-c:a", audio, str(src))
@@ -677,7 +679,7 @@ def test_vp8_vp9_and_av1_are_smart_cut_into_webm(media_dir, tmp_path, monkeypatc
     for clip, ch in zip(result, _chapters()):
         assert clip.path.suffix == ".webm" and abs(clip.start - ch.start) < FRAME and abs(clip.end - ch.end) < FRAME
         info = ffprobe(clip.path)
-        assert [s["codec_name"] for s in info["streams"]] == [codec, audio.removeprefix("lib")]
+        assert [s["codec_name"] for s in info["streams"]] == [codec, "opus" if audio == "aac" else audio.removeprefix("lib")]
         errors = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(clip.path), "-f", "null", "-"],
                                 capture_output=True, text=True).stderr  # fmt: skip
         assert errors == "", errors
@@ -701,6 +703,11 @@ def test_vp8_vp9_and_av1_are_smart_cut_into_webm(media_dir, tmp_path, monkeypatc
     for clip in copied:
         assert clip.path.suffix == ".webm"
         assert len(decoded(clip.path)[0]) == round((clip.end - clip.start) * FPS)
+    # the player copy: the video's packets as they are, in a WebM
+    copy = make_web_copy(probe(src), tmp_path / "media" / "recording")
+    assert copy.suffix == ".webm" and stream(ffprobe(copy), "audio")["codec_name"] in ("opus", "vorbis")
+    with av.open(str(src)) as a, av.open(str(copy)) as b:
+        assert [bytes(p) for p in a.demux(video=0) if p.size] == [bytes(p) for p in b.demux(video=0) if p.size]
 
 
 @pytest.mark.slow
