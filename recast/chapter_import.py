@@ -69,6 +69,10 @@ def recording_marks(media: MediaInfo) -> ChapterMarks | None:
     """The recording's own chapter marks, unless there is only one or they are an
     authoring tool's untitled marks at a fixed interval."""
     marks = media.chapters
+    if marks and marks[0].start > media.start_time + 1.0:
+        # a mark is where the presenter pressed a hotkey at a change of topic: what
+        # came before the first one is a chapter too
+        marks = (GivenChapter(media.start_time, marks[0].start, ""), *marks)
     if len(marks) < 2:
         return None
     titled = [m for m in marks if m.title and not GENERIC_TITLE.match(m.title)]

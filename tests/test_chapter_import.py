@@ -117,6 +117,8 @@ def test_the_recordings_own_marks_are_used_unless_a_camera_or_dvd_set_them():
     titled = (GivenChapter(0, 300, "Welcome"), GivenChapter(300, 600, "Budgets"))
     assert [m.title for m in recording_marks(_media(titled)).marks] == ["Welcome", "Budgets"]
     assert recording_marks(_media(titled[:1])) is None  # one chapter over everything says nothing
+    pressed_once = recording_marks(_media((GivenChapter(240, 600, "Exercise"),)))  # the hotkey at 4:00, once
+    assert [(m.start, m.title) for m in pressed_once.marks] == [(0, ""), (240, "Exercise")]
     assert chapter_marks(_media(titled), "detect") is None
     assert chapter_marks(_media(titled), "auto").source == "the recording's chapter marks"
 
