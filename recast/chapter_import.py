@@ -12,7 +12,8 @@ around it write:
 Without a file, chapter marks inside the recording are used (Camtasia's markers,
 OBS's chapter hotkey, YouTube's chapters embedded by yt-dlp, recast's own player
 copy), unless they are what an authoring tool or camera sets by itself: untitled
-marks at a fixed interval. `--chapters detect` ignores them.
+marks at a fixed interval; else a YouTube video's chapters from the `.info.json`
+yt-dlp wrote beside it. `--chapters detect` ignores them all.
 
 Times are seconds on the recording's timeline, as a player shows them. Where a mark
 falls is trusted; chapters.py moves it to the pause between the words at it.
@@ -60,7 +61,7 @@ def chapter_marks(media: MediaInfo, chapters: str) -> ChapterMarks | None:
     if chapters == "detect":
         return None
     if chapters == "auto":
-        return recording_marks(media)
+        return recording_marks(media) or _info_json_marks(media)
     path = Path(chapters).expanduser()
     return ChapterMarks(read_chapter_file(path, duration=media.start_time + media.duration), path.name)
 
@@ -85,6 +86,20 @@ def recording_marks(media: MediaInfo) -> ChapterMarks | None:
             return None
     return ChapterMarks(tuple(GivenChapter(m.start, m.end, _title(m.title)) for m in marks),
                         "the recording's chapter marks")
+
+
+def _info_json_marks(media: MediaInfo) -> ChapterMarks | None:
+    """The chapters of a YouTube video in the `.info.json` that yt-dlp's
+    `--write-info-json` writes beside it, when it has any."""
+    info = media.path.with_name(media.path.stem + ".info.json")
+    if not info.is_file():
+        return None
+    try:
+        marks = read_chapter_file(info, duration=media.start_time + media.duration)
+    except ConfigError as e:  # an info.json without chapters, or not yt-dlp's: nothing given
+        log.info("%s: no chapters used from it (%s)", info, e)
+        return None
+    return ChapterMarks(marks, info.name) if len(marks) >= 2 else None
 
 
 def read_chapter_file(path: Path, *, duration: float | None = None) -> tuple[GivenChapter, ...]:

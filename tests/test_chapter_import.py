@@ -104,8 +104,8 @@ def test_a_bad_chapter_list_is_one_line_naming_it(tmp_path, text, message):
         read_chapter_file(tmp_path / "missing.txt")
 
 
-def _media(chapters: tuple[GivenChapter, ...]) -> MediaInfo:
-    return MediaInfo(Path("x.mp4"), 1, "mp4", 600.0, 0.0, (), chapters=chapters)
+def _media(chapters: tuple[GivenChapter, ...], path: Path = Path("x.mp4")) -> MediaInfo:
+    return MediaInfo(path, 1, "mp4", 600.0, 0.0, (), chapters=chapters)
 
 
 def test_the_recordings_own_marks_are_used_unless_a_camera_or_dvd_set_them():
@@ -121,6 +121,18 @@ def test_the_recordings_own_marks_are_used_unless_a_camera_or_dvd_set_them():
     assert [(m.start, m.title) for m in pressed_once.marks] == [(0, ""), (240, "Exercise")]
     assert chapter_marks(_media(titled), "detect") is None
     assert chapter_marks(_media(titled), "auto").source == "the recording's chapter marks"
+
+
+def test_a_youtube_videos_chapters_come_from_the_info_json_beside_it(tmp_path):
+    video = tmp_path / "Webinar [dQw4w9WgXcQ].webm"  # yt-dlp --write-info-json
+    info = tmp_path / "Webinar [dQw4w9WgXcQ].info.json"
+    info.write_text(json.dumps({"id": "dQw4w9WgXcQ", "chapters": [
+        {"start_time": 0.0, "end_time": 95.0, "title": "Intro"}, {"start_time": 95.0, "end_time": 600.0, "title": "Budgets"}]}))
+    marks = chapter_marks(_media((), video), "auto")
+    assert marks.source == info.name and [m.title for m in marks.marks] == ["Intro", "Budgets"]
+    assert chapter_marks(_media((), video), "detect") is None
+    info.write_text(json.dumps({"id": "dQw4w9WgXcQ", "chapters": None}))  # a video without chapters
+    assert chapter_marks(_media((), video), "auto") is None
 
 
 def _lines(topic: str) -> list[str]:
