@@ -35,6 +35,7 @@ from .transcript_import import _decode
 
 log = logging.getLogger(__name__)
 
+MAX_LIST_BYTES = 10_000_000  # a yt-dlp info.json with every format listed is 1-2 MB
 MAX_GIVEN_TITLE = 100  # characters: YouTube's own limit for a chapter title
 # A mark's title that says nothing a learner could use; the chapter gets recast's own
 GENERIC_TITLE = re.compile(
@@ -107,6 +108,8 @@ def read_chapter_file(path: Path, *, duration: float | None = None) -> tuple[Giv
     path = Path(path)
     if not path.is_file():
         raise ConfigError("no such chapter file" if not path.exists() else "is a folder, not a chapter file", path)
+    if path.stat().st_size > MAX_LIST_BYTES:  # the recording itself given by mistake, say
+        raise ConfigError(f"is {path.stat().st_size / 1e6:.0f} MB: too big for a chapter list", path)
     try:
         text = _decode(path.read_bytes())
     except OSError as e:

@@ -102,6 +102,11 @@ def test_a_bad_chapter_list_is_one_line_naming_it(tmp_path, text, message):
     assert e.value.path == path and "\n" not in str(e.value)
     with pytest.raises(ConfigError, match="no such chapter file"):
         read_chapter_file(tmp_path / "missing.txt")
+    video = tmp_path / "talk.mp4"  # the recording given by mistake is not read into memory
+    with video.open("wb") as f:
+        f.truncate(50_000_000)
+    with pytest.raises(ConfigError, match="50 MB: too big for a chapter list"):
+        read_chapter_file(video)
 
 
 def _media(chapters: tuple[GivenChapter, ...], path: Path = Path("x.mp4")) -> MediaInfo:
