@@ -31,7 +31,7 @@ from typing import Any
 from .captions import parse_srt, parse_vtt
 from .errors import ConfigError
 from .models import ChapterMarks, GivenChapter, MediaInfo
-from .transcript_import import _decode
+from .transcript_import import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +111,9 @@ def read_chapter_file(path: Path, *, duration: float | None = None) -> tuple[Giv
     if path.stat().st_size > MAX_LIST_BYTES:  # the recording itself given by mistake, say
         raise ConfigError(f"is {path.stat().st_size / 1e6:.0f} MB: too big for a chapter list", path)
     try:
-        text = _decode(path.read_bytes())
+        text = decode_text(path.read_bytes())
     except OSError as e:
         raise ConfigError(f"cannot read the chapter file: {e.strerror or e}", path) from e
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     head = text.lstrip()[:200]
     if head.startswith(";FFMETADATA"):
         marks = _ffmetadata(text, path)

@@ -46,7 +46,7 @@ def import_transcript(path: Path, *, duration: float | None = None) -> Transcrip
         raw = path.read_bytes()
     except OSError as e:
         raise ConfigError(f"cannot read the transcript: {e.strerror or e}", path) from e
-    text = _decode(raw)
+    text = decode_text(raw)
     head = text.lstrip()[:200]
     suffix = path.suffix.lower()
     if suffix == ".json" or head.startswith(("{", "[")):
@@ -85,7 +85,8 @@ def import_transcript(path: Path, *, duration: float | None = None) -> Transcrip
     )
 
 
-def _decode(raw: bytes) -> str:
+def decode_text(raw: bytes) -> str:
+    """A text file's bytes as text with "\n" line ends: UTF-8, UTF-16 with its mark, else Windows-1252."""
     for encoding in ("utf-8-sig", "utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig",):
         try:
             return raw.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
