@@ -75,6 +75,8 @@ class BatchItem:
     course: str | None = None
     language: str | None = None
     vocabulary: str | None = None
+    transcript: Path | None = None  # a transcript to import instead of recognising speech
+    chapters: Path | None = None  # a chapter list (--chapters FILE)
 
     def metadata(self) -> dict[str, str]:
         return {k: v for k in ("title", "presenter", "date", "course") if (v := getattr(self, k))}
@@ -114,7 +116,7 @@ def discover(inputs: Iterable[Path]) -> list[BatchItem]:
 
 def read_list(path: Path) -> list[BatchItem]:
     """A CSV with a `path` column and optional title, presenter, date, course, language,
-    vocabulary.
+    vocabulary, transcript and chapters (files, as `--transcript` and `--chapters`).
     Relative paths are taken relative to the CSV's folder."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
@@ -136,10 +138,13 @@ def read_list(path: Path) -> list[BatchItem]:
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         if not row.get("path"):
             raise ConfigError(f"line {n}: empty path", path)
-        p = Path(row["path"]).expanduser()
-        if not p.is_absolute():
-            p = path.parent / p
-        item = BatchItem(p, *(row.get(k) or None for k in ("title", "presenter", "date", "course", "language", "vocabulary")))
+        def beside(cell: str) -> Path:
+            p = Path(cell).expanduser()
+            return p if p.is_absolute() else path.parent / p
+
+        item = BatchItem(beside(row["path"]),
+                         *(row.get(k) or None for k in ("title", "presenter", "date", "course", "language", "vocabulary")),
+                         *(beside(row[k]) if row.get(k) else None for k in ("transcript", "chapters")))
         if item.vocabulary:  # "@glossary.txt": a file beside the list
             item = dataclasses.replace(item, vocabulary=read_vocabulary(item.vocabulary, base=path.parent))
         items.append(item)
@@ -171,6 +176,10 @@ def build_one(item: BatchItem, outdir: str, options: Options, progress: Progress
         opts = opts.replace(language=item.language)
     if item.vocabulary:
         opts = opts.replace(vocabulary=item.vocabulary)
+    if item.transcript:
+        opts = opts.replace(transcript_file=item.transcript)
+    if item.chapters:
+        opts = opts.replace(chapters=str(item.chapters))
     try:
         check_path(item.path, folder_hint=False)  # a missing or empty file is reported before it is hashed
         sha = file_sha256(item.path)  # once: both the skip check and the build use it

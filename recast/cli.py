@@ -228,9 +228,9 @@ def batch(ctx: click.Context, inputs: tuple[Path, ...], list_file: Path | None, 
         if kwargs.get("title"):
             raise click.UsageError("--title names one session; use a --list CSV with a title column in a batch")
         if kwargs.get("transcript_file"):
-            raise click.UsageError("--transcript belongs to one recording; use recast run for each recording that has one")
+            raise click.UsageError("--transcript belongs to one recording; give it in a transcript column of a --list CSV")
         if kwargs.get("chapters") not in (None, "auto", "detect"):
-            raise click.UsageError("a chapter list belongs to one recording; use recast run for each recording that has one")
+            raise click.UsageError("a chapter list belongs to one recording; give it in a chapters column of a --list CSV")
         options = options_from(kwargs)
         items = (read_list(list_file) if list_file else []) + discover(inputs)
         reporter = BatchReporter(len(items), 0.0, quiet=quiet)

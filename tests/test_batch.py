@@ -56,6 +56,11 @@ def test_read_list(tmp_path):
     (tmp_path / "glossary.txt").write_text("Krebs cycle\nATP synthase\n", encoding="utf-8")
     csv.write_text("path,vocabulary\none.mp4,@glossary.txt\n")
     assert read_list(csv)[0].vocabulary == "Krebs cycle\nATP synthase\n"
+    # a meeting's own transcript and a chapter list, beside the list
+    csv.write_text("path,transcript,chapters\none.mp4,one.vtt,/abs/one-chapters.txt\ntwo.mp4,,\n")
+    one, two = read_list(csv)
+    assert (one.transcript, one.chapters) == (tmp_path / "one.vtt", Path("/abs/one-chapters.txt"))
+    assert (two.transcript, two.chapters) == (None, None)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -203,3 +208,25 @@ def test_kill_9_then_resume_gives_the_clean_result(tmp_path, sample):
         for d in (a, b):
             d.pop("created")
         assert a == b
+
+
+def test_a_list_gives_each_recording_its_own_chapters_and_a_bad_one_fails_alone(tmp_path, sample, built_sample):
+    from recast.batch import build_one
+
+    chapters = tmp_path / "a-chapters.txt"
+    chapters.write_text("0:00 Plants and rocks\n1:16 Bread and money\n")
+    csv = tmp_path / "list.csv"
+    csv.write_text(f"path,title,chapters\n{sample},A,a-chapters.txt\n{sample},B,missing.txt\n")
+    good, bad = read_list(csv)
+    out = tmp_path / "site"
+    built = build_one(good, str(out), Options(clips="none"))
+    assert built["status"] == "built" and built["chapters"] == 2
+    session = json.loads((out / built["folder"] / "session.json").read_text())
+    assert [c["title"] for c in session["chapters"]] == ["Plants and rocks", "Bread and money"]
+    failed = build_one(bad, str(out), Options(clips="none"))
+    assert failed["status"] == "failed" and "missing.txt: no such chapter file" in failed["reason"]
+    # the same list again skips what is built; an edited chapter list is built again
+    assert build_one(good, str(out), Options(clips="none"))["status"] == "skipped"
+    chapters.write_text("0:00 Plants\n0:42 Rocks\n1:16 Bread and money\n")
+    again = build_one(good, str(out), Options(clips="none"))
+    assert again["status"] == "built" and again["chapters"] == 3
