@@ -14,7 +14,7 @@ from typing import Any, Callable
 import click
 
 from . import __version__
-from .config import CLIP_MODES, DEVICES, ENGINES, TASKS, load_options
+from .config import CLIP_MODES, DEVICES, ENGINES, TASKS, WEB_VIDEO, load_options
 from .errors import RecastError
 
 log = logging.getLogger("recast")
@@ -74,6 +74,11 @@ def run_options(f: Callable) -> Callable:
                      help="encode mode: re-encode only from each cut to the next keyframe and copy the rest "
                           "(falls back to a full re-encode when the source does not allow it). [default: on]"),
         click.option("--max-height", type=int, help="Scale clips down to at most this many pixels high."),
+        click.option("--web-video", type=click.Choice(WEB_VIDEO),
+                     help="wide: clips and player copy that every current browser plays, Safari on older iPhones, "
+                          "iPads and Macs included (AV1 and VP8 are encoded to H.264). modern: AV1 and VP8 kept as "
+                          "they are, seconds instead of an encode of the whole recording, for Chrome, Firefox, Edge "
+                          "and Apple's newest devices only. [default: wide]"),
         click.option("--caption-chars", type=int, help="Characters per caption line. [default: 42]"),
         click.option("--caption-lines", type=int, help="Lines per caption. [default: 2]"),
         click.option("--embed-chapters/--no-embed-chapters", default=None,

@@ -58,25 +58,29 @@ WEB_AUDIO = ("aac", "mp3")  # audio codecs every browser plays inside MP4
 # H.264 pixel formats every browser decodes: 8-bit 4:2:0 (not the 10-bit or 4:4:4
 # some screen recorders write)
 BROWSER_PIX_FMTS = ("yuv420p", "yuvj420p")
-# VP8/VP9 (BigBlueButton, browsers' MediaRecorder, Opencast) and AV1 (what yt-dlp
-# downloads from YouTube, OBS's AV1 encoders) are cut into WebM clips: their keyframes
-# are clean cut points and their frames come in display order, so only the frames up
-# to the first keyframe are encoded, with the source's own codec.
+# VP9 (BigBlueButton, browsers' MediaRecorder, Opencast) is cut into WebM clips: its
+# keyframes are clean cut points and its frames come in display order, so only the
+# frames up to the first keyframe are encoded, with the source's own codec. VP8 and
+# AV1 (what yt-dlp downloads from YouTube) can be cut the same way, but Safari plays
+# VP8 unreliably and AV1 only on Apple's newest devices (iPhone 15 Pro, M3): they are
+# kept only with `--web-video modern`, and encoded to H.264 otherwise.
 WEBM_ENCODERS = {"vp8": "libvpx", "vp9": "libvpx-vp9", "av1": "libsvtav1"}
+WIDE_WEBM = ("vp9",)  # WebM video that Safari plays too (macOS 11.3, iOS 15)
 WEBM_AUDIO = ("opus", "vorbis")
+WIDE_WEBM_AUDIO = ("opus",)  # iOS Safari does not play Vorbis
 
 
-def webm_clips(media: MediaInfo, track: int) -> bool:
-    """Whether smart-cut clips of this source are WebM: VP8/VP9/AV1 8-bit 4:2:0
-    progressive video, which WebM holds and browsers play as it is. Its Opus or
-    Vorbis sound is copied; other sound (a YouTube MP4's AAC) is encoded to Opus."""
-    return (media.video_codec in WEBM_ENCODERS and media.video_pix_fmt in (None, "yuv420p")
+def webm_clips(media: MediaInfo, track: int, modern: bool = False) -> bool:
+    """Whether clips and the player copy of this source are WebM with its video as it
+    is: VP9 (with `modern`, also VP8 and AV1) 8-bit 4:2:0 progressive video."""
+    return (media.video_codec in (WEBM_ENCODERS if modern else WIDE_WEBM) and media.video_pix_fmt in (None, "yuv420p")
             and not media.video_interlaced)
 
 
-def webm_sound(media: MediaInfo, track: int) -> bool:
-    """Whether the sound can go into a WebM as it is (or there is none)."""
-    return not media.audio_streams or media.audio_streams[track].codec in WEBM_AUDIO
+def webm_sound(media: MediaInfo, track: int, modern: bool = False) -> bool:
+    """Whether the sound can go into such a WebM as it is (or there is none): Opus
+    (with `modern`, also Vorbis); other sound (a YouTube MP4's AAC) is encoded to Opus."""
+    return not media.audio_streams or media.audio_streams[track].codec in (WEBM_AUDIO if modern else WIDE_WEBM_AUDIO)
 
 
 def browser_video(media: MediaInfo) -> bool:
@@ -326,7 +330,8 @@ def make_clips(
     # smart cut's and copy mode's packet selection all come from it.
     index = index_video(media.path) if media.has_video else None
     # VP8/VP9/AV1 is cut into WebM clips, copied or smart-cut; encoded whole, into MP4
-    webm = (options.clips == "copy" or options.smart_cut) and index is not None and webm_clips(media, track)
+    modern = options.web_video == "modern"
+    webm = (options.clips == "copy" or options.smart_cut) and index is not None and webm_clips(media, track, modern)
     if options.clips == "copy":
         cuts = _plan_copy(media, chapters, index, outdir, ".webm" if webm else ".mp4")
     else:
@@ -345,7 +350,7 @@ def make_clips(
         if cut.copy or (cut.audio_only and smart and media.audio_streams[track].codec == "aac"):
             # AAC audio-only: every packet (21-23 ms) is a cut point, so a stream copy is
             # already accurate to well under the 0.05 s an encode would give; no re-encode.
-            start, end = _copy_clip(media, cut, track, index)
+            start, end = _copy_clip(media, cut, track, index, modern)
         elif smart and index is not None and not cut.audio_only and not cut.past_video:
             start, end, path = _smart_or_full(media, cut, track, index, options, threads, stop)
             return Clip(cut.chapter.index, path, start, end, "video")
@@ -382,6 +387,7 @@ def make_web_copy(
     *,
     chapters_ffmetadata: str | None = None,
     audio_track: int = 0,
+    modern: bool = False,
 ) -> Path:
     """Write the full recording as the session page plays it, and return its path.
 
@@ -404,15 +410,15 @@ def make_web_copy(
     first_track = track == 0 or len(media.audio_streams) <= 1
     audio_codec = media.audio_streams[track].codec if media.audio_streams else None
 
-    if media.has_video and webm_clips(media, track):
+    if media.has_video and webm_clips(media, track, modern):
         # VP8/VP9/AV1 plays in browsers from a WebM as it is: no transcode of an hour
         # of video. Chapters, another track or another box (a YouTube download's MP4
         # or MKV) need a remux (WebM keeps chapters); sound WebM cannot hold, an
         # encode of the sound alone.
         target = dest.with_suffix(".webm")
-        if webm_sound(media, track) and first_track and not chapters_ffmetadata and src.suffix.lower() == ".webm":
+        if webm_sound(media, track, modern) and first_track and not chapters_ffmetadata and src.suffix.lower() == ".webm":
             return _link_or_copy(src, target)
-        mode = "copy" if webm_sound(media, track) else "sound"
+        mode = "copy" if webm_sound(media, track, modern) else "sound"
     elif media.has_video:
         # What browsers decode is the codecs, whatever the box: an hour of OBS's
         # Matroska needs a remux of seconds, not an encode of many minutes.
@@ -569,7 +575,7 @@ def _encode_clip(media: MediaInfo, cut: _Cut, track: int, max_height: int | None
     return cut.start, cut.end
 
 
-def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None) -> tuple[float, float]:
+def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None, modern: bool = False) -> tuple[float, float]:
     """Stream copy of [start, end) where start is a keyframe.
 
     H.264 with AAC/MP3 is remuxed packet by packet from the index, so the clip holds
@@ -580,7 +586,7 @@ def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None
     duration = cut.end - cut.start
     if cut.path.suffix == ".webm" and index is not None:
         try:  # from a keyframe, the "smart" cut of VP8/VP9/AV1 encodes nothing: a packet copy
-            return smart_cut_webm(media, cut.start, cut.end, cut.path, index, track=track)
+            return smart_cut_webm(media, cut.start, cut.end, cut.path, index, track=track, modern=modern)
         except _NoSmartCut as why:
             log.info("%s: copying with ffmpeg (%s)", cut.path.name, why)
     remuxable = index is not None and not cut.audio_only and media.video_codec == "h264" and bool(index.idr.any())  # avcC with IDR frames
@@ -620,7 +626,8 @@ def _copy_clip(media: MediaInfo, cut: _Cut, track: int, index: VideoIndex | None
     webm = cut.path.suffix == ".webm"
     if audio is not None:
         args += ["-map", f"0:a:{track}",
-                 *(["-c:a", "copy"] if audio in (WEBM_AUDIO if webm else WEB_AUDIO) else _audio_encoder(media, track, opus=webm))]
+                 *(["-c:a", "copy"] if (webm_sound(media, track, modern) if webm else audio in WEB_AUDIO)
+                   else _audio_encoder(media, track, opus=webm))]
     if not webm:
         args += ["-movflags", "+faststart"]
     _run_to(args, cut.path, "webm" if webm else "mp4", media.path, 120 + 2.0 * duration, what=f"copying clip {cut.path.name}")
@@ -645,7 +652,8 @@ def _smart_or_full(
     also for a planned WebM clip)."""
     try:
         if cut.path.suffix == ".webm":
-            return (*smart_cut_webm(media, cut.start, cut.end, cut.path, index, track=track, threads=threads), cut.path)
+            return (*smart_cut_webm(media, cut.start, cut.end, cut.path, index, track=track, threads=threads,
+                                    modern=options.web_video == "modern"), cut.path)
         return (*smart_cut(media, cut.start, cut.end, cut.path, index, track=track, options=options, threads=threads),
                 cut.path)
     except _NoSmartCut as why:
@@ -824,6 +832,7 @@ def smart_cut_webm(
     *,
     track: int = 0,
     threads: int = 1,
+    modern: bool = False,
 ) -> tuple[float, float]:
     """Cut [start, end) of VP8/VP9/AV1 video frame-accurately into a WebM clip: the
     frames before the first keyframe inside the clip are encoded again (libvpx or
@@ -835,7 +844,7 @@ def smart_cut_webm(
     source, up to any frame. Raises `_NoSmartCut` when the source is unsuitable."""
     if media.video_codec not in WEBM_ENCODERS:
         raise _NoSmartCut(f"video is {media.video_codec}, not VP8/VP9/AV1")
-    if not webm_clips(media, track):
+    if not webm_clips(media, track, modern):
         raise _NoSmartCut("the video is not what a WebM clip holds as it is")
     pts = index.pts
     if len(pts) > 1 and not np.all(np.diff(pts) > 0):
@@ -856,7 +865,7 @@ def smart_cut_webm(
         p.pts = p.dts = int(t) - f0
         p.duration = int(index.duration[first]) or index.frame_duration
     tmp = _temp_for(dest)
-    copy_sound = webm_sound(media, track)
+    copy_sound = webm_sound(media, track, modern)
     picture = tmp.with_name(tmp.name + ".video.webm")
     try:
         _mux_webm(media, tmp if copy_sound else picture, head, int(pts[k1]), stop, f0, index, track if copy_sound else None)

@@ -18,6 +18,7 @@ from .errors import ConfigError
 log = logging.getLogger(__name__)
 
 CLIP_MODES = ("encode", "copy", "none")
+WEB_VIDEO = ("wide", "modern")
 ENGINES = ("faster-whisper", "openai-whisper")
 DEVICES = ("auto", "cpu", "cuda")
 TASKS = ("transcribe", "translate")
@@ -80,6 +81,10 @@ class Options:
     cache_dir: Path = field(default_factory=default_cache_dir)
     threads: int = 0  # 0: all cores
     smart_cut: bool = True  # encode clips: re-encode only the partial GOPs at the cuts (clips.py)
+    # "wide": clips and player copy in codecs every current browser plays, Safari on
+    # older Apple devices included (H.264, or VP9 + Opus in WebM); "modern": VP8 and
+    # AV1 kept as they are too, sparing an encode of the whole recording
+    web_video: str = "wide"
 
     def __post_init__(self) -> None:
         def bad(msg: str) -> None:
@@ -91,6 +96,8 @@ class Options:
             bad(f"unknown device {self.device!r} (choose from {', '.join(DEVICES)})")
         if self.task not in TASKS:
             bad(f"unknown task {self.task!r} (choose from {', '.join(TASKS)})")
+        if self.web_video not in WEB_VIDEO:
+            bad(f"unknown --web-video {self.web_video!r} (choose from {', '.join(WEB_VIDEO)})")
         if self.clips not in CLIP_MODES:
             bad(f"unknown clip mode {self.clips!r} (choose from {', '.join(CLIP_MODES)})")
         if not 0 < self.min_chapter <= self.max_chapter:

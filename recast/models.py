@@ -78,12 +78,13 @@ class MediaInfo:
         """True when browsers can play the file as it is (MP4/M4A with H.264/AAC, etc.)."""
         audio = self.audio_streams[0].codec if self.audio_streams else None
         fmt = set(self.format_name.split(","))
-        # WebM (VP8/VP9/AV1 with Opus/Vorbis) plays in every current browser; a
-        # Matroska file with the same codecs does not reliably, hence the suffix check.
+        # WebM with VP9 and Opus plays in every current browser, Safari included (VP8,
+        # Vorbis and AV1 do not play there on most Apple devices); a Matroska file
+        # with the same codecs does not reliably, hence the suffix check.
         webm = "webm" in fmt and self.path.suffix.lower() == ".webm"
         if self.has_video:
             if webm:
-                return self.video_codec in ("vp8", "vp9", "av1") and audio in (None, "opus", "vorbis")
+                return self.video_codec == "vp9" and audio in (None, "opus")
             return bool(fmt & {"mp4", "mov"}) and self.video_codec == "h264" and audio in (None, "aac", "mp3")
         if webm:
             return audio in ("opus", "vorbis")

@@ -422,6 +422,7 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
             media, work / "media" / "recording",
             chapters_ffmetadata=ffmeta.getvalue() if options.embed_chapters else None,
             audio_track=audio.track,
+            modern=options.web_video == "modern",
         )
         player = player_path.relative_to(work) if player_path else None
         note["message"] = str(player) if player else "none"
