@@ -329,7 +329,8 @@ def make_clips(
     # Every frame's time, from one demux pass: exact cut times, keyframes, and the
     # smart cut's and copy mode's packet selection all come from it.
     index = index_video(media.path) if media.has_video else None
-    # VP8/VP9/AV1 is cut into WebM clips, copied or smart-cut; encoded whole, into MP4
+    # VP9 (with --web-video modern, VP8 and AV1 too) is cut into WebM clips, copied or
+    # smart-cut; encoded whole, into MP4
     modern = options.web_video == "modern"
     webm = (options.clips == "copy" or options.smart_cut) and index is not None and webm_clips(media, track, modern)
     if options.clips == "copy":
@@ -411,7 +412,7 @@ def make_web_copy(
     audio_codec = media.audio_streams[track].codec if media.audio_streams else None
 
     if media.has_video and webm_clips(media, track, modern):
-        # VP8/VP9/AV1 plays in browsers from a WebM as it is: no transcode of an hour
+        # VP9 (modern: VP8, AV1) plays from a WebM as it is: no transcode of an hour
         # of video. Chapters, another track or another box (a YouTube download's MP4
         # or MKV) need a remux (WebM keeps chapters); sound WebM cannot hold, an
         # encode of the sound alone.
