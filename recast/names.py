@@ -14,6 +14,7 @@ meetings became three sessions a meeting, titled "Video98796876" and "Audio98796
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +68,27 @@ def name_facts(path: Path) -> NameFacts:
         what = m["what"] if m["what"] and " " in m["what"] else "Recording"  # "Screen Recording", not "VID"
         return NameFacts(f"{what} of {_spoken(date)}, {hour:02d}:{m['min']}", date)
     if (m := _YTDLP.match(stem)) and _video_id(m.group(2)):
-        # the video's own title, as it was before yt-dlp made a file name of it
-        return NameFacts(" ".join(m.group(1).translate(_YTDLP_CHARS).split()))
+        # the video's own title, as it was before yt-dlp made a file name of it, and
+        # its upload date from the .info.json that --write-info-json puts beside it
+        info = _info_json(path)
+        title = info.get("title") if isinstance(info.get("title"), str) and info["title"].strip() else m.group(1)
+        upload = info.get("upload_date")
+        return NameFacts(" ".join(title.translate(_YTDLP_CHARS).split()),
+                         _valid(upload) if isinstance(upload, str) and upload.isdigit() and len(upload) == 8 else None)
     found = _DATE.search(stem)
     return NameFacts(_readable(stem), _valid(found.group(0).replace("-", "")) if found else None)
+
+
+def _info_json(path: Path) -> dict:
+    """yt-dlp's .info.json beside a download, or {} when there is none to read."""
+    info = path.with_name(path.stem + ".info.json")
+    try:
+        if info.is_file() and info.stat().st_size < 10_000_000:
+            data = json.loads(info.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        pass
+    return {}
 
 
 def _video_id(text: str) -> bool:

@@ -59,3 +59,15 @@ def test_zoom_sound_copies_are_told_from_recordings():
              "GMT20240306-090000_Recording.m4a"}
     assert companion_of(Path("GMT20240305-100012_Recording.m4a"), cloud) == "GMT20240305-100012_Recording_1920x1080.mp4"
     assert companion_of(Path("GMT20240306-090000_Recording.m4a"), cloud) is None
+
+
+def test_a_youtube_download_takes_its_title_and_date_from_the_info_json_beside_it(tmp_path):
+    # yt-dlp cuts long titles and swaps characters in file names; --write-info-json
+    # keeps the video's own title and its upload date
+    video = tmp_path / "Week 3： Recursion, trees & the call stack ｜ CS101 [dQw4w9WgXcQ].webm"
+    assert name_facts(video) == NameFacts("Week 3: Recursion, trees & the call stack | CS101")
+    video.with_name(video.stem + ".info.json").write_text(
+        '{"title": "Week 3: Recursion, trees & the call stack | CS101 (full lecture)", "upload_date": "20240305"}')
+    assert name_facts(video) == NameFacts("Week 3: Recursion, trees & the call stack | CS101 (full lecture)", "2024-03-05")
+    video.with_name(video.stem + ".info.json").write_text("{not json")
+    assert name_facts(video).title == "Week 3: Recursion, trees & the call stack | CS101"
