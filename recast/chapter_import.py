@@ -38,9 +38,10 @@ log = logging.getLogger(__name__)
 MAX_LIST_BYTES = 10_000_000  # a yt-dlp info.json with every format listed is 1-2 MB
 MAX_GIVEN_TITLE = 100  # characters: YouTube's own limit for a chapter title
 # A mark's title that says nothing a learner could use; the chapter gets recast's own
+# (yt-dlp names a YouTube chapter without a title "<Untitled Chapter 1>")
 GENERIC_TITLE = re.compile(
-    r"^(?:(?:chapter|chap|ch|kapitel|chapitre|cap[ií]tulo|capitolo|hoofdstuk|marker|mark|unnamed|untitled|"
-    r"scene|track)\.?\s*#?\s*\d*|#?\s*\d+)$", re.IGNORECASE)
+    r"^<?(?:(?:untitled\s+|unnamed\s+)?(?:chapter|chap|ch|kapitel|chapitre|cap[ií]tulo|capitolo|hoofdstuk|marker|mark|"
+    r"unnamed|untitled|scene|track)\.?\s*#?\s*\d*|#?\s*\d+)>?$", re.IGNORECASE)
 # Marks every few minutes, all untitled, are an authoring tool's or camera's (a DVD's
 # "Chapter 01, 02, ..." every 5 minutes), not where the topics change
 EVEN_SPACING = 1.0  # seconds: how far from the median length such marks stay
