@@ -160,6 +160,43 @@ def test_h264_plays_here(context, manifest):
     watch.check()
 
 
+@pytest.mark.parametrize("video, web_video", [("libvpx-vp9", "wide"), ("libsvtav1", "modern")])
+def test_smart_cut_webm_clips_play_through_their_join(context, tmp_path, video, web_video):
+    # A smart-cut WebM clip joins frames encoded here to the source's own packets:
+    # Chromium must decode every frame across that join, not stop at it.
+    from recast.clips import make_clips
+    from recast.config import Options
+    from recast.ffmpeg import ffmpeg_exe
+    from recast.models import Chapter
+    from recast.probe import probe
+
+    src = tmp_path / "src.webm"
+    coding = ["-preset", "12"] if video == "libsvtav1" else ["-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M"]
+    made = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=10",
+                           "-f", "lavfi", "-i", "sine=d=10", "-c:v", video, *coding, "-g", "50", "-pix_fmt", "yuv420p",
+                           "-c:a", "libopus", str(src)], capture_output=True)
+    if made.returncode:
+        pytest.skip(f"this ffmpeg cannot encode {video}")
+    clips = make_clips(probe(src), [Chapter(1, 0.0, 3.3, "A"), Chapter(2, 3.3, 10.0, "B")], None, tmp_path / "clips",
+                       Options(web_video=web_video))
+    clip = clips[1]  # starts 0.7 s before a keyframe: 17 frames encoded here, the rest copied
+    assert clip.path.suffix == ".webm"
+    (tmp_path / "play.html").write_text(f'<video id="v" muted src="clips/{clip.path.name}"></video>')
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto((tmp_path / "play.html").as_uri())
+    result = page.evaluate("""() => new Promise(done => {
+        const v = document.getElementById('v');
+        v.onerror = () => done({error: v.error.code});
+        v.onended = () => done({frames: v.getVideoPlaybackQuality().totalVideoFrames, time: v.currentTime});
+        const go = () => { v.playbackRate = 4; v.play(); };
+        if (v.readyState >= 1) go(); else v.onloadedmetadata = go;
+        setTimeout(() => done({stuck: v.currentTime}), 20000);
+    })""")
+    assert result.get("frames") == round((clip.end - clip.start) * 25), result
+    watch.check()
+
+
 def test_chapter_click_seeks_to_its_start(context, manifest):
     page, watch = open_page(context, manifest["_dir"] / "index.html")
     wait_metadata(page)
