@@ -210,3 +210,13 @@ def test_chapter_marks_inside_the_recording_are_its_chapters(built_sample, sampl
     detected = recast.process(marked, tmp_path / "b", recast.Options(clips="none", chapters="detect"))
     data = json.loads((detected.folder / "session.json").read_text())
     assert data["chapters_from"] == "recast" and len(data["chapters"]) == len(found)
+
+
+def test_a_silent_screen_demo_keeps_every_given_chapter():
+    # Nothing is said: no talk to trim to, and no chapter is left out for its silence.
+    from recast.models import Transcript
+
+    silent = Transcript((), "en", duration=300.0)
+    marks = (GivenChapter(0, None, "Setup"), GivenChapter(100, None, "Build"), GivenChapter(250, None, "Deploy"))
+    spans = given_spans(silent, None, ChapterMarks(marks, "demo.txt"))
+    assert spans.spans == ((0, 100), (100, 250), (250, 300.0)) and spans.titles == ("Setup", "Build", "Deploy")
