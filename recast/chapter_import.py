@@ -30,7 +30,9 @@ from typing import Any
 
 from .captions import parse_srt, parse_vtt
 from .errors import ConfigError
+from .config import chapter_file
 from .models import ChapterMarks, GivenChapter, MediaInfo
+from .names import ytdlp_info_path
 from .transcript_import import decode_text
 
 log = logging.getLogger(__name__)
@@ -60,12 +62,11 @@ def chapter_marks(media: MediaInfo, chapters: str) -> ChapterMarks | None:
 
     `chapters`: "auto" (the recording's own marks, if it has any worth using),
     "detect" (always find them), or the path of a chapter file."""
+    if (path := chapter_file(chapters)) is not None:
+        return ChapterMarks(read_chapter_file(path, duration=media.start_time + media.duration), path.name)
     if chapters == "detect":
         return None
-    if chapters == "auto":
-        return recording_marks(media) or _info_json_marks(media)
-    path = Path(chapters).expanduser()
-    return ChapterMarks(read_chapter_file(path, duration=media.start_time + media.duration), path.name)
+    return recording_marks(media) or _info_json_marks(media)
 
 
 def recording_marks(media: MediaInfo) -> ChapterMarks | None:
@@ -93,7 +94,7 @@ def recording_marks(media: MediaInfo) -> ChapterMarks | None:
 def _info_json_marks(media: MediaInfo) -> ChapterMarks | None:
     """The chapters of a YouTube video in the `.info.json` that yt-dlp's
     `--write-info-json` writes beside it, when it has any."""
-    info = media.path.with_name(media.path.stem + ".info.json")
+    info = ytdlp_info_path(media.path)
     if not info.is_file():
         return None
     try:

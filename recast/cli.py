@@ -14,7 +14,7 @@ from typing import Any, Callable
 import click
 
 from . import __version__
-from .config import CLIP_MODES, DEVICES, ENGINES, TASKS, WEB_VIDEO, load_options
+from .config import CHAPTER_SOURCES, CLIP_MODES, DEVICES, ENGINES, TASKS, WEB_VIDEO, load_options
 from .errors import RecastError
 
 log = logging.getLogger("recast")
@@ -234,7 +234,7 @@ def batch(ctx: click.Context, inputs: tuple[Path, ...], list_file: Path | None, 
             raise click.UsageError("--title names one session; use a --list CSV with a title column in a batch")
         if kwargs.get("transcript_file"):
             raise click.UsageError("--transcript belongs to one recording; give it in a transcript column of a --list CSV")
-        if kwargs.get("chapters") not in (None, "auto", "detect"):
+        if kwargs.get("chapters") not in (None, *CHAPTER_SOURCES):
             raise click.UsageError("a chapter list belongs to one recording; give it in a chapters column of a --list CSV")
         options = options_from(kwargs)
         items = (read_list(list_file) if list_file else []) + discover(inputs)

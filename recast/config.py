@@ -18,6 +18,7 @@ from .errors import ConfigError
 log = logging.getLogger(__name__)
 
 CLIP_MODES = ("encode", "copy", "none")
+CHAPTER_SOURCES = ("auto", "detect")  # else --chapters names a chapter file
 WEB_VIDEO = ("wide", "modern")
 ENGINES = ("faster-whisper", "openai-whisper")
 DEVICES = ("auto", "cpu", "cuda")
@@ -112,6 +113,11 @@ class Options:
     def replace(self, **changes: Any) -> "Options":
         return dataclasses.replace(self, **changes)
 
+    @property
+    def chapters_file(self) -> Path | None:
+        """The chapter list `--chapters` names, if it names one rather than a keyword."""
+        return chapter_file(self.chapters)
+
     def transcript_key(self) -> dict[str, Any]:
         """The settings that change the transcript (the rest only change what is built from it)."""
         return {name: _plain(getattr(self, name)) for name in TRANSCRIPT_FIELDS}
@@ -119,6 +125,11 @@ class Options:
 
 TRANSCRIPT_FIELDS = ("engine", "model", "language", "task", "device", "compute_type", "vad", "audio_track", "beam_size",
                      "vocabulary")
+
+
+def chapter_file(chapters: str) -> Path | None:
+    """The chapter list a `--chapters` value names; None for "auto" and "detect"."""
+    return None if chapters in CHAPTER_SOURCES else Path(chapters).expanduser()
 
 
 def _plain(value: Any) -> Any:

@@ -79,9 +79,14 @@ def name_facts(path: Path) -> NameFacts:
     return NameFacts(_readable(stem), _valid(found.group(0).replace("-", "")) if found else None)
 
 
+def ytdlp_info_path(path: Path) -> Path:
+    """Where yt-dlp's --write-info-json puts a download's .info.json."""
+    return path.with_name(path.stem + ".info.json")
+
+
 def _info_json(path: Path) -> dict:
     """yt-dlp's .info.json beside a download, or {} when there is none to read."""
-    info = path.with_name(path.stem + ".info.json")
+    info = ytdlp_info_path(path)
     try:
         if info.is_file() and info.stat().st_size < 10_000_000:
             data = json.loads(info.read_text(encoding="utf-8"))

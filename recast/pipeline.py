@@ -138,11 +138,9 @@ def build_key(source_sha256: str, options: Options, title: str, metadata: dict[s
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()
                 if k not in ("force", "cache_dir", "title", "threads")}
     # a transcript or chapter list edited since is another build, though its path is the same
-    files = {}
-    for name in ("transcript_file", "chapters"):
-        value = getattr(options, name)
-        if value is not None and value not in ("auto", "detect") and Path(value).is_file():
-            files[name] = hashlib.sha256(Path(value).read_bytes()).hexdigest()
+    files = {name: hashlib.sha256(path.read_bytes()).hexdigest()
+             for name, path in (("transcript_file", options.transcript_file), ("chapters", options.chapters_file))
+             if path is not None and path.is_file()}
     blob = json.dumps({"recast": __version__, "source": source_sha256, "settings": settings, "title": title,
                        "metadata": metadata or {}, **({"files": files} if files else {})}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
