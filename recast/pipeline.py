@@ -31,6 +31,7 @@ from .publish import (
     WORK_DIR, OutdirLock, check_disk_error, choose_slug, clear_stale_work, discard, make_outdir, new_work_dir, publish,
     remove_work_root,
 )
+from .text import unpunctuated
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,12 @@ def get_transcript(audio, options: Options, stages: _Stages, slides: SlideWords 
         from .transcript_import import import_transcript
 
         with stages.stage("transcribe", message=f"importing {options.transcript_file.name}"):
-            return import_transcript(options.transcript_file, duration=audio.offset + audio.duration), False
+            imported = import_transcript(options.transcript_file, duration=audio.offset + audio.duration)
+        if unpunctuated(w.word for seg in imported.segments for w in seg.words):
+            log.warning("%s: the transcript has no punctuation (YouTube's automatic captions?), so its sentences are"
+                        " cut where the speaker pauses and summaries read without it; without --transcript, recast"
+                        " recognises the speech with punctuation", options.transcript_file)
+        return imported, False
     cache = transcript_cache_path(options, audio.sha256, slides.key if slides else None)
     if cache.is_file() and not options.force:
         try:

@@ -13,7 +13,9 @@ import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
+
+import numpy as np
 
 from .models import Transcript, Word
 
@@ -21,7 +23,7 @@ from .models import Transcript, Word
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st vs etc e.g i.e fig eq no approx cf al inc ltd jr sr dept".split()
 )
-_SENTENCE_END = re.compile(r"[.?!…]+[\"')\]]*$")
+_SENTENCE_END = re.compile(r"[.?!…。？！]+[\"')\]”’»]*$")
 # letters of any alphabet ("Sánchez", "Poincaré"), digits, inner apostrophes and hyphens
 _TOKEN = re.compile(r"[^\W\d_](?:(?:[^\W_]|['\-])*[^\W_])?")
 # Hesitations that carry no meaning; removed from quoted sentences ("um, so" -> "so").
@@ -166,7 +168,8 @@ def sentences(transcript: Transcript, max_gap: float = 2.0, max_words: int = 60)
     ("... ranked world No." / "91. He won..."; "... near Godalming, Surrey," /
     "England."), and a "sentence" that opens in lower case is the rest of the one
     before it. Segments without word timings are split by punctuation, with times
-    shared out in proportion to characters.
+    shared out in proportion to characters. A transcript without punctuation is cut
+    at its pauses instead (`_by_pauses`).
     """
     out: list[Sentence] = []
     words: list[tuple[Word, str | None]] = []
@@ -177,6 +180,9 @@ def sentences(transcript: Transcript, max_gap: float = 2.0, max_words: int = 60)
         elif seg.text.strip() and not NON_SPEECH.match(seg.text):
             out.extend(_split_untimed(seg.text, seg.start, seg.end, seg.speaker))
     words.sort(key=lambda ws: ws[0].start)
+    if not out and unpunctuated(w.word for w, _ in words):
+        line_ends = {id(seg.words[-1]) for seg in transcript.segments if seg.words}
+        return _by_pauses(words, line_ends, max_gap)
     current: list = []
     speaker: str | None = None
     for i, (w, who) in enumerate(words):
@@ -195,6 +201,79 @@ def sentences(transcript: Transcript, max_gap: float = 2.0, max_words: int = 60)
         out.append(_make(current, speaker))
     out.sort(key=lambda s: s.start)
     return _merge_fragments(out, max_gap)
+
+
+# Fewer sentence ends than this per word means the text has no punctuation to go
+# by: YouTube's automatic captions, live captioners, some meeting tools.
+UNPUNCTUATED_ENDS = 1 / 40
+# Unpunctuated text is cut at its longest pauses, about one cut in this many words
+# (spoken English averages 15-20 words a sentence; a cut too many costs less than
+# a chapter boundary with nowhere to fall).
+PAUSE_SENTENCE_WORDS = 12
+MIN_PAUSE = 0.15  # s: a shorter gap between words is no pause, however rare longer ones are
+_I = re.compile(r"(?<![\w'])i(?=$|[\s'’])")
+# How a spoken question opens, when no question mark says so: "how do we ...",
+# "should I ...", "can you ...": a verb before a pronoun. "Is photosynthesis ..." and
+# "who was a French teacher" (a relative clause cut off at a pause) are not enough.
+_AUX = "is|are|was|were|do|does|did|can|could|should|would|will|shall|may|might|have|has|must"
+_QUESTION_OPENING = re.compile(
+    rf"^(?:(?:who|what|when|where|why|how)\s+)?(?:{_AUX})(?:n't)?\s+(?:i|you|we|they|he|she|it|there)\b",
+    re.I,
+)
+
+
+def unpunctuated(words: Iterable[str]) -> bool:
+    """Whether text of these words (40 or more) has almost no sentence ends."""
+    tokens = [w.strip() for w in words if w.strip()]
+    ends = sum(1 for t in tokens if _SENTENCE_END.search(t))
+    return len(tokens) >= 40 and ends < len(tokens) * UNPUNCTUATED_ENDS
+
+
+def _by_pauses(words: list[tuple[Word, str | None]], line_ends: set[int], max_gap: float) -> list[Sentence]:
+    """Sentences of a transcript without punctuation, cut where the speaker pauses.
+
+    The cuts are the longest pauses: the gap that about one in
+    `PAUSE_SENTENCE_WORDS` gaps reaches, at least `MIN_PAUSE`, and no sentence
+    under 4 words; a sentence still twice that long is cut again at its longest
+    pause, as a speaker who runs one thought into the next ("... before the
+    eruption our third part takes us ...") still pauses most between them. Where
+    the words show no pauses (caption lines whose words were given times by share
+    of the line, as in a roll-up SRT), a sentence ends with a caption line
+    (`line_ends`: the ids of lines' last words) once it has half that many words.
+    Each sentence is given a capital and a full stop, or a question mark where it
+    opens as a question does, and "i" its capital, so that summaries and the
+    questions found read as sentences.
+    """
+    gaps = np.array([b.start - a.end for (a, _), (b, _) in zip(words, words[1:])] + [0.0])
+    paused = int((gaps >= MIN_PAUSE).sum()) * 4 * PAUSE_SENTENCE_WORDS >= len(words)
+    if paused:
+        cut = max(MIN_PAUSE, float(np.quantile(gaps[:-1], 1 - 1 / PAUSE_SENTENCE_WORDS)))
+        breaks = gaps >= cut
+    else:
+        breaks = np.array([id(w) in line_ends for w, _ in words])
+    shortest = 4 if paused else PAUSE_SENTENCE_WORDS // 2
+    # Runs of word indices: a new run where the speaker changes or a long silence falls.
+    runs: list[list[int]] = []
+    for i, (w, who) in enumerate(words):
+        if i == 0 or who != words[i - 1][1] or gaps[i - 1] > max_gap or (len(runs[-1]) >= shortest and breaks[i - 1]):
+            runs.append([])
+        runs[-1].append(i)
+    pieces: list[list[int]] = []
+    while runs:
+        run = runs.pop(0)
+        if len(run) < 2 * PAUSE_SENTENCE_WORDS:
+            pieces.append(run)
+            continue
+        # the longest gap (or caption line end) leaving 4 words on each side
+        at = max(range(4, len(run) - 4), key=lambda k: (breaks[run[k - 1]], gaps[run[k - 1]]))
+        runs[:0] = [run[:at], run[at:]]
+    out = []
+    for piece in pieces:
+        s = _make([words[i][0] for i in piece], words[piece[0]][1])
+        text = _I.sub("I", s.text)
+        end = "" if _SENTENCE_END.search(text) else "?" if _QUESTION_OPENING.match(text) else "."
+        out.append(Sentence(s.start, s.end, text[:1].upper() + text[1:] + end, s.speaker))
+    return out
 
 
 def _make(words: list, speaker: str | None) -> Sentence:

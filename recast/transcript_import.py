@@ -3,12 +3,15 @@
 Reads WebVTT and SubRip as Zoom, Teams, YouTube and caption editors write them,
 and Whisper JSON (openai-whisper's `result`, faster-whisper's segments, WhisperX).
 Speaker names are kept: Teams writes `<v Jane Doe>text</v>`, Zoom writes
-`Jane Doe: text`. Files without word timings get them spread over each segment by
-character count, so every `Segment` has words like a recognised one.
+`Jane Doe: text`. YouTube's automatic captions (what `yt-dlp --write-auto-subs`
+saves) time every word and show each line twice as it rolls up; each word is
+kept once, with its time. Files without word timings get them spread over each
+segment by character count, so every `Segment` has words like a recognised one.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -49,9 +52,15 @@ def import_transcript(path: Path, *, duration: float | None = None) -> Transcrip
     text = decode_text(raw)
     head = text.lstrip()[:200]
     suffix = path.suffix.lower()
+    timed = False  # whether the file gives each word's time
     if suffix == ".json" or head.startswith(("{", "[")):
         segments, language = _read_json(text, path)
         engine = "whisper-json"
+        timed = True
+    elif (suffix == ".vtt" or head.startswith("WEBVTT")) and _INLINE_TIME.search(text):
+        segments, language = _read_word_timed(text), _header_language(text)
+        engine = "webvtt"
+        timed = True
     elif suffix == ".vtt" or head.startswith("WEBVTT"):
         segments, language = _read_cues(text, path, vtt=True)
         engine = "webvtt"
@@ -68,7 +77,7 @@ def import_transcript(path: Path, *, duration: float | None = None) -> Transcrip
         # A cue that runs past the end keeps all its words: caption words (synthetic)
         # are spread again over what is left; timed words are squeezed by tidy_segments.
         segments = [
-            s if s.end <= duration or engine == "whisper-json" else Segment(s.start, duration, s.text, spread_words(s.text, s.start, duration), s.speaker)
+            s if s.end <= duration or timed else Segment(s.start, duration, s.text, spread_words(s.text, s.start, duration), s.speaker)
             for s in segments
         ]
     segments = [s for s in segments if s.text.strip()]
@@ -126,12 +135,111 @@ def _read_cues(text: str, path: Path, *, vtt: bool) -> tuple[list[Segment], str 
             raise ConfigError(f"unreadable cue timing {timing!r}", path)
         raise ConfigError("the transcript has no text", path)
     segments = []
-    for p in parsed:
+    for p in _unroll(parsed):
         # A cue often breaks a line mid-sentence; the text is kept as one line.
-        line = re.sub(r"\s+", " ", p.cue.text).strip()
+        line = _SPEAKER_CHANGE.sub(" ", p.cue.text)
+        line = re.sub(r"\s+", " ", line).strip()
         if line:
             segments.append(Segment(p.cue.start, p.cue.end, line, spread_words(line, p.cue.start, p.cue.end), p.speaker))
     return segments, _header_language(text) if vtt else None
+
+
+# ">>" marks a new speaker in YouTube's and broadcast captions; it is not a word.
+_SPEAKER_CHANGE = re.compile(r"(?:^|(?<=\s))(?:>>|&gt;&gt;|»)(?=\s|$)")
+
+
+def _unroll(parsed: list) -> list:
+    """Roll-up captions with each line once.
+
+    Roll-up captions (YouTube's automatic ones converted to SRT, live captioners)
+    show the line before again above the new one, and YouTube's put the finished
+    line alone in a 10 ms cue between the two. Read as they are, every word would
+    be there two or three times. A file is taken for roll-up when most cues open
+    with the line the cue before ended with; then a cue's opening lines that the
+    cue before ended with are dropped, and a cue with nothing new is left out.
+    """
+    from .captions import ParsedCue
+    from .models import Cue
+
+    repeats = sum(1 for a, b in zip(parsed, parsed[1:]) if b.cue.lines[0] == a.cue.lines[-1])
+    if len(parsed) < 4 or repeats * 2 < len(parsed) - 1:
+        return parsed
+    out = []
+    before: tuple[str, ...] = ()
+    for p in parsed:
+        lines = p.cue.lines
+        # the longest run of opening lines that the cue before ended with
+        shown = max((k for k in range(len(lines) + 1) if k <= len(before) and lines[:k] == before[len(before) - k :]), default=0)
+        if lines[shown:]:
+            out.append(ParsedCue(Cue(p.cue.start, p.cue.end, lines[shown:]), p.speaker))
+        before = lines
+    return out
+
+
+# YouTube's automatic captions time each word inline: "so<00:00:05.300><c> let's</c>".
+_INLINE_TIME = re.compile(r"<((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})>")
+# No word lasts longer than this plus a per-character allowance: the last word of a
+# line is given until the cue ends, which runs on through any pause after it.
+_LAST_WORD_SECONDS, _SECONDS_PER_CHARACTER = 0.1, 0.05
+
+
+def _read_word_timed(text: str) -> list[Segment]:
+    """The segments of a WebVTT file that times its words, one per line spoken.
+
+    YouTube writes each cue as the line before it (plain) over the line being
+    spoken (timed), with a 10 ms cue holding the finished line between them; the
+    cue's first row is a single space so that players keep two rows. Only an empty
+    line ends a cue here, and a plain line that repeats the one just taken is
+    skipped. A plain line that is new ("[Music]", a line of one word) is kept with
+    its words spread over the cue.
+    """
+    from .captions import _clean, _parse_timing, _TAG
+
+    cues: list[tuple[float, float, list[str]]] = []
+    in_cue = False
+    for line in text.split("\n"):
+        times = _parse_timing(line) if "-->" in line else None
+        if times is not None:
+            cues.append((times[0], times[1], []))
+            in_cue = True
+        elif not line:
+            in_cue = False
+        elif in_cue:
+            cues[-1][2].append(line)
+    segments = []
+    last = ""
+    for start, end, rows in cues:
+        for row in rows:
+            plain = _clean(_SPEAKER_CHANGE.sub(" ", html.unescape(_TAG.sub("", row))))
+            if not plain:
+                continue
+            if not _INLINE_TIME.search(row):
+                if plain != last:
+                    segments.append(Segment(start, max(end, start), plain, spread_words(plain, start, max(end, start))))
+                    last = plain
+                continue
+            # "first<t1><c> second</c><t2><c> third</c>": the first piece starts with the cue.
+            parts = _INLINE_TIME.split(row)
+            pieces = [(start, parts[0])] + [(_clock(parts[k]), parts[k + 1]) for k in range(1, len(parts) - 1, 2)]
+            words: list[Word] = []
+            for k, (at, raw) in enumerate(pieces):
+                tokens = _clean(_SPEAKER_CHANGE.sub(" ", html.unescape(_TAG.sub("", raw)))).split()
+                if not tokens:
+                    continue
+                nxt = pieces[k + 1][0] if k + 1 < len(pieces) else end
+                at = max(at, words[-1].end if words else start)
+                stop = min(max(nxt, at), at + _LAST_WORD_SECONDS + _SECONDS_PER_CHARACTER * len(" ".join(tokens)))
+                words.extend(spread_words(" ".join(tokens), at, stop))
+            if words:
+                segments.append(Segment(words[0].start, words[-1].end, plain, tuple(words)))
+                last = plain
+    return segments
+
+
+def _clock(text: str) -> float:
+    """Seconds of "hh:mm:ss.ttt" or "mm:ss.ttt"."""
+    *head, seconds = text.replace(",", ".").split(":")
+    return sum(int(h) * 60 ** (len(head) - i) for i, h in enumerate(head)) + float(seconds)
 
 
 def _header_language(text: str) -> str | None:

@@ -731,3 +731,32 @@ def test_one_subject_is_not_split_as_if_it_were_two():
     assert subjects(sentences(make_transcript(heart))) == []
     assert subjects(sentences(three_topics(repeat=3)[0])) == [42, 84]  # three subjects of 42 sentences
     assert subjects(sentences(make_transcript(BREAD * 3 + SPACE))) == []  # too short a second subject
+
+
+def _caption_lines(sentence_texts: list[str], inner: float, between: float, line_words: int = 6) -> Transcript:
+    """Unpunctuated lower-case speech as YouTube's automatic captions give it: lines of
+    `line_words` words that ignore the sentences, `inner` s between words and
+    `between` s between sentences."""
+    timed, t = [], 0.0
+    for text in sentence_texts:
+        for token in text.lower().replace(",", "").rstrip(".?").split():
+            timed.append(Word(t, t + 0.3, " " + token))
+            t += 0.3 + inner
+        t += between - inner
+    lines = [timed[i : i + line_words] for i in range(0, len(timed), line_words)]
+    segs = tuple(Segment(ws[0].start, ws[-1].end, "".join(w.word for w in ws).strip(), tuple(ws)) for ws in lines)
+    return Transcript(segs, "en", duration=t + 1)
+
+
+def test_sentences_of_unpunctuated_captions_are_cut_at_the_pauses():
+    said = BREAD[:6] + ["How do we know when the bread is baked through?", "I tap the bottom of the loaf and listen."] + BREAD[6:10]
+    got = [s.text for s in sentences(_caption_lines(said, inner=0.05, between=0.6))]
+    # each sentence back, with a capital and a full stop (a question mark where it
+    # opens as a question does), none cut where a caption line happens to end
+    assert got == [line[0] + line[1:].lower().replace(",", "").replace(";", "") for line in said]
+    # without pauses (a roll-up SRT's words spread over each line) the lines are the cuts
+    flat = _caption_lines(said, inner=0.0, between=0.0)
+    got = sentences(flat)
+    line_starts = {seg.start for seg in flat.segments}
+    assert len(got) >= len(said) // 2 and all(s.start in line_starts for s in got)
+    assert all(len(s.text.split()) >= 6 for s in got[:-1])

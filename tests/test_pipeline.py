@@ -212,6 +212,38 @@ def test_imported_transcript_skips_recognition(sample, tmp_path):
 
 
 @pytest.mark.slow
+def test_youtube_automatic_captions_chapter_like_the_recognised_transcript(built_sample, sample, tmp_path, caplog):
+    """A recording downloaded with `yt-dlp --write-auto-subs`, its captions given as
+    the transcript: lower case, no punctuation, each line rolled up twice. The words
+    were read three times over and, with no sentence ends, the recording came out as
+    one chapter (audio only) or lost slide changes that fell inside the one sentence."""
+    from benchmarks.youtube_captions import rolled_srt, youtube_vtt
+    from tests.conftest import ffmpeg
+
+    recognised = json.loads((built_sample.folder / "transcript.json").read_text())
+    vtt = tmp_path / "Webinar [a1B2c3D4e5F].en.vtt"
+    vtt.write_text(youtube_vtt(recognised))
+    srt = tmp_path / "Webinar [a1B2c3D4e5F].en.srt"
+    srt.write_text(rolled_srt(recognised))
+    audio_only = tmp_path / "webinar.m4a"
+    ffmpeg("-i", str(sample), "-vn", "-c:a", "copy", str(audio_only))
+    truth = json.loads(sample.with_name("webinar.truth.json").read_text())
+    starts = [c["start"] for c in truth["chapters"]]
+    n_words = sum(len(s["words"]) for s in recognised["segments"])
+    for media, captions in ((audio_only, vtt), (sample, vtt), (sample, srt)):
+        with caplog.at_level(logging.WARNING):
+            result = recast.process(media, tmp_path / f"site-{media.suffix}-{captions.suffix}", Options(transcript_file=captions, clips="none"))
+        session = result.session
+        assert abs(len(session.transcript.text.split()) - n_words) <= 3, captions.name  # each word once
+        got = [c.start for c in session.chapters]
+        assert len(got) == len(starts) and all(abs(a - b) < 3.0 for a, b in zip(got, starts)), (media.name, captions.name, got)
+        assert "no punctuation" in caplog.text
+        if captions is vtt:
+            # the learner's question is found although no question mark was written
+            assert [q.text for q in session.outline.questions] == ["Should I pay off my credit card before I start saving good question?"]
+
+
+@pytest.mark.slow
 def test_new_caption_limits_reuse_transcript_and_clips(built_sample, sample, tmp_path):
     out = tmp_path / "site"
     first = recast.process(sample, out, Options(title="Reuse"))

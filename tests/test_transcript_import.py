@@ -180,3 +180,106 @@ def test_windows_1252_file(tmp_path: Path) -> None:
     path.write_bytes("1\r\n00:00:00,500 --> 00:00:02,000\r\nCaf\u00e9 au lait\r\n".encode("cp1252"))
     t = import_transcript(path)
     assert t.text == "Café au lait"
+
+
+# What `yt-dlp --write-auto-subs` saves: each cue shows the line before again over
+# the line being spoken, whose words carry their times; a 10 ms cue holds the
+# finished line; the first row of a cue is a single space.
+YOUTUBE_AUTO_VTT = """WEBVTT
+Kind: captions
+Language: en
+
+00:00:00.000 --> 00:00:02.350 align:start position:0%
+ 
+hello<00:00:00.320><c> everyone</c><00:00:00.640><c> and</c><00:00:00.880><c> welcome</c>
+
+00:00:02.350 --> 00:00:02.360 align:start position:0%
+hello everyone and welcome
+ 
+
+00:00:02.360 --> 00:00:05.030 align:start position:0%
+hello everyone and welcome
+&gt;&gt; today's<00:00:02.960><c> lecture</c><00:00:03.400><c> is</c><00:00:03.700><c> on</c><00:00:04.000><c> volcanoes</c>
+
+00:00:05.030 --> 00:00:05.040 align:start position:0%
+today's lecture is on volcanoes
+ 
+
+00:00:05.040 --> 00:00:09.000 align:start position:0%
+today's lecture is on volcanoes
+[Music]
+
+00:00:09.000 --> 00:00:09.010 align:start position:0%
+[Music]
+ 
+
+00:00:09.010 --> 00:00:11.000 align:start position:0%
+[Music]
+so<00:00:09.300><c> let's</c><00:00:09.600><c> begin</c>
+"""
+
+
+def test_youtube_automatic_captions_give_each_word_once_at_its_time(tmp_path: Path) -> None:
+    t = import_transcript(_write(tmp_path, "Talk [dQw4w9WgXcQ].en.vtt", YOUTUBE_AUTO_VTT))
+    assert [s.text for s in t.segments] == ["hello everyone and welcome", "today's lecture is on volcanoes", "[Music]", "so let's begin"]
+    words = [w for s in t.segments for w in s.words]
+    # the times YouTube gives each word, the first word of a line at its cue's start
+    assert [round(w.start, 2) for w in words if w.word.strip() != "[Music]"] == [0.0, 0.32, 0.64, 0.88, 2.36, 2.96, 3.4, 3.7, 4.0, 9.01, 9.3, 9.6]
+    # a line's last word does not run on through the pause after it
+    assert t.segments[0].words[-1].end < 1.5 and t.segments[1].words[-1].end < 4.7
+    assert t.language == "en" and t.engine == "webvtt"
+    _check(t)
+
+
+# The same captions after `yt-dlp --convert-subs srt` (ffmpeg keeps the rolled
+# lines and drops the word times), with a line that really is said twice.
+YOUTUBE_ROLLED_SRT = """1
+00:00:00,000 --> 00:00:02,350
+
+hello everyone and welcome
+
+2
+00:00:02,350 --> 00:00:02,360
+hello everyone and welcome
+ 
+
+3
+00:00:02,360 --> 00:00:05,030
+hello everyone and welcome
+thank you
+
+4
+00:00:05,030 --> 00:00:05,040
+thank you
+ 
+
+5
+00:00:05,040 --> 00:00:07,000
+thank you
+thank you
+
+6
+00:00:07,000 --> 00:00:07,010
+thank you
+ 
+
+7
+00:00:07,010 --> 00:00:09,000
+thank you
+so let's begin
+"""
+
+
+def test_rolled_up_captions_give_each_line_once(tmp_path: Path) -> None:
+    t = import_transcript(_write(tmp_path, "talk.en.srt", YOUTUBE_ROLLED_SRT))
+    assert [(s.start, s.text) for s in t.segments] == [
+        (0.0, "hello everyone and welcome"), (2.36, "thank you"), (5.04, "thank you"), (7.01, "so let's begin"),
+    ]
+    _check(t)
+
+
+def test_captions_that_repeat_a_line_now_and_then_are_read_as_they_are(tmp_path: Path) -> None:
+    cues = ["Is everyone ready?", "Yes.", "Yes.\nGood, then we start.", "First the agenda.", "Then the numbers."]
+    srt = "".join(f"{i + 1}\n00:00:{2 * i:02d},000 --> 00:00:{2 * i + 1:02d},500\n{text}\n\n" for i, text in enumerate(cues))
+    t = import_transcript(_write(tmp_path, "meeting.srt", srt))
+    assert [s.text for s in t.segments] == ["Is everyone ready?", "Yes.", "Yes. Good, then we start.", "First the agenda.", "Then the numbers."]
