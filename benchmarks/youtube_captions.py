@@ -61,7 +61,8 @@ def youtube_vtt(transcript: dict) -> str:
 
 
 def rolled_srt(transcript: dict) -> str:
-    """The same captions as ffmpeg converts them to SubRip: rolled lines, no word times."""
+    """The same captions as ffmpeg converts them to SubRip: rolled lines, no word
+    times (ffmpeg also ends the text lines with CRLF)."""
     lines = caption_lines(transcript)
     out = []
     shown = ""
