@@ -60,7 +60,7 @@ def run_options(f: Callable) -> Callable:
                      help="Read the names and terms on the slides (OCR) so that speech recognition spells them. "
                           "[default: on]"),
         click.option("--transcript", "transcript_file", type=click.Path(path_type=Path),
-                     help="Use this transcript (WebVTT/SRT from Zoom or Teams, or Whisper JSON) instead of recognising speech."),
+                     help="Use this transcript (WebVTT/SRT from Zoom, Teams or YouTube, a Teams .docx, or Whisper JSON) instead of recognising speech."),
         click.option("--chapters", metavar="FILE|detect",
                      help="Use these chapters: a list of '0:00 Title' lines (a YouTube description; recast's "
                           "youtube-chapters.txt, edited), WebVTT, FFMETADATA or JSON chapters. 'detect' finds them "

@@ -216,6 +216,13 @@ def _process(source: Path, outdir: Path, options: Options, progress: ProgressFn 
         if options.transcript_file is not None and not options.transcript_file.is_file():
             what = "is a folder, not a transcript file" if options.transcript_file.is_dir() else "no such transcript file"
             raise RecastError(what, options.transcript_file)
+        if options.transcript_file is not None:
+            from .transcript_import import import_transcript
+
+            # read once now so that a file recast cannot read is said before the
+            # audio of a long recording is decoded; it is read again against the
+            # audio's own start and length
+            import_transcript(options.transcript_file)
         if options.transcript_file is None:
             # a model, language or device that cannot work is said now, not after
             # minutes of decoding a long recording

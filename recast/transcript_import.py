@@ -1,7 +1,8 @@
 """`--transcript FILE`: use an existing transcript instead of recognising speech.
 
 Reads WebVTT and SubRip as Zoom, Teams, YouTube and caption editors write them,
-and Whisper JSON (openai-whisper's `result`, faster-whisper's segments, WhisperX).
+the Word document (.docx) Teams offers beside its WebVTT, and Whisper JSON
+(openai-whisper's `result`, faster-whisper's segments, WhisperX).
 Speaker names are kept: Teams writes `<v Jane Doe>text</v>`, Zoom writes
 `Jane Doe: text`. YouTube's automatic captions (what `yt-dlp --write-auto-subs`
 saves) time every word and show each line twice as it rolls up; each word is
@@ -49,11 +50,15 @@ def import_transcript(path: Path, *, duration: float | None = None) -> Transcrip
         raw = path.read_bytes()
     except OSError as e:
         raise ConfigError(f"cannot read the transcript: {e.strerror or e}", path) from e
-    text = decode_text(raw)
-    head = text.lstrip()[:200]
     suffix = path.suffix.lower()
     timed = False  # whether the file gives each word's time
-    if suffix == ".json" or head.startswith(("{", "[")):
+    docx = raw[:4] == b"PK\x03\x04" or suffix == ".docx"
+    text = _docx_text(raw, path) if docx else decode_text(raw)
+    head = text.lstrip()[:200]
+    if docx or (suffix == ".txt" and _teams_headers(text.split("\n"))):
+        segments, language = _read_teams(text, path), None
+        engine = "teams"
+    elif suffix == ".json" or head.startswith(("{", "[")):
         segments, language = _read_json(text, path)
         engine = "whisper-json"
         timed = True
@@ -68,7 +73,7 @@ def import_transcript(path: Path, *, duration: float | None = None) -> Transcrip
         segments, language = _read_cues(text, path, vtt=False)
         engine = "srt"
     else:
-        raise ConfigError("unknown transcript format: expected WebVTT (.vtt), SubRip (.srt) or Whisper JSON (.json)", path)
+        raise ConfigError("unknown transcript format: expected WebVTT (.vtt), SubRip (.srt), Whisper JSON (.json) or a Teams transcript (.docx)", path)
     if duration is not None:
         late = [s for s in segments if s.start >= duration and s.text.strip()]
         segments = [s for s in segments if s.start < duration]
@@ -113,6 +118,135 @@ def guess_language(texts: Iterable[str]) -> str:
     scores = {lang: sum(counts[w] for w in words.split()) for lang, words in _STOPWORDS.items()}
     best = max(scores, key=lambda k: scores[k])
     return best if scores[best] >= 3 else "en"
+
+
+# --------------------------------------------------------------------------- Teams .docx
+
+# Teams offers its transcript "as .docx" beside "as .vtt". Since 2023 each turn is a
+# line "Jane Doe   1:02:03" (the speaker and when the turn starts) over what was
+# said; before, a turn was "0:1:2.3 --> 0:1:5.8", the speaker's name and the text.
+_TEAMS_HEADER = re.compile(r"^(?P<name>\S.{0,80}?)[ \t\u00a0]+(?P<at>\d{1,2}:\d{2}(?::\d{2})?)\s*$")
+_TEAMS_ARROW = re.compile(r"^\s*(?P<a>\d+:\d{1,2}:\d{1,2}(?:[.,]\d+)?)\s*-->\s*(?P<b>\d+:\d{1,2}:\d{1,2}(?:[.,]\d+)?)\s*$")
+_TEAMS_NOTICE = re.compile(r"(?i)\b(?:started|stopped) transcription\s*$")
+# A turn's words are spread over the time to the next turn, but no slower than this:
+# the next turn may come after a long silence.
+_SECONDS_PER_WORD = 0.6
+_DOCX_LIMIT = 100_000_000  # bytes of document.xml: a transcript of a day's meeting is a few MB
+
+
+def _docx_text(raw: bytes, path: Path) -> str:
+    """The paragraphs of a Word document, one a line (stdlib only: a .docx is a zip of XML)."""
+    import io
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            info = z.getinfo("word/document.xml")
+            if info.file_size > _DOCX_LIMIT:
+                raise ConfigError(f"the document is too large for a transcript ({info.file_size // 1_000_000} MB of text)", path)
+            root = ET.fromstring(z.read(info))
+    except KeyError as e:
+        raise ConfigError("not a Word document (.docx): it has no word/document.xml", path) from e
+    except (zipfile.BadZipFile, ET.ParseError, OSError) as e:
+        raise ConfigError(f"not a readable Word document (.docx): {e}", path) from e
+    lines = []
+    for para in root.iter(f"{w}p"):
+        parts = []
+        for node in para.iter():
+            if node.tag == f"{w}t" and node.text:
+                parts.append(node.text)
+            elif node.tag == f"{w}tab":
+                parts.append("\t")
+            elif node.tag in (f"{w}br", f"{w}cr"):
+                parts.append("\n")
+        lines.extend("".join(parts).split("\n"))
+    return "\n".join(lines)
+
+
+def _teams_headers(lines: list[str]) -> dict[int, tuple[str, float]]:
+    """The lines that open a turn, by index: (speaker, start).
+
+    "Let's meet at 3:30" has the shape of "Jane Doe 3:30", so the name must look like
+    one (no word in lower case but a particle: "Maria de la Cruz", "Doe, Jane
+    (Guest)") and the times of the turns must not go back: of the lines that look
+    like headers, the longest run in time order is kept.
+    """
+    found = []
+    for i, line in enumerate(lines):
+        m = _TEAMS_HEADER.match(line.strip())
+        if m and i + 1 < len(lines) and lines[i + 1].strip() and _name_like(m["name"]):
+            found.append((i, m["name"].strip(), _clock(m["at"])))
+    return {i: (name, at) for i, name, at in _non_decreasing(found)}
+
+
+_PARTICLES = frozenset("van von der den de del della di da dos das du la le bin ibn al el ter ten".split())
+
+
+def _name_like(name: str) -> bool:
+    words = re.sub(r"\([^)]*\)|\[[^]]*\]", " ", name).replace(",", " ").split()
+    return 0 < len(words) <= 6 and all(not w[:1].islower() or w.lower() in _PARTICLES for w in words)
+
+
+def _non_decreasing(found: list[tuple[int, str, float]]) -> list[tuple[int, str, float]]:
+    """The longest subsequence whose times never go back (patience sorting)."""
+    import bisect
+
+    tails: list[float] = []  # the smallest last time of a run of each length
+    tail_at: list[int] = []  # which item ends it
+    before = [-1] * len(found)
+    for k, (_, _, at) in enumerate(found):
+        n = bisect.bisect_right(tails, at)
+        before[k] = tail_at[n - 1] if n else -1
+        if n == len(tails):
+            tails.append(at)
+            tail_at.append(k)
+        else:
+            tails[n], tail_at[n] = at, k
+    out = []
+    k = tail_at[-1] if tail_at else -1
+    while k >= 0:
+        out.append(found[k])
+        k = before[k]
+    return out[::-1]
+
+
+def _read_teams(text: str, path: Path) -> list[Segment]:
+    """Turns of a Teams transcript (.docx, or its text pasted into a .txt), one segment each."""
+    lines = text.split("\n")
+    turns: list[tuple[str | None, float, float | None, list[str]]] = []
+    headers = _teams_headers(lines)
+    arrows = {i: m for i, line in enumerate(lines) if (m := _TEAMS_ARROW.match(line))}
+    if arrows and len(arrows) >= len(headers):
+        from .captions import _parse_timing
+
+        starts = sorted(arrows)
+        for k, i in enumerate(starts):
+            body = [line.strip() for line in lines[i + 1 : starts[k + 1] if k + 1 < len(starts) else len(lines)] if line.strip()]
+            a, b = _parse_timing(lines[i].strip()) or (0.0, 0.0)
+            speaker = body.pop(0) if len(body) >= 2 else None
+            turns.append((speaker, a, b, body))
+    elif headers:
+        starts = sorted(headers)
+        for k, i in enumerate(starts):
+            body = [line.strip() for line in lines[i + 1 : starts[k + 1] if k + 1 < len(starts) else len(lines)] if line.strip()]
+            turns.append((headers[i][0], headers[i][1], None, body))
+    else:
+        raise ConfigError("no turns found: a Teams transcript has lines like \"Jane Doe   0:03\" over what was said", path)
+    segments = []
+    for k, (speaker, start, end, body) in enumerate(turns):
+        said = " ".join(line for line in body if not _TEAMS_NOTICE.search(line))
+        said = re.sub(r"\s+", " ", said).strip()
+        if not said:
+            continue
+        if end is None:
+            following = next((t[1] for t in turns[k + 1 :] if t[1] > start), None)
+            longest = start + 1.0 + _SECONDS_PER_WORD * len(said.split())
+            end = min(following, longest) if following is not None else longest
+        end = max(end, start + 0.1)
+        segments.append(Segment(start, end, said, spread_words(said, start, end), speaker))
+    return segments
 
 
 # --------------------------------------------------------------------------- VTT / SRT

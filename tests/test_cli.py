@@ -65,6 +65,17 @@ def test_bad_input_one_line_exit_1_nothing_written(media, tmp_path, case, proble
     assert not out.exists(), "nothing may be written for bad input"
 
 
+def test_an_unreadable_transcript_is_said_before_the_audio_is_decoded(media, tmp_path):
+    bad = tmp_path / "Team sync.docx"
+    bad.write_bytes(b"PK\x03\x04 cut short by the download")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["run", str(media["video"]), "-o", str(out), "--transcript", str(bad)])
+    assert r.exit_code == 1, r.output
+    assert "Decoding audio" not in r.output and "Traceback" not in r.output
+    assert "Team sync.docx: not a readable Word document" in r.output
+    assert not out.exists()
+
+
 def test_bad_input_does_not_touch_existing_outdir(media, tmp_path):
     out = tmp_path / "out"
     out.mkdir()

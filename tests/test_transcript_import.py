@@ -283,3 +283,69 @@ def test_captions_that_repeat_a_line_now_and_then_are_read_as_they_are(tmp_path:
     srt = "".join(f"{i + 1}\n00:00:{2 * i:02d},000 --> 00:00:{2 * i + 1:02d},500\n{text}\n\n" for i, text in enumerate(cues))
     t = import_transcript(_write(tmp_path, "meeting.srt", srt))
     assert [s.text for s in t.segments] == ["Is everyone ready?", "Yes.", "Yes. Good, then we start.", "First the agenda.", "Then the numbers."]
+
+
+def _docx(path: Path, paragraphs: list[list[str]]) -> Path:
+    """A Word document as Teams writes its transcript: a paragraph per line, each
+    paragraph's text in runs (a "\t" run is a tab)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def run(text: str) -> str:
+        return "<w:r><w:tab/></w:r>" if text == "\t" else f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{escape(text)}</w:t></w:r>'
+
+    body = "".join(f"<w:p><w:pPr><w:pStyle w:val=\"Normal\"/></w:pPr>{''.join(run(r) for r in runs)}</w:p>" for runs in paragraphs)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        z.writestr("word/document.xml", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                   '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+                   f"<w:body>{body}<w:sectPr/></w:body></w:document>")
+    return path
+
+
+def test_teams_docx_transcript_keeps_turns_and_speakers(tmp_path: Path) -> None:
+    path = _docx(tmp_path / "Quarterly review.docx", [
+        ["Quarterly review"], ["November 3, 2026, 2:00PM"], ["45m 12s"], ["Jane Doe started transcription"],
+        ["Jane Doe", "   ", "0:03"], ["Welcome everyone ", "to the quarterly review."],
+        ["Let's meet at 3:30"],  # said, not a new turn
+        ["Today we cover revenue, hiring and the roadmap."],
+        ["Maria de la Cruz (Guest)", "\t", "0:14"], ["One question: is this recorded?"],
+        ["Jane Doe   1:02:03"], ["Yes, it is."], ["Jane Doe stopped transcription"],
+    ])
+    t = import_transcript(path, duration=3800.0)
+    assert [(s.start, s.speaker, s.text) for s in t.segments] == [
+        (3.0, "Jane Doe", "Welcome everyone to the quarterly review. Let's meet at 3:30 Today we cover revenue, hiring and the roadmap."),
+        (14.0, "Maria de la Cruz (Guest)", "One question: is this recorded?"),
+        (3723.0, "Jane Doe", "Yes, it is."),
+    ]
+    # a turn's words end by the next turn, and do not fill a long silence before it
+    assert t.segments[0].end <= 14.0 and t.segments[1].end < 30.0
+    assert t.engine == "teams" and t.language == "en"
+    _check(t)
+
+
+def test_older_teams_docx_transcript_with_cue_times(tmp_path: Path) -> None:
+    path = _docx(tmp_path / "sync.docx", [
+        ["0:0:0.0 --> 0:0:4.520"], ["Doe, Jane"], ["Good morning everyone."], [],
+        ["0:0:5.100 --> 0:0:9.0"], ["Patel, Raj"], ["Morning! Shall we start"], ["with the numbers?"],
+    ])
+    t = import_transcript(path)
+    assert [(s.start, s.end, s.speaker, s.text) for s in t.segments] == [
+        (0.0, 4.52, "Doe, Jane", "Good morning everyone."),
+        (5.1, 9.0, "Patel, Raj", "Morning! Shall we start with the numbers?"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(b"PK\x03\x04 this zip is cut short"), "not a readable Word document"),
+        (lambda p: _docx(p, [["Minutes of the meeting"], ["Nothing was decided."]]), "no turns found"),
+    ],
+)
+def test_bad_docx_transcripts_are_clear_errors(tmp_path: Path, make, message: str) -> None:
+    path = tmp_path / "meeting.docx"
+    make(path)
+    with pytest.raises(ConfigError, match=message) as info:
+        import_transcript(path)
+    assert info.value.path == path
