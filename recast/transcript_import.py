@@ -279,7 +279,8 @@ def _read_cues(text: str, path: Path, *, vtt: bool) -> tuple[list[Segment], str 
 
 
 # ">>" marks a new speaker in YouTube's and broadcast captions; it is not a word.
-_SPEAKER_CHANGE = re.compile(r"(?:^|(?<=\s))(?:>>|&gt;&gt;|»)(?=\s|$)")
+# (A lone "»" is not taken for one: French sets its quotes off with spaces.)
+_SPEAKER_CHANGE = re.compile(r"(?:^|(?<=\s))(?:>>|&gt;&gt;)(?=\s|$)")
 
 
 def _unroll(parsed: list) -> list:
