@@ -57,7 +57,7 @@ def import_transcript(path: Path, *, duration: float | None = None) -> Transcrip
     head = text.lstrip()[:200]
     if docx or (suffix == ".txt" and _teams_headers(text.split("\n"))):
         segments, language = _read_teams(text, path), None
-        engine = "teams"
+        engine = "teams" if docx else "turns"
     elif suffix == ".json" or head.startswith(("{", "[")):
         segments, language = _read_json(text, path)
         engine = "whisper-json"

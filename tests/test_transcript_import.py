@@ -349,3 +349,16 @@ def test_bad_docx_transcripts_are_clear_errors(tmp_path: Path, make, message: st
     with pytest.raises(ConfigError, match=message) as info:
         import_transcript(path)
     assert info.value.path == path
+
+
+def test_text_of_turns_with_their_start_times(tmp_path: Path) -> None:
+    path = _write(tmp_path, "training.txt", "Speaker 1  0:00\nHello everyone, welcome to the training.\n\n"
+                  "Alex Kim  0:15\nThanks. Can we start\nwith the budget?\n\nSpeaker 1  1:02\nYes, let us start.\n")
+    t = import_transcript(path)
+    assert [(s.start, s.speaker, s.text) for s in t.segments] == [
+        (0.0, "Speaker 1", "Hello everyone, welcome to the training."),
+        (15.0, "Alex Kim", "Thanks. Can we start with the budget?"),
+        (62.0, "Speaker 1", "Yes, let us start."),
+    ]
+    assert t.engine == "turns"
+    _check(t)
