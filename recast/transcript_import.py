@@ -2,7 +2,7 @@
 
 Reads WebVTT and SubRip as Zoom, Teams, YouTube and caption editors write them,
 the Word document (.docx) Teams offers beside its WebVTT, and Whisper JSON
-(openai-whisper's `result`, faster-whisper's segments, WhisperX).
+(openai-whisper's `result`, faster-whisper's segments, WhisperX, whisper.cpp).
 Speaker names are kept: Teams writes `<v Jane Doe>text</v>`, Zoom writes
 `Jane Doe: text`. YouTube's automatic captions (what `yt-dlp --write-auto-subs`
 saves) time every word and show each line twice as it rolls up; each word is
@@ -399,6 +399,10 @@ def _read_json(text: str, path: Path) -> tuple[list[Segment], str | None]:
         items = data.get("segments")
         if items is None and "chunks" in data:  # Hugging Face pipeline output
             items = [{"start": c["timestamp"][0], "end": c["timestamp"][1], "text": c["text"]} for c in data["chunks"]]
+        if items is None and isinstance(data.get("transcription"), list):  # whisper.cpp's -oj / -ojf
+            result = data.get("result") if isinstance(data.get("result"), dict) else {}
+            language = result.get("language") or language
+            items = [_whisper_cpp_segment(item) for item in data["transcription"]]
     else:
         items = data
     if not isinstance(items, list):
@@ -417,6 +421,37 @@ def _read_json(text: str, path: Path) -> tuple[list[Segment], str | None]:
 
 
 _LANGUAGE_NAMES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it", "portuguese": "pt", "dutch": "nl", "japanese": "ja", "chinese": "zh", "russian": "ru"}
+
+
+def _whisper_cpp_segment(item: Any) -> Any:
+    """A segment of whisper.cpp's JSON in openai-whisper's shape.
+
+    Times are `offsets` in milliseconds. With `-ojf` each segment lists its tokens,
+    word pieces with their own offsets: a piece that opens with a space starts a
+    word, and "[_BEG_]"-like control tokens are left out.
+    """
+    if not isinstance(item, dict) or not isinstance(item.get("offsets"), dict):
+        return item
+    ms = item["offsets"]
+    out: dict[str, Any] = {"start": _num(ms.get("from")), "end": _num(ms.get("to")), "text": item.get("text")}
+    out = {k: v / 1000 if k != "text" and v is not None else v for k, v in out.items()}
+    words: list[dict[str, Any]] = []
+    for token in item.get("tokens") or ():
+        piece = token.get("text") if isinstance(token, dict) else None
+        times = token.get("offsets") if isinstance(token, dict) else None
+        if not isinstance(piece, str) or piece.startswith("[_") or not isinstance(times, dict):
+            continue
+        a, b = _num(times.get("from")), _num(times.get("to"))
+        if a is None or b is None:
+            return out  # a token without times: the words are spread instead
+        if piece.startswith(" ") or not words:
+            words.append({"word": piece, "start": a / 1000, "end": b / 1000, "probability": token.get("p", 1.0)})
+        else:
+            words[-1]["word"] += piece
+            words[-1]["end"] = b / 1000
+    if words and "".join(w["word"] for w in words).split() == str(out["text"]).split():
+        out["words"] = words
+    return out
 
 
 def _num(value: Any) -> float | None:

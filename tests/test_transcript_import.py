@@ -362,3 +362,22 @@ def test_text_of_turns_with_their_start_times(tmp_path: Path) -> None:
     ]
     assert t.engine == "turns"
     _check(t)
+
+
+def test_whisper_cpp_json_with_and_without_its_tokens(tmp_path: Path) -> None:
+    """`whisper-cli -oj` writes segments with millisecond `offsets`; `-ojf` adds each
+    segment's tokens: word pieces with times, and control tokens."""
+    segment = {"timestamps": {"from": "00:00:01,000", "to": "00:00:04,000"}, "offsets": {"from": 1000, "to": 4000},
+               "text": " Photosynthesis works."}
+    doc = {"systeminfo": "AVX = 1", "params": {"model": "ggml-base.en.bin", "language": "en", "translate": False},
+           "result": {"language": "en"}, "transcription": [segment]}
+    t = import_transcript(_write(tmp_path, "talk.json", json.dumps(doc)))
+    assert [(s.start, s.end, s.text) for s in t.segments] == [(1.0, 4.0, "Photosynthesis works.")]
+    assert [w.word for w in t.segments[0].words] == [" Photosynthesis", " works."]
+    tokens = [("[_BEG_]", 1000, 1000, 0.9), (" Photos", 1100, 1500, 0.8), ("ynthesis", 1500, 2200, 0.7),
+              (" works", 2300, 2800, 0.9), (".", 2800, 2900, 0.9), ("[_TT_150]", 4000, 4000, 0.9)]
+    segment["tokens"] = [{"text": text, "offsets": {"from": a, "to": b}, "id": i, "p": p} for i, (text, a, b, p) in enumerate(tokens)]
+    t = import_transcript(_write(tmp_path, "talk-full.json", json.dumps(doc)))
+    assert [(w.word, w.start, w.end) for w in t.segments[0].words] == [(" Photosynthesis", 1.1, 2.2), (" works.", 2.3, 2.9)]
+    assert t.language == "en"
+    _check(t)
