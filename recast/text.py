@@ -182,7 +182,7 @@ def sentences(transcript: Transcript, max_gap: float = 2.0, max_words: int = 60)
     words.sort(key=lambda ws: ws[0].start)
     if not out and unpunctuated(w.word for w, _ in words):
         line_ends = {id(seg.words[-1]) for seg in transcript.segments if seg.words}
-        return _by_pauses(words, line_ends, max_gap)
+        return _by_pauses(words, line_ends, max_gap, english=(transcript.language or "en").startswith("en"))
     current: list = []
     speaker: str | None = None
     for i, (w, who) in enumerate(words):
@@ -229,7 +229,7 @@ def unpunctuated(words: Iterable[str]) -> bool:
     return len(tokens) >= 40 and ends < len(tokens) * UNPUNCTUATED_ENDS
 
 
-def _by_pauses(words: list[tuple[Word, str | None]], line_ends: set[int], max_gap: float) -> list[Sentence]:
+def _by_pauses(words: list[tuple[Word, str | None]], line_ends: set[int], max_gap: float, english: bool = True) -> list[Sentence]:
     """Sentences of a transcript without punctuation, cut where the speaker pauses.
 
     The cuts are the longest pauses: the gap that about one in
@@ -240,9 +240,9 @@ def _by_pauses(words: list[tuple[Word, str | None]], line_ends: set[int], max_ga
     the words show no pauses (caption lines whose words were given times by share
     of the line, as in a roll-up SRT), a sentence ends with a caption line
     (`line_ends`: the ids of lines' last words) once it has half that many words.
-    Each sentence is given a capital and a full stop, or a question mark where it
-    opens as a question does, and "i" its capital, so that summaries and the
-    questions found read as sentences.
+    Each sentence is given a capital and a full stop, or in English a question mark
+    where it opens as a question does, and "i" its capital ("i" is Italian's "the"),
+    so that summaries and the questions found read as sentences.
     """
     gaps = np.array([b.start - a.end for (a, _), (b, _) in zip(words, words[1:])] + [0.0])
     paused = int((gaps >= MIN_PAUSE).sum()) * 4 * PAUSE_SENTENCE_WORDS >= len(words)
@@ -270,8 +270,8 @@ def _by_pauses(words: list[tuple[Word, str | None]], line_ends: set[int], max_ga
     out = []
     for piece in pieces:
         s = _make([words[i][0] for i in piece], words[piece[0]][1])
-        text = _I.sub("I", s.text)
-        end = "" if _SENTENCE_END.search(text) else "?" if _QUESTION_OPENING.match(text) else "."
+        text = _I.sub("I", s.text) if english else s.text
+        end = "" if _SENTENCE_END.search(text) else "?" if english and _QUESTION_OPENING.match(text) else "."
         out.append(Sentence(s.start, s.end, text[:1].upper() + text[1:] + end, s.speaker))
     return out
 

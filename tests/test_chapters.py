@@ -760,3 +760,7 @@ def test_sentences_of_unpunctuated_captions_are_cut_at_the_pauses():
     line_starts = {seg.start for seg in flat.segments}
     assert len(got) >= len(said) // 2 and all(s.start in line_starts for s in got)
     assert all(len(s.text.split()) >= 6 for s in got[:-1])
+    # "i" is Italian's "the": only English gets its capital I
+    italian = _caption_lines(["oggi leggono i libri di storia"] * 8, inner=0.05, between=0.6)
+    got = sentences(Transcript(italian.segments, "it", duration=italian.duration))
+    assert [s.text for s in got] == ["Oggi leggono i libri di storia."] * 8
