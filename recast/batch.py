@@ -167,7 +167,7 @@ class ItemReport:
 def build_one(item: BatchItem, outdir: str, options: Options, progress: ProgressFn | None = None) -> dict[str, Any]:
     """Build one recording; never raises for a bad recording. Runs in a worker
     process or a Dask task. Returns a dict for the report."""
-    from .pipeline import NO_SPEECH, find_existing_build, process
+    from .pipeline import NO_SPEECH, find_existing_build, process, transcript_beside
     from .probe import check_path, file_sha256
 
     start = time.perf_counter()
@@ -183,6 +183,7 @@ def build_one(item: BatchItem, outdir: str, options: Options, progress: Progress
     try:
         check_path(item.path, folder_hint=False)  # a missing or empty file is reported before it is hashed
         sha = file_sha256(item.path)  # once: both the skip check and the build use it
+        opts = transcript_beside(item.path, opts)  # the file found is part of what was built
         if not opts.force:
             done = find_existing_build(Path(outdir), item.path, opts, item.metadata(), sha=sha)
             if done is not None:

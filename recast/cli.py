@@ -14,7 +14,7 @@ from typing import Any, Callable
 import click
 
 from . import __version__
-from .config import CHAPTER_SOURCES, CLIP_MODES, DEVICES, ENGINES, TASKS, WEB_VIDEO, load_options
+from .config import CHAPTER_SOURCES, CLIP_MODES, DEVICES, ENGINES, TASKS, TRANSCRIPT_BESIDE, WEB_VIDEO, load_options
 from .errors import RecastError
 
 log = logging.getLogger("recast")
@@ -60,7 +60,9 @@ def run_options(f: Callable) -> Callable:
                      help="Read the names and terms on the slides (OCR) so that speech recognition spells them. "
                           "[default: on]"),
         click.option("--transcript", "transcript_file", type=click.Path(path_type=Path),
-                     help="Use this transcript (WebVTT/SRT from Zoom, Teams or YouTube, a Teams .docx, or Whisper JSON) instead of recognising speech."),
+                     help="Use this transcript (WebVTT/SRT from Zoom, Teams or YouTube, a Teams .docx, or Whisper JSON) instead of "
+                          "recognising speech; 'beside': the one saved beside each recording (talk.vtt, yt-dlp's talk.en.vtt, "
+                          "Zoom's .transcript.vtt), else recognise."),
         click.option("--chapters", metavar="FILE|detect",
                      help="Use these chapters: a list of '0:00 Title' lines (a YouTube description; recast's "
                           "youtube-chapters.txt, edited), WebVTT, FFMETADATA or JSON chapters. 'detect' finds them "
@@ -232,8 +234,9 @@ def batch(ctx: click.Context, inputs: tuple[Path, ...], list_file: Path | None, 
             raise click.UsageError("give recordings or folders, or --list FILE")
         if kwargs.get("title"):
             raise click.UsageError("--title names one session; use a --list CSV with a title column in a batch")
-        if kwargs.get("transcript_file"):
-            raise click.UsageError("--transcript belongs to one recording; give it in a transcript column of a --list CSV")
+        if kwargs.get("transcript_file") not in (None, TRANSCRIPT_BESIDE):
+            raise click.UsageError("--transcript FILE belongs to one recording; give it in a transcript column of a --list CSV,"
+                                   " or use --transcript beside")
         if kwargs.get("chapters") not in (None, *CHAPTER_SOURCES):
             raise click.UsageError("a chapter list belongs to one recording; give it in a chapters column of a --list CSV")
         options = options_from(kwargs)

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 CLIP_MODES = ("encode", "copy", "none")
 CHAPTER_SOURCES = ("auto", "detect")  # else --chapters names a chapter file
+TRANSCRIPT_BESIDE = Path("beside")  # --transcript beside
 WEB_VIDEO = ("wide", "modern")
 ENGINES = ("faster-whisper", "openai-whisper")
 DEVICES = ("auto", "cpu", "cuda")
@@ -64,7 +65,9 @@ class Options:
     # Names and terms read on the slides (OCR) steer recognition of what is said
     # while each slide is shown (recast/slides.py)
     slide_vocabulary: bool = True
-    transcript_file: Path | None = None  # import instead of recognising speech
+    # import instead of recognising speech; TRANSCRIPT_BESIDE: the one a tool saved
+    # beside each recording (names.transcript_beside), when there is one
+    transcript_file: Path | None = None
     # "auto": chapter marks inside the recording when it has them (Camtasia, OBS,
     # yt-dlp), else found; "detect": always found; else a chapter file's path
     chapters: str = "auto"

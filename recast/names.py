@@ -84,6 +84,42 @@ def ytdlp_info_path(path: Path) -> Path:
     return path.with_name(path.stem + ".info.json")
 
 
+# What `--transcript beside` looks for next to a recording, in this order: a file of
+# its own name (Whisper's CLI, a caption editor, a download of Teams' transcript),
+# yt-dlp's subtitles ("<name>.en.vtt"), and Zoom's cloud transcript
+# ("GMT..._Recording.transcript.vtt" beside "GMT..._Recording_1920x1080.mp4").
+TRANSCRIPT_SUFFIXES = (".vtt", ".srt", ".docx", ".json")
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+def transcript_beside(path: Path, language: str | None = None) -> Path | None:
+    """The transcript that a tool saved beside the recording `path`, if any.
+
+    Of yt-dlp's subtitles in several languages, those in `language` come first,
+    else those in the language spoken (the one YouTube's "-orig" captions are in:
+    the others are machine translations); then one without a variant ("en", the
+    channel's own subtitles when it has them, before "en-orig"), WebVTT before SRT.
+    """
+    path = Path(path)
+    own = [path.with_suffix(suffix) for suffix in TRANSCRIPT_SUFFIXES]
+    if hit := next((p for p in own if p.is_file() and p != path), None):
+        return hit
+    try:
+        siblings = [p for p in path.parent.iterdir() if p.name.startswith(path.stem + ".") and p.is_file()]
+    except OSError:
+        return None
+    tags = {p: p.name[len(path.stem) + 1 : -len(p.suffix)] for p in siblings if p.suffix.lower() in (".vtt", ".srt")}
+    tags = {p: tag for p, tag in tags.items() if _LANGUAGE_TAG.match(tag)}
+    spoken = language or next((tag.split("-")[0] for tag in sorted(tags.values()) if tag.endswith("-orig")), None)
+    if tags:
+        return min(tags, key=lambda p: (spoken is not None and tags[p].split("-")[0] != spoken, "-" in tags[p], p.suffix.lower() != ".vtt", p.name))
+    if m := _ZOOM_CLOUD.match(path.stem):
+        zoom = path.with_name(f"{path.stem[: m.start(4)]}{m.group(4)}.transcript.vtt")
+        if zoom.is_file():
+            return zoom
+    return None
+
+
 def _info_json(path: Path) -> dict:
     """yt-dlp's .info.json beside a download, or {} when there is none to read."""
     info = ytdlp_info_path(path)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from . import __version__
-from .config import Options
+from .config import TRANSCRIPT_BESIDE, Options
 from .errors import OutputError, RecastError
 from .models import ChapterMarks, Clip, Session, Thumbnail, TimedText, Transcript, VideoAnalysis
 from .names import name_facts
@@ -139,6 +139,18 @@ def session_title(source: Path, options: Options, metadata: dict[str, str] | Non
     return title or "Untitled session"
 
 
+def transcript_beside(source: Path, options: Options) -> Options:
+    """`options` with `--transcript beside` replaced by the transcript a tool saved
+    beside `source` (`names.transcript_beside`), or by none: then speech is recognised."""
+    if options.transcript_file != TRANSCRIPT_BESIDE:
+        return options
+    from .names import transcript_beside as find
+
+    found = find(source, options.language)
+    log.info("%s: %s", source, f"using the transcript beside it, {found.name}" if found else "no transcript beside it; recognising the speech")
+    return options.replace(transcript_file=found)
+
+
 def build_key(source_sha256: str, options: Options, title: str, metadata: dict[str, str] | None) -> str:
     """Identifies a build: the same input content with the same settings gives the same key."""
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()
@@ -208,6 +220,10 @@ def _process(source: Path, outdir: Path, options: Options, progress: ProgressFn 
     stages = _Stages(progress, item="")
     with stages.stage("probe") as note:
         media = probe(source)
+        if options.transcript_file == TRANSCRIPT_BESIDE:
+            options = transcript_beside(source, options)
+            found = options.transcript_file
+            note["message"] = f"transcript beside it: {found.name}" if found else "no transcript beside it: the speech is recognised"
         track = choose_track(media, options.audio_track)
         if len(media.audio_streams) > 1:
             s = media.audio_streams[track]

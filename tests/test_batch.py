@@ -230,3 +230,48 @@ def test_a_list_gives_each_recording_its_own_chapters_and_a_bad_one_fails_alone(
     chapters.write_text("0:00 Plants\n0:42 Rocks\n1:16 Bread and money\n")
     again = build_one(good, str(out), Options(clips="none"))
     assert again["status"] == "built" and again["chapters"] == 3
+
+
+def test_transcript_beside_each_recording_of_an_archive(tmp_path, sample, built_sample):
+    """`--transcript beside` over a folder of downloads: yt-dlp's subtitles and Zoom's
+    cloud transcript are used, with Zoom's speaker names; a recording with none is
+    recognised; the same run again skips them all, and an edited transcript is built again."""
+    from benchmarks.youtube_captions import youtube_vtt
+    from recast.batch import build_one
+
+    recognised = json.loads((built_sample.folder / "transcript.json").read_text())
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    youtube = archive / "Webinar [a1B2c3D4e5F].mp4"
+    zoom = archive / "GMT20261103-150212_Recording_1920x1080.mp4"
+    plain = archive / "plain.mp4"
+    for copy in (youtube, zoom, plain):
+        shutil.copyfile(sample, copy)
+    (archive / "Webinar [a1B2c3D4e5F].info.json").write_text("{}")
+    (archive / "Webinar [a1B2c3D4e5F].en-orig.vtt").write_text(youtube_vtt(recognised))
+    (archive / "Webinar [a1B2c3D4e5F].en.vtt").write_text(youtube_vtt(recognised))
+    zoom_vtt = archive / "GMT20261103-150212_Recording.transcript.vtt"
+    zoom_vtt.write_text("WEBVTT\n\n" + "".join(
+        f"{i}\n00:{int(s['start']) // 60:02d}:{s['start'] % 60:06.3f} --> 00:{int(s['end']) // 60:02d}:{s['end'] % 60:06.3f}\n"
+        f"Jo Trainer: {s['text'].strip()}\n\n" for i, s in enumerate(recognised["segments"], 1)))
+    out = tmp_path / "site"
+    options = Options(clips="none", transcript_file=Path("beside"))
+    used = {}
+    for item in discover([archive]):
+        report = build_one(item, str(out), options)
+        assert report["status"] == "built", report
+        transcript = json.loads((out / report["folder"] / "transcript.json").read_text())
+        used[item.path.name] = (transcript["model"], {s.get("speaker") for s in transcript["segments"]})
+    assert used == {
+        youtube.name: ("Webinar [a1B2c3D4e5F].en.vtt", {None}),  # "en" before the "en-orig" variant
+        zoom.name: (zoom_vtt.name, {"Jo Trainer"}),
+        plain.name: ("tiny.en", {None}),
+    }
+    assert [build_one(item, str(out), options)["status"] for item in discover([archive])] == ["skipped"] * 3
+    zoom_vtt.write_text(zoom_vtt.read_text().replace("Jo Trainer:", "Jo Teacher:"))
+    assert [build_one(item, str(out), options)["status"] for item in discover([archive])] == ["built", "skipped", "skipped"]
+
+
+def test_transcript_beside_is_the_one_transcript_option_a_batch_takes(tmp_path, sample):
+    r = CliRunner().invoke(main, ["batch", str(sample), "-o", str(tmp_path / "o"), "--transcript", str(sample)])
+    assert r.exit_code == 2 and "--transcript beside" in r.output

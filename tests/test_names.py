@@ -71,3 +71,27 @@ def test_a_youtube_download_takes_its_title_and_date_from_the_info_json_beside_i
     assert name_facts(video) == NameFacts("Week 3: Recursion, trees & the call stack | CS101 (full lecture)", "2024-03-05")
     video.with_name(video.stem + ".info.json").write_text("{not json")
     assert name_facts(video).title == "Week 3: Recursion, trees & the call stack | CS101"
+
+
+def test_the_transcript_beside_a_recording(tmp_path):
+    from recast.names import transcript_beside
+
+    def touch(*names: str) -> None:
+        for name in names:
+            (tmp_path / name).write_text("x")
+
+    talk = tmp_path / "talk.mp4"
+    touch("talk.mp4", "talk.info.json", "talk.txt", "other.vtt")
+    assert transcript_beside(talk) is None
+    touch("talk.en-orig.vtt", "talk.de.srt")
+    assert transcript_beside(talk).name == "talk.en-orig.vtt"
+    touch("talk.en.srt", "talk.en.vtt")
+    assert transcript_beside(talk).name == "talk.en.vtt"  # no variant first, WebVTT before SRT
+    assert transcript_beside(talk, "de").name == "talk.de.srt"  # the language asked for
+    touch("talk.srt")
+    assert transcript_beside(talk).name == "talk.srt"  # a file of its own name before all
+    zoom = tmp_path / "GMT20240305-100012_Recording_1920x1080.mp4"
+    touch(zoom.name, "GMT20240305-100012_Recording.cc.vtt")
+    assert transcript_beside(zoom) is None  # Zoom's live captions are not its transcript
+    touch("GMT20240305-100012_Recording.transcript.vtt")
+    assert transcript_beside(zoom).name == "GMT20240305-100012_Recording.transcript.vtt"
