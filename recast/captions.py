@@ -639,9 +639,15 @@ class ParsedCue:
     speaker: str | None = None
 
 
-def _seconds(h: str | None, m: str, s: str, frac: str | None) -> float:
-    frac = (frac or "0").ljust(3, "0")
-    return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(frac) / 1000
+def clock_seconds(h: str | None, m: str, s: str, frac: str | None) -> float:
+    """Seconds of a clock time's parts: "1", "02", "03", "5" for 1:02:03.5."""
+    return int(h or 0) * 3600 + int(m) * 60 + int(s) + (int(frac) / 10 ** len(frac) if frac else 0.0)
+
+
+def parse_clock(text: str) -> float | None:
+    """Seconds of "h:mm:ss.ttt" or "mm:ss.ttt" (a comma for the point too), else None."""
+    m = re.fullmatch(_TIME, text.strip())
+    return clock_seconds(*m.groups()) if m else None
 
 
 def _parse_timing(line: str) -> tuple[float, float] | None:
@@ -649,7 +655,7 @@ def _parse_timing(line: str) -> tuple[float, float] | None:
     if not m:
         return None
     g = m.groups()
-    return _seconds(*g[:4]), _seconds(*g[4:])
+    return clock_seconds(*g[:4]), clock_seconds(*g[4:])
 
 
 def _normalise_newlines(text: str) -> str:

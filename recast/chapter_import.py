@@ -28,7 +28,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from .captions import parse_srt, parse_vtt
+from .captions import clock_seconds, parse_srt, parse_vtt
 from .errors import ConfigError
 from .config import chapter_file
 from .models import ChapterMarks, GivenChapter, MediaInfo
@@ -158,19 +158,15 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-def _seconds(h: str | None, m: str, s: str, frac: str | None) -> float:
-    return int(h or 0) * 3600 + int(m) * 60 + int(s) + (int(frac) / 10 ** len(frac) if frac else 0.0)
-
-
 def _listing(text: str) -> list[GivenChapter]:
     """Lines with a time and a title, as in a YouTube description; others are not chapters."""
     marks = []
     for line in text.split("\n"):
         line = line.strip()
         if m := _TIME_FIRST.match(line):
-            marks.append(GivenChapter(_seconds(*m.groups()[:4]), None, m.group(5)))
+            marks.append(GivenChapter(clock_seconds(*m.groups()[:4]), None, m.group(5)))
         elif m := _TIME_LAST.match(line):
-            marks.append(GivenChapter(_seconds(*m.groups()[1:5]), None, m.group(1)))
+            marks.append(GivenChapter(clock_seconds(*m.groups()[1:5]), None, m.group(1)))
     return marks
 
 

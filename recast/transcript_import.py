@@ -19,8 +19,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
+from .captions import _TAG, ParsedCue, _clean, _parse_timing, parse_clock, parse_srt, parse_vtt
 from .errors import ConfigError, RecastError
-from .models import Segment, Transcript, Word
+from .models import Cue, Segment, Transcript, Word
 from .transcribe import spread_words, tidy_segments
 
 
@@ -126,7 +127,6 @@ def guess_language(texts: Iterable[str]) -> str:
 # line "Jane Doe   1:02:03" (the speaker and when the turn starts) over what was
 # said; before, a turn was "0:1:2.3 --> 0:1:5.8", the speaker's name and the text.
 _TEAMS_HEADER = re.compile(r"^(?P<name>\S.{0,80}?)[ \t\u00a0]+(?P<at>\d{1,2}:\d{2}(?::\d{2})?)\s*$")
-_TEAMS_ARROW = re.compile(r"^\s*(?P<a>\d+:\d{1,2}:\d{1,2}(?:[.,]\d+)?)\s*-->\s*(?P<b>\d+:\d{1,2}:\d{1,2}(?:[.,]\d+)?)\s*$")
 _TEAMS_NOTICE = re.compile(r"(?i)\b(?:started|stopped) transcription\s*$")
 # A turn's words are spread over the time to the next turn, but no slower than this:
 # the next turn may come after a long silence.
@@ -177,7 +177,7 @@ def _teams_headers(lines: list[str]) -> dict[int, tuple[str, float]]:
     for i, line in enumerate(lines):
         m = _TEAMS_HEADER.match(line.strip())
         if m and i + 1 < len(lines) and lines[i + 1].strip() and _name_like(m["name"]):
-            found.append((i, m["name"].strip(), _clock(m["at"])))
+            found.append((i, m["name"].strip(), parse_clock(m["at"]) or 0.0))
     return {i: (name, at) for i, name, at in _non_decreasing(found)}
 
 
@@ -217,14 +217,12 @@ def _read_teams(text: str, path: Path) -> list[Segment]:
     lines = text.split("\n")
     turns: list[tuple[str | None, float, float | None, list[str]]] = []
     headers = _teams_headers(lines)
-    arrows = {i: m for i, line in enumerate(lines) if (m := _TEAMS_ARROW.match(line))}
+    arrows = {i: times for i, line in enumerate(lines) if "-->" in line and (times := _parse_timing(line))}
     if arrows and len(arrows) >= len(headers):
-        from .captions import _parse_timing
-
         starts = sorted(arrows)
         for k, i in enumerate(starts):
             body = [line.strip() for line in lines[i + 1 : starts[k + 1] if k + 1 < len(starts) else len(lines)] if line.strip()]
-            a, b = _parse_timing(lines[i].strip()) or (0.0, 0.0)
+            a, b = arrows[i]
             speaker = body.pop(0) if len(body) >= 2 else None
             turns.append((speaker, a, b, body))
     elif headers:
@@ -255,8 +253,6 @@ def _read_teams(text: str, path: Path) -> list[Segment]:
 def _read_cues(text: str, path: Path, *, vtt: bool) -> tuple[list[Segment], str | None]:
     """Cues through the caption parsers of recast.captions (Teams `<v Name>` and Zoom
     `Name: text` speakers kept), one segment per cue with words spread over it."""
-    from .captions import _parse_timing, parse_srt, parse_vtt
-
     try:
         parsed = parse_vtt(text) if vtt else parse_srt(text)
     except RecastError:
@@ -293,9 +289,6 @@ def _unroll(parsed: list) -> list:
     with the line the cue before ended with; then a cue's opening lines that the
     cue before ended with are dropped, and a cue with nothing new is left out.
     """
-    from .captions import ParsedCue
-    from .models import Cue
-
     repeats = sum(1 for a, b in zip(parsed, parsed[1:]) if b.cue.lines[0] == a.cue.lines[-1])
     if len(parsed) < 4 or repeats * 2 < len(parsed) - 1:
         return parsed
@@ -328,8 +321,6 @@ def _read_word_timed(text: str) -> list[Segment]:
     skipped. A plain line that is new ("[Music]", a line of one word) is kept with
     its words spread over the cue.
     """
-    from .captions import _clean, _parse_timing, _TAG
-
     cues: list[tuple[float, float, list[str]]] = []
     in_cue = False
     for line in text.split("\n"):
@@ -345,7 +336,7 @@ def _read_word_timed(text: str) -> list[Segment]:
     last = ""
     for start, end, rows in cues:
         for row in rows:
-            plain = _clean(_SPEAKER_CHANGE.sub(" ", html.unescape(_TAG.sub("", row))))
+            plain = _row_text(row)
             if not plain:
                 continue
             if not _INLINE_TIME.search(row):
@@ -355,10 +346,10 @@ def _read_word_timed(text: str) -> list[Segment]:
                 continue
             # "first<t1><c> second</c><t2><c> third</c>": the first piece starts with the cue.
             parts = _INLINE_TIME.split(row)
-            pieces = [(start, parts[0])] + [(_clock(parts[k]), parts[k + 1]) for k in range(1, len(parts) - 1, 2)]
+            pieces = [(start, parts[0])] + [(parse_clock(parts[k]) or start, parts[k + 1]) for k in range(1, len(parts) - 1, 2)]
             words: list[Word] = []
             for k, (at, raw) in enumerate(pieces):
-                tokens = _clean(_SPEAKER_CHANGE.sub(" ", html.unescape(_TAG.sub("", raw)))).split()
+                tokens = _row_text(raw).split()
                 if not tokens:
                     continue
                 nxt = pieces[k + 1][0] if k + 1 < len(pieces) else end
@@ -371,10 +362,9 @@ def _read_word_timed(text: str) -> list[Segment]:
     return segments
 
 
-def _clock(text: str) -> float:
-    """Seconds of "hh:mm:ss.ttt" or "mm:ss.ttt"."""
-    *head, seconds = text.replace(",", ".").split(":")
-    return sum(int(h) * 60 ** (len(head) - i) for i, h in enumerate(head)) + float(seconds)
+def _row_text(row: str) -> str:
+    """A caption row as plain text: tags, entities and ">>" speaker changes gone."""
+    return _clean(_SPEAKER_CHANGE.sub(" ", html.unescape(_TAG.sub("", row))))
 
 
 def _header_language(text: str) -> str | None:
