@@ -41,7 +41,7 @@ import numpy as np
 from .config import Options
 from .models import SAMPLE_RATE, Audio, ChapterMarks, ChapterSpans, Transcript, VideoAnalysis
 from .boundary_weights import BOUNDARY_BIAS, BOUNDARY_WEIGHTS
-from .text import Sentence, content_words, embed, sentences, spoken_heading, stems, tokenize
+from .text import Sentence, content_words, embed, in_transcript_language, sentences, spoken_heading, stems, tokenize
 from .video import change_window
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ class _Signals:
         return _Signals(self.bonus[part], self.slide[part], self.heading[part])
 
 
+@in_transcript_language
 def find_chapters(
     transcript: Transcript, audio: Audio | None, video: VideoAnalysis | None, options: Options
 ) -> ChapterSpans:
@@ -228,6 +229,7 @@ def _talk(sents: list[Sentence], rec_start: float, rec_end: float) -> tuple[int,
     return first, last, talk_start, talk_end
 
 
+@in_transcript_language
 def given_spans(transcript: Transcript, audio: Audio | None, given: ChapterMarks) -> ChapterSpans:
     """The chapters a person marked, as spans of the talk.
 

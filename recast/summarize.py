@@ -37,7 +37,10 @@ import numpy as np
 from .chapters import signposting
 from .config import Options
 from .models import Chapter, ChapterSpans, Outline, Question, Transcript, VideoAnalysis
-from .text import STOPWORDS, Sentence, content_words, embed, english_words, remove_fillers, sentences, singular, spoken_heading, stem, tokenize, word_tokens
+from .text import (
+    Sentence, content_words, embed, english_words, in_transcript_language, is_english, language, lemma, remove_fillers,
+    sentences, spoken_heading, stem, stopwords, tokenize, word_tokens,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +54,19 @@ ANSWER_PAUSE = 4.0  # s: a pause this long ends an answer
 # this close to a word of the talk (difflib's ratio; "taxonomy"/"taxation" is 0.62).
 NEAR_SPOKEN = 0.8
 _TITLE_SMALL = frozenset("a an and as at but by for from in into of on or the to vs via with".split())
+# "and" between a title's two phrases, in the languages Whisper hears most
+_AND = {"en": "and", "fr": "et", "de": "und", "es": "y", "it": "e", "pt": "e", "nl": "en", "sv": "och", "da": "og",
+        "no": "og", "nb": "og", "nn": "og", "ca": "i", "ro": "și", "pl": "i", "cs": "a", "sk": "a", "fi": "ja"}
+# languages whose noun phrase puts its head first ("révolution française",
+# "ciclo de Calvin"): a run of content words is named by its first words
+_HEAD_FIRST = frozenset("fr es it pt ro ca".split())
 _FILLER_QUESTION = re.compile(
     r"^(right|okay|ok|yeah|yes|no|you know|see|huh|eh|alright|all right|correct|isn't it|is that right|"
     r"does that make sense|make sense|makes sense|is that clear|got it|everyone with me|are you with me|"
     r"any (other |more |further )?questions( so far)?( at this point)?|questions)\s*[?.!]*$"
+    # the presenter checking in: "Do you have any questions about chlorophyll?"
+    r"|^(so |okay |ok |now |right )?(do you|does anyone|does anybody|does everyone|did you|are there|is there|have you got)"
+    r"( have| got)? any (other |more |further )?questions?( (about|on|so far|at this point)\b[^?]{0,40})?\s*[?.!]*$"
 )
 _QA_PROMPT = re.compile(
     r"\b(any|other|more|further) questions\b|\bquestions?\b.{0,20}\b(now|floor|open|chat)\b|\bq ?& ?a\b|\bq and a\b"
@@ -79,6 +91,7 @@ class _Chapter:
     sents: list[Sentence]
 
 
+@in_transcript_language
 def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis | None, options: Options) -> Outline:
     """Title, summarise and index the chapters in `spans`."""
     all_sents = [s for s in sentences(transcript) if tokenize(s.text)]
@@ -249,6 +262,27 @@ _NUMBER_WORDS = frozenset(
     seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million
     billion trillion""".split()
 )
+# and in the other languages recast has stopwords for and trainers use most
+_OTHER_NUMBER_WORDS = {
+    "fr": "zéro un une deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize vingt "
+          "trente quarante cinquante soixante cent cents mille million millions milliard milliards",
+    "de": "null eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig vierzig fünfzig "
+          "sechzig siebzig achtzig neunzig hundert tausend million millionen milliarde milliarden",
+    "es": "cero uno una dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince veinte "
+          "treinta cuarenta cincuenta sesenta setenta ochenta noventa cien ciento cientos mil millón millones",
+    "it": "zero uno una due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta quaranta "
+          "cinquanta sessanta settanta ottanta novanta cento mille mila milione milioni miliardo miliardi",
+    "pt": "zero um uma dois duas três quatro cinco seis sete oito nove dez onze doze vinte trinta quarenta "
+          "cinquenta sessenta setenta oitenta noventa cem cento mil milhão milhões bilhão",
+    "nl": "nul een twee drie vier vijf zes zeven acht negen tien elf twaalf twintig dertig veertig vijftig "
+          "zestig zeventig tachtig negentig honderd duizend miljoen miljard",
+}
+
+
+@functools.cache
+def _number_words(code: str) -> frozenset[str]:
+    """Numbers said as words in the language `code`, English ones included."""
+    return _NUMBER_WORDS | frozenset(_OTHER_NUMBER_WORDS.get(code, "").split())
 
 
 def _phrases(sents: list[Sentence]) -> Counter:
@@ -257,8 +291,16 @@ def _phrases(sents: list[Sentence]) -> Counter:
     "inclusive" alone before a noun). A last word that is a verb or an adverb is left
     out: a past form ("Darwin sailed"), an adverb ("largely"), one followed by a
     determiner ("the theorem gives the rest"); so is a word after a subject or an
-    auxiliary ("he holds", "was active")."""
+    auxiliary ("he holds", "was active").
+
+    Other languages have no parts of speech here: a run of content words between
+    their stopwords gives its first 1-3 words where the head comes first (French,
+    Spanish: "révolution française"), else its last."""
     counts: Counter = Counter()
+    english = is_english()
+    head_first = language() in _HEAD_FIRST
+    stop = stopwords()
+    numbers = _number_words(language())
     for s in sents:
         # punctuation ends a phrase as a stopword does ("Ayn Rand (born ...", "novelist, philosopher")
         cased = [t for clause in _CLAUSE.split(remove_fillers(s.text)) for t in word_tokens(clause) + ["."]]
@@ -269,8 +311,13 @@ def _phrases(sents: list[Sentence]) -> Counter:
         before = "."
         of: list[str] = []  # the head of a run that ended at "of" ("center" of mass)
         for tok in tokens:
-            if not (tok in STOPWORDS or tok in _SPOKEN_MATHS or tok in _NUMBER_WORDS or len(tok) < 3 or tok.isdigit() or tok == "."):
+            if not (tok in stop or tok in _SPOKEN_MATHS or tok in numbers or len(tok) < 3 or tok.isdigit() or tok == "."):
                 run.append(tok)
+                continue
+            if not english:
+                for n in range(1, min(len(run), 3) + 1):
+                    counts[tuple(run[:n] if head_first else run[-n:])] += 1
+                run = []
                 continue
             if len(run) == 1 and before in _VERB_CONTEXT:
                 run = []
@@ -339,7 +386,7 @@ def _lemma_phrases(sents: list[Sentence]) -> tuple[Counter, dict[tuple[str, ...]
     lemma_counts: Counter = Counter()
     surface: dict[tuple[str, ...], Counter] = {}
     for words, c in _phrases(sents).items():
-        key = tuple(singular(w) for w in words)
+        key = tuple(lemma(w) for w in words)
         lemma_counts[key] += c
         surface.setdefault(key, Counter())[words] += c
     return lemma_counts, {k: v.most_common(1)[0][0] for k, v in surface.items()}
@@ -413,10 +460,10 @@ def _spelt(key: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
     for s in sents:
         for i, word in enumerate(word_tokens(s.text)):
             low = word.lower()
-            lem = low if low in seen else singular(low)
+            lem = low if low in seen else lemma(low)
             if i == 0 or lem not in seen:  # a sentence's first word is capitalised anyway
                 continue
-            if low == lem:
+            if low == lem or not is_english():  # a stem is no word: its words as said ("volcans")
                 seen[lem][word] += 1
             elif word.isupper() and len(word) > 1:
                 seen[lem][lem.upper()] += 1
@@ -461,6 +508,8 @@ def _session_keywords(talk: list[Sentence], k: int = 10) -> tuple[str, ...]:
 
 
 def _title_case(words: list[str] | tuple[str, ...]) -> str:
+    if not is_english():  # other languages write titles in sentence case ("Révolution française")
+        return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else ""
     out = []
     for i, w in enumerate(words):
         if i > 0 and w.lower() in _TITLE_SMALL:
@@ -481,7 +530,8 @@ def _clip(title: str, limit: int = MAX_TITLE) -> str:
         return title
     cut = title[: limit + 1].rsplit(" ", 1)[0].rstrip(" -:;,.&")
     words = cut.split()
-    while words and words[-1].lower() in _TITLE_SMALL:  # never end on "and"/"of"
+    small = _TITLE_SMALL if is_english() else stopwords()
+    while words and words[-1].lower() in small:  # never end on "and"/"of"
         words.pop()
     return " ".join(words) or title[:limit]
 
@@ -497,6 +547,12 @@ _ANNOUNCEMENTS = (
     re.compile(r"\b(?:something (?:completely |totally |quite )?different|next up|moving on to)\s*[:,]?\s*(?P<t>.*)$", re.I),
 )
 _NOT_A_TOPIC = {"this", "that", "these", "those", "it", "them", "here", "there", "what", "how", "why", "some", "one"}
+# "we'll talk about three subjects: photosynthesis, volcanoes and ...": the agenda of
+# the whole session, not the topic of the part it opens
+_AGENDA = re.compile(
+    r"(?i)^(?:the\s+)?(?:two|three|four|five|six|seven|several|a\s+few|a\s+couple\s+of|some|a\s+number\s+of|\d+)\s+"
+    r"(?:main\s+|key\s+|big\s+|different\s+)?(?:subjects|topics|things|parts|points|areas|sections|themes|questions|ideas)\b"
+)
 
 
 def announced_title(sents: list[Sentence]) -> str | None:
@@ -512,6 +568,8 @@ def announced_title(sents: list[Sentence]) -> str | None:
             if m is None:
                 continue
             topic = m.group("t")
+            if _AGENDA.match(topic.strip()):
+                continue
             if not topic.strip() and n + 1 < len(sents):
                 # "Something completely different. How to plan a monthly budget."
                 topic = remove_fillers(sents[n + 1].text).strip().rstrip(".!?")
@@ -534,7 +592,7 @@ def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str
         return None
     first = scored[0][1]
     second = next((p for _, p in scored[1:6] if len(p) <= 2 and not any(_kin(a, b) for a in p for b in first)), None)
-    words = list(first) + (["and", *second] if second and len(first) + len(second) <= 5 else [])
+    words = list(first) + ([_AND.get(language(), "&"), *second] if second and len(first) + len(second) <= 5 else [])
     return _phrase_title(tuple(words), sents)
 
 
@@ -542,7 +600,7 @@ def _kin(a: str, b: str) -> bool:
     """One word in two forms, which a title must not pair with itself ("Nuclei and
     Nuclear", "Proto-Afroasiatic and Afroasiatic", "Awards and Award")."""
     a, b = a.lower(), b.lower()
-    if singular(a) == singular(b) or stem(a) == stem(b) or a in b.split("-") or b in a.split("-"):
+    if lemma(a) == lemma(b) or stem(a) == stem(b) or a in b.split("-") or b in a.split("-"):
         return True
     common = len(os.path.commonprefix([a, b]))
     return common >= 5 and common >= 0.7 * min(len(a), len(b))
@@ -552,7 +610,7 @@ def readable(text: str, confidence: float, vocabulary: set[str]) -> bool:
     """Does an OCR'd title read like words? Confident, mostly letters, of title length,
     and most of its words are English words, are said in the talk, or are near a word
     the recogniser wrote (a slide spells "Aardwolf" where the speech gave "Ardwolf")."""
-    toks = re.findall(r"[A-Za-z]+", text)
+    toks = re.findall(r"[A-Za-zÀ-ÖØ-öø-ɏ]+", text)  # Latin letters, accented ones too ("Révolution")
     if confidence < 0.75 or not 3 <= len(text) <= 90 or not toks:
         return False
     letters = sum(len(t) for t in toks)
@@ -569,7 +627,7 @@ def readable(text: str, confidence: float, vocabulary: set[str]) -> bool:
     lexicon = english_words()
 
     def known(w: str) -> bool:
-        if w in STOPWORDS or w in vocabulary or singular(w) in vocabulary or w in lexicon or singular(w) in lexicon:
+        if w in stopwords() or w in vocabulary or lemma(w) in vocabulary or w in lexicon or lemma(w) in lexicon:
             return True
         return len(w) >= 5 and _near_spoken(w, vocabulary)
 

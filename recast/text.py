@@ -8,12 +8,14 @@ is all the lemmatising that TF-IDF over one session needs.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -57,6 +59,116 @@ STOPWORDS = frozenset(
 )
 
 
+# ---------------------------------------------------------------------------- languages
+
+# The language of the text being read. Stopwords, word folding and stems depend on
+# it, and they are used dozens of calls deep in the chapter and summary stages; the
+# stage entry points set it from the transcript (`in_transcript_language`) rather
+# than every helper taking it as an argument. English unless set.
+_LANGUAGE: ContextVar[str] = ContextVar("recast_text_language", default="en")
+
+# ISO 639-1 codes (Whisper's) -> the Snowball stemmer of that language
+_SNOWBALL = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
+    "nl": "dutch", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german", "el": "greek",
+    "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish", "it": "italian", "lt": "lithuanian",
+    "ne": "nepali", "no": "norwegian", "nb": "norwegian", "nn": "norwegian", "fa": "persian", "pl": "polish",
+    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian", "es": "spanish", "sv": "swedish",
+    "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}
+# Whisper's code -> the stop-words package's, where they differ
+_STOPWORD_CODES = {"no": "nb", "nn": "nb"}
+# "l'eau", "d'une", "qu'il", "dell'arte", "s'ha": the elided article or pronoun is a
+# word of its own, not part of the noun
+_ELISION = {
+    "fr": re.compile(r"(?i)^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['\u2019](?=\w)"),
+    "it": re.compile(r"(?i)^(?:l|d|un|dell|all|dall|nell|sull|coll|quell|quest|c|s|m|t|v|n)['\u2019](?=\w)"),
+    "ca": re.compile(r"(?i)^(?:l|d|s|n|m|t)['\u2019](?=\w)"),
+}
+
+
+def language() -> str:
+    """The language code the text helpers work in now ("en" unless set)."""
+    return _LANGUAGE.get()
+
+
+def is_english() -> bool:
+    return _LANGUAGE.get() == "en"
+
+
+@contextlib.contextmanager
+def in_language(code: str | None) -> Iterator[None]:
+    """Work in the language `code` (an ISO 639-1 code, as Whisper gives) inside the block."""
+    token = _LANGUAGE.set(_base_language(code))
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def _base_language(code: str | None) -> str:
+    base = (code or "en").strip().lower().replace("_", "-").split("-")[0]
+    return base if base.isalpha() else "en"
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def in_transcript_language(fn: _F) -> _F:
+    """Run a stage `fn(transcript, ...)` in the transcript's language."""
+
+    @functools.wraps(fn)
+    def wrapper(transcript: Transcript, *args: Any, **kwargs: Any) -> Any:
+        with in_language(transcript.language):
+            return fn(transcript, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@functools.cache
+def _stopwords_of(code: str) -> frozenset[str]:
+    """English stopwords, and those of `code` (speakers mix in English: "okay",
+    "so"), from the stop-words package (BSD-3-Clause) when it has the language."""
+    if code == "en":
+        return STOPWORDS
+    from stop_words import StopWordError, get_stop_words
+
+    try:
+        own = {w.strip().lower().replace("\u2019", "'") for w in get_stop_words(_STOPWORD_CODES.get(code, code))}
+    except StopWordError:  # a language it has no list for (Latin, Welsh, ...)
+        return STOPWORDS
+    return STOPWORDS | frozenset(w for w in own if w)
+
+
+def stopwords() -> frozenset[str]:
+    """The stopwords of the current language (English ones included)."""
+    return _stopwords_of(_LANGUAGE.get())
+
+
+@functools.cache
+def _snowball(code: str) -> Any:
+    name = _SNOWBALL.get(code)
+    if name is None:
+        return None
+    import snowballstemmer  # BSD-3-Clause
+
+    return snowballstemmer.stemmer(name)
+
+
+@functools.cache
+def _snowball_stem(code: str, word: str) -> str:
+    stemmer = _snowball(code)
+    return word if stemmer is None else stemmer.stemWord(word)
+
+
+def lemma(word: str) -> str:
+    """The form under which a lower-case word is counted: English plurals folded to
+    the singular (`singular`), other languages' words stemmed (Snowball: "volcans"
+    -> "volcan", "Pflanzen" -> "pflanz"). A key, not always a word."""
+    code = _LANGUAGE.get()
+    return singular(word) if code == "en" else _snowball_stem(code, word)
+
+
 @dataclass(frozen=True)
 class Sentence:
     start: float  # first word's start
@@ -70,8 +182,11 @@ class Sentence:
 
 
 def word_tokens(text: str) -> list[str]:
-    """Word tokens as written (letters, digits, inner apostrophes and hyphens)."""
-    return _TOKEN.findall(text)
+    """Word tokens as written (letters, digits, inner apostrophes and hyphens); in
+    French, Italian and Catalan without an elided article ("l'eau" -> "eau")."""
+    tokens = _TOKEN.findall(text)
+    elision = _ELISION.get(_LANGUAGE.get())
+    return tokens if elision is None else [t for t in (elision.sub("", t) for t in tokens) if t]
 
 
 def tokenize(text: str) -> list[str]:
@@ -99,13 +214,14 @@ def singular(word: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    """Tokens that carry meaning: no stopwords, no numbers-only, plurals folded."""
+    """Tokens that carry meaning: no stopwords, no numbers-only, folded (`lemma`)."""
     out = []
+    stop = stopwords()
     for t in tokenize(text):
-        if t in STOPWORDS or len(t) < 3 or t.isdigit():
+        if t in stop or len(t) < 3 or t.isdigit():
             continue
-        s = singular(t)
-        if s not in STOPWORDS:
+        s = lemma(t)
+        if s not in stop:
             out.append(s)
     return out
 
@@ -399,7 +515,10 @@ def _measure(stem: str) -> int:
 
 
 def stem(word: str) -> str:
-    """A Porter-style stem of a lower-case word ("oscillations" -> "oscil")."""
+    """A Porter-style stem of a lower-case word ("oscillations" -> "oscil"); in other
+    languages, Snowball's stem (`lemma`)."""
+    if not is_english():
+        return lemma(word)
     w = singular(word)
     if len(w) <= 4:
         return w
@@ -526,10 +645,18 @@ def opens_lower(text: str) -> bool:
     return bool(re.match(r"^\W*[a-z]", _FILLER.sub("", text).strip()))
 
 
+# what a presenter says before naming the next part ("Finally, the French Revolution.")
+# followed by an article or a name: "Next, press the button." is an instruction
+_SEQUENCE_OPENER = re.compile(r"^(?:[Aa]nd\s+)?(?:[Ff]inally|[Ll]astly|[Ll]ast of all|[Nn]ext|[Tt]o finish)\s*[,:]\s*(?=(?:the|our|[A-Z])\b|[A-Z])")
+
+
 def spoken_heading(text: str) -> Heading | None:
     """The heading a sentence opens with ("Early history, the region was..." ->
     "Early history"; "Part two: pricing. ..." -> "Pricing"; "Part two." -> "Part two"),
-    or None when it opens with an ordinary clause."""
+    or None when it opens with an ordinary clause. English only: what tells a heading
+    from a short clause here is English grammar ("Parlons des volcans." is not one)."""
+    if not is_english():
+        return None
     raw = _FILLER.sub("", text).strip()
     opens = not opens_lower(text)
     text = remove_fillers(text).strip()
@@ -544,6 +671,11 @@ def spoken_heading(text: str) -> Heading | None:
     if text.endswith("?"):
         return None
     bare = text.rstrip(".!,;:")
+    m = _SEQUENCE_OPENER.match(bare)
+    if m and _heading_words(bare[m.end():]) is not None:
+        # "Finally, the French Revolution.": the part named as the presenter moves on
+        named = bare[m.end():]
+        return Heading(named[0].upper() + named[1:], opens and not raw.endswith((",", ";", ":")))
     if _heading_words(bare) is not None:
         # the whole sentence is the heading: "Culture." (one ending in a comma was cut
         # off its sentence at a pause, which readers also make inside lists)

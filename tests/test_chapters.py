@@ -630,6 +630,9 @@ def test_spoken_headings_are_found_and_clauses_are_not():
         # most, never a reason to cut ("... precious stones, natural gas.", "Paleolithic, Mesolithic,")
         "natural gas.": ("Natural gas", False),
         "Mesolithic,": ("Mesolithic", False),
+        # the presenter naming the last part as they move on to it
+        "Finally, the French Revolution.": ("The French Revolution", True),
+        "Next, Robespierre.": ("Robespierre", True),
     }
     for text, want in found.items():
         got = spoken_heading(text)
@@ -656,6 +659,10 @@ def test_spoken_headings_are_found_and_clauses_are_not():
         # an adverbial opener, not a heading run into its sentence
         "Early in his career, Agassi played a fast baseline game with a flat forehand.",
         "Late in their lives, the couple moved back to the coast.",
+        # an instruction, or a clause, after "next" or "finally"
+        "Next, press the button.",
+        "Finally, we ran the test.",
+        "Next, click save.",
     ):
         assert spoken_heading(text) is None, text
     # ... also when Whisper left it a segment of its own, with the rest after it

@@ -128,6 +128,17 @@ def test_question_after_pause_without_speakers():
     assert qs[0].answer.startswith("Salt draws water")
 
 
+def test_the_presenter_asking_for_questions_is_not_a_question_from_the_session():
+    parts = [make_transcript(BREAD[:6])]
+    for text in ("Do you have any questions about the yeast?", "Are there any questions so far?",
+                 "Does anyone know why salt slows the yeast down?"):
+        parts.append(make_transcript([text], start=parts[-1].segments[-1].end + 1.0, pause=3.0))
+        parts.append(make_transcript(["Salt draws water out of the yeast cells by osmosis."], start=parts[-1].segments[-1].end + 3.0))
+    tr = concat(*parts)
+    qs = find_questions(sentences(tr), ChapterSpans(0.0, tr.duration, ((0.0, tr.duration),)))
+    assert [x.text for x in qs] == ["Does anyone know why salt slows the yeast down?"]
+
+
 def test_a_statement_about_what_is_unknown_is_not_a_question():
     # Whisper wrote this sentence of a Wikipedia article with a question mark; the
     # pause after it made it look like a question waiting for an answer.
@@ -519,6 +530,10 @@ def test_announced_topics_become_titles():
     assert announced_title(say("Let's look at this equation.", "It is long.")) is None
     assert announced_title(say("Moving on.", "Right.")) is None
     assert announced_title(say("The main topic is it.")) is None
+    # The session's agenda, said as its first part opens, is not that part's topic.
+    assert announced_title(say("Today we will talk about three subjects: photosynthesis, volcanoes and the French Revolution.",
+                               "Photosynthesis is how plants make food.")) is None
+    assert announced_title(say("Let's talk about a few things: budgets, hiring and sales.")) is None
     # Only the opening of a chapter counts.
     assert announced_title(say("A.", "B.", "C.", "Our next topic is volcanoes.")) is None
 
