@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from recast.config import Options
-from recast.models import ChapterSpans, Transcript
+from recast.models import ChapterSpans
 from recast.summarize import describe, readable
 from recast.text import content_words, in_language, lemma, stopwords, word_tokens
 from tests.test_chapters import make_transcript
