@@ -41,7 +41,7 @@ import numpy as np
 from .config import Options
 from .models import SAMPLE_RATE, Audio, ChapterMarks, ChapterSpans, Transcript, VideoAnalysis
 from .boundary_weights import BOUNDARY_BIAS, BOUNDARY_WEIGHTS
-from .text import Sentence, content_words, embed, in_transcript_language, sentences, spoken_heading, stems, tokenize
+from .text import Sentence, content_words, embed, in_transcript_language, language, sentences, spoken_heading, stems, tokenize
 from .video import change_window
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,69 @@ _RECAP_OR_STEP = re.compile(
     r"(?:finally,|lastly|last but not least|next,|to (?:summarize|sum up|wrap up)|in summary|so far we|that brings us)"
 )
 _WEAK_CUE = re.compile(r"^(?:(?:okay|ok|alright|all right|good|right)[,.]?\s+)?(?:now|so|okay|ok|alright|all right)\b[,.]?")
+# The same cues in the languages trainers use most after English: (opens a part,
+# of which a recap or a last step that carries its content). Ambiguous openers
+# ("enfin", "vamos a ver") are left out.
+_OTHER_CUES = {
+    "fr": (
+        r"(?:passons|venons-en|venons en) (?:maintenant |ensuite |enfin )?(?:à|au|aux)\b|parlons (?:maintenant |un peu |ensuite )?(?:de|du|des|d')"
+        r"|abordons|intéressons-nous|voyons (?:maintenant|ensuite)|pour (?:finir|terminer|conclure)|en (?:conclusion|résumé)"
+        r"|(?:notre|le|la|mon|ma) (?:premier|première|deuxième|second|seconde|troisième|prochain|prochaine|dernier|dernière) (?:sujet|thème|point|partie|chapitre)"
+        r"|(?:le|la) (?:sujet|thème|point|partie) suivante?|changeons de sujet|(?:nous allons|je vais|on va) (?:maintenant |ensuite )?(?:parler|passer|aborder|voir)",
+        r"pour (?:finir|terminer|conclure)|en (?:conclusion|résumé)",
+    ),
+    "de": (
+        r"(?:kommen|gehen) wir (?:nun |jetzt |als nächstes )?(?:zu|zum|zur)\b|als nächstes|zum schluss|abschließend|zusammenfassend"
+        r"|(?:lassen sie|lasst) uns (?:nun |jetzt )?(?:über|zu|mit)|wenden wir uns|(?:nun|jetzt) (?:zu|zum|zur)\b"
+        r"|(?:unser|mein|das) (?:erstes|zweites|drittes|nächstes|letztes) thema|(?:der|die) (?:nächste|letzte) (?:punkt|teil|abschnitt)"
+        r"|(?:wir|ich) (?:kommen|komme|sprechen|spreche|möchte|möchten) (?:nun |jetzt )?(?:zu|über)\b",
+        r"zum schluss|abschließend|zusammenfassend|als nächstes",
+    ),
+    "es": (
+        r"pasemos (?:ahora )?a\b|hablemos (?:ahora |un poco )?(?:de|del|sobre)|(?:ahora|ahora bien),? (?:vamos a|veamos|hablemos|pasamos)"
+        r"|vamos a (?:hablar|pasar)|por último|para (?:terminar|concluir|finalizar)|en resumen|cambiando de tema"
+        r"|(?:nuestro|el|mi) (?:primer|segundo|tercer|siguiente|próximo|último) (?:tema|punto|apartado|bloque)|(?:el|la) (?:siguiente|próxima) (?:tema|punto|parte)",
+        r"por último|para (?:terminar|concluir|finalizar)|en resumen",
+    ),
+    "it": (
+        r"passiamo (?:ora |adesso )?(?:a|al|alla|ai|alle)\b|parliamo (?:ora |adesso )?(?:di|del|della|dei)|vediamo (?:ora|adesso)"
+        r"|per (?:concludere|finire)|in conclusione|(?:il|la) (?:prossimo|prossima|primo|secondo|terzo|ultimo) (?:argomento|punto|tema|parte)",
+        r"per (?:concludere|finire)|in conclusione",
+    ),
+    "pt": (
+        r"(?:vamos|passemos|passamos) (?:agora )?(?:a|ao|à|para)\b|vamos (?:agora )?falar|falemos (?:agora )?(?:de|do|da|sobre)"
+        r"|por fim|para (?:terminar|concluir)|em resumo|(?:o|a) (?:próximo|próxima|primeiro|segundo|terceiro|último) (?:tema|tópico|ponto|parte)",
+        r"por fim|para (?:terminar|concluir)|em resumo",
+    ),
+    "nl": (
+        r"laten we (?:nu |eens )?(?:kijken|beginnen|verder|overgaan)|dan gaan we (?:nu )?(?:naar|verder|over)|we gaan (?:nu )?(?:verder|over)"
+        r"|tot slot|ten slotte|als laatste|samenvattend|het (?:volgende|laatste) (?:onderwerp|punt|deel)|(?:ons|mijn) (?:eerste|tweede|volgende|laatste) onderwerp",
+        r"tot slot|ten slotte|als laatste|samenvattend",
+    ),
+}
+_OTHER_CUE_RES = {
+    code: (re.compile(r"^(?:(?:et|alors|donc|bon|bien|und|also|gut|so|y|bueno|pues|e|allora|então|en|dus|oké|ok|okay)[,.]?\s+)*(?:" + cue + r")(?!\w)"),
+           re.compile(r"^(?:(?:et|alors|donc|bon|und|also|y|bueno|e|então|en|dus)[,.]?\s+)*(?:" + recap + r")(?!\w)"))
+    for code, (cue, recap) in _OTHER_CUES.items()
+}
+
+
+def _opens_part(low: str) -> bool:
+    """Does a lower-case sentence open with a phrase that opens a new part, in the
+    language of the text (`_CUE`, `_OTHER_CUES`)?"""
+    code = language()
+    if code == "en":
+        return bool(_CUE.match(low))
+    cues = _OTHER_CUE_RES.get(code)
+    return bool(cues and cues[0].match(low))
+
+
+def _recap_or_step(low: str) -> bool:
+    code = language()
+    if code == "en":
+        return bool(_RECAP_OR_STEP.match(low))
+    cues = _OTHER_CUE_RES.get(code)
+    return bool(cues and cues[1].match(low))
 
 _OUTRO = [
     re.compile(p)
@@ -345,7 +408,7 @@ def signposting(text: str) -> bool:
     ("let's get started"), a new part announced ("now let's turn to", "our third part
     takes us...") and the sign-off. Summaries leave such sentences out."""
     low = text.lower().strip().lstrip(" .,-")
-    announces = bool(_CUE.match(low)) and not _RECAP_OR_STEP.match(low)
+    announces = _opens_part(low) and not _recap_or_step(low)
     return bool(announces or _START.search(low) or _is_lead_in(text) or _is_outro(text))
 
 
@@ -450,7 +513,7 @@ def _signals(body: list[Sentence], video: VideoAnalysis | None, options: Options
     heading = np.zeros(n, dtype=bool)
     for k in range(1, n):
         low = body[k].text.lower().lstrip(" .,-")
-        if _CUE.match(low):
+        if _opens_part(low):
             cue[k] = CUE_BONUS
         elif _WEAK_CUE.match(low):
             cue[k] = WEAK_CUE_BONUS
@@ -753,8 +816,9 @@ def boundary_features(body: list[Sentence], sem: np.ndarray | None) -> tuple[np.
     f["len"] = _z(np.log(np.array([len(tokenize(t)) for t in texts]) + 1.0))
     f["prevlen"] = np.r_[0.0, f["len"][:-1]]
     lows = [t.lower().lstrip(" .,-") for t in texts]
-    f["cue"] = np.array([float(bool(_CUE.match(s))) for s in lows])
-    f["weak"] = np.array([float(not _CUE.match(s) and bool(_WEAK_CUE.match(s))) for s in lows])
+    opens = [_opens_part(s) for s in lows]
+    f["cue"] = np.array([float(o) for o in opens])
+    f["weak"] = np.array([float(not o and bool(_WEAK_CUE.match(s))) for o, s in zip(opens, lows)])
     stemmed = _unit(_tfidf([stems(t) for t in texts])[0])
     p = _prefix(stemmed)
     for w in (4, 8):

@@ -91,3 +91,32 @@ def test_a_french_slide_title_is_readable():
         assert readable("La Révolution française", 0.95, spoken)
         assert readable("Les volcans d'Auvergne", 0.95, {"volcan", "auvergne"})
         assert not readable("Xq7 ##kz vbr", 0.95, spoken)
+
+
+REVOLUTION = [
+    "La Révolution commence en mille sept cent quatre-vingt-neuf, dans un royaume en crise financière.",
+    "Le roi convoque les États généraux pour trouver de l'argent.",
+    "Les députés du tiers état se proclament Assemblée nationale.",
+    "Le quatorze juillet, le peuple de Paris prend la Bastille.",
+    "En août, l'Assemblée abolit les privilèges de la noblesse.",
+    "La monarchie devient constitutionnelle, puis la République est proclamée.",
+    "Le roi est jugé et exécuté l'année suivante.",
+    "La Révolution se termine avec le coup d'État de Napoléon Bonaparte.",
+]
+
+
+def test_a_french_talk_is_cut_where_the_presenter_announces_each_part():
+    from recast.chapters import find_chapters
+
+    groups = [PHOTOSYNTHESE, ["Parlons maintenant des volcans.", *VOLCANS],
+              ["Pour finir, passons à la Révolution française.", *REVOLUTION]]
+    tr = dataclasses.replace(make_transcript([line for g in groups for line in g]), language="fr")
+    starts = [tr.segments[0].start, tr.segments[len(groups[0])].start, tr.segments[len(groups[0]) + len(groups[1])].start]
+    spans = find_chapters(tr, None, None, Options())
+    assert len(spans.spans) == 3, spans.spans
+    for (got, _), want in zip(spans.spans[1:], starts[1:]):
+        assert abs(got - want) <= 1.0, (spans.spans, starts)
+    # the announcements manage the talk: no summary quotes them
+    outline = describe(tr, spans, None, Options())
+    quoted = " ".join([outline.summary, *outline.key_points, *(ch.summary for ch in outline.chapters)])
+    assert "Parlons maintenant" not in quoted and "passons à" not in quoted, quoted
