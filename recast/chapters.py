@@ -184,29 +184,27 @@ _OTHER_CUES = {
         r"tot slot|ten slotte|als laatste|samenvattend",
     ),
 }
-_OTHER_CUE_RES = {
-    code: (re.compile(r"^(?:(?:et|alors|donc|bon|bien|und|also|gut|so|y|bueno|pues|e|allora|então|en|dus|oké|ok|okay)[,.]?\s+)*(?:" + cue + r")(?!\w)"),
-           re.compile(r"^(?:(?:et|alors|donc|bon|und|also|y|bueno|e|então|en|dus)[,.]?\s+)*(?:" + recap + r")(?!\w)"))
-    for code, (cue, recap) in _OTHER_CUES.items()
+# language -> (opens a part, recap or step), English's included
+_CUE_RES = {
+    "en": (_CUE, _RECAP_OR_STEP),
+    **{code: (re.compile(r"^(?:(?:et|alors|donc|bon|bien|und|also|gut|so|y|bueno|pues|e|allora|então|en|dus|oké|ok|okay)[,.]?\s+)*(?:" + cue + r")(?!\w)"),
+              re.compile(r"^(?:(?:et|alors|donc|bon|und|also|y|bueno|e|então|en|dus)[,.]?\s+)*(?:" + recap + r")(?!\w)"))
+       for code, (cue, recap) in _OTHER_CUES.items()},
 }
 
 
 def _opens_part(low: str) -> bool:
     """Does a lower-case sentence open with a phrase that opens a new part, in the
     language of the text (`_CUE`, `_OTHER_CUES`)?"""
-    code = language()
-    if code == "en":
-        return bool(_CUE.match(low))
-    cues = _OTHER_CUE_RES.get(code)
+    cues = _CUE_RES.get(language())
     return bool(cues and cues[0].match(low))
 
 
 def _recap_or_step(low: str) -> bool:
-    code = language()
-    if code == "en":
-        return bool(_RECAP_OR_STEP.match(low))
-    cues = _OTHER_CUE_RES.get(code)
+    """... with one that opens a recap or a last step, which carry the part's content."""
+    cues = _CUE_RES.get(language())
     return bool(cues and cues[1].match(low))
+
 
 _OUTRO = [
     re.compile(p)

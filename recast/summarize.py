@@ -625,9 +625,10 @@ def readable(text: str, confidence: float, vocabulary: set[str]) -> bool:
     if not words:
         return False
     lexicon = english_words()
+    stop = stopwords()
 
     def known(w: str) -> bool:
-        if w in stopwords() or w in vocabulary or lemma(w) in vocabulary or w in lexicon or lemma(w) in lexicon:
+        if w in stop or w in vocabulary or lemma(w) in vocabulary or w in lexicon or lemma(w) in lexicon:
             return True
         return len(w) >= 5 and _near_spoken(w, vocabulary)
 

@@ -155,7 +155,7 @@ def _snowball(code: str) -> Any:
     return snowballstemmer.stemmer(name)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1 << 16)  # a batch over an archive meets many words
 def _snowball_stem(code: str, word: str) -> str:
     stemmer = _snowball(code)
     return word if stemmer is None else stemmer.stemWord(word)
