@@ -69,7 +69,8 @@ def run_options(f: Callable) -> Callable:
                           "even when the recording has chapter marks of its own. [default: the recording's "
                           "chapter marks if it has any, else found]"),
         click.option("--min-chapter", type=float, help="Shortest chapter in seconds. [default: 30]"),
-        click.option("--max-chapter", type=float, help="Longest chapter in seconds; a part that titled slides show as one may run to twice this. [default: 480]"),
+        click.option("--max-chapter", type=float, help="Longest chapter in seconds, a limit found chapters keep (only a single sentence longer than it runs over); "
+                          "a part that titled slides show as one may run to twice this. [default: 480]"),
         click.option("--clips", type=click.Choice(CLIP_MODES), help="encode: frame-accurate clips; copy: stream copy "
                                                                     "snapped to keyframes; none: no clip files. [default: encode]"),
         click.option("--smart-cut/--no-smart-cut", default=None,

@@ -686,10 +686,24 @@ def _repeats(words: list[str], i: int, n: int) -> int:
     return repeats
 
 
+# A syllable of 1-4 letters said 8+ times inside one word ("nubububububububu...",
+# "hmmmmmmmmmmmmmmm"): Whisper looping on a token within a word, which the word n-grams
+# below cannot see. Laughter written out ("hahaha") stays under it.
+_SYLLABLE_LOOP = re.compile(r"(\w{1,4}?)\1{7,}")
+
+
+def is_syllable_loop(word: str) -> bool:
+    """True when one word is a syllable repeated back to back (see _SYLLABLE_LOOP)."""
+    return _SYLLABLE_LOOP.search(word) is not None
+
+
 def is_repetition_loop(text: str) -> bool:
     """True when an n-gram (n = 1..8) repeats back to back so often that it is
-    Whisper looping, not a speaker, covering at least half of the segment."""
+    Whisper looping, not a speaker, covering at least half of the segment, or when a
+    word is a syllable said over and over."""
     words = _norm_words(text)
+    if any(is_syllable_loop(w) for w in words):
+        return True
     n_words = len(words)
     if n_words < 6:
         return False
@@ -708,6 +722,8 @@ def loop_start(words: list[str]) -> int | None:
     decoding stuck until its chunk ran out), or None."""
     n_words = len(words)
     for i in range(n_words):
+        if i == n_words - 1 and is_syllable_loop(words[i]):
+            return i
         for n in range(1, min(8, n_words - i) + 1):
             repeats = _repeats(words, i, n)
             if repeats >= _min_repeats(n) and i + repeats * n >= n_words - n:

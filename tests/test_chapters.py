@@ -367,8 +367,9 @@ def test_a_titled_part_may_run_past_max_chapter_but_not_without_end(tmp_path):
     # parts 3x max_chapter: longer than a titled part may run, so they are split too,
     # and the cuts the slides made stay
     opts = Options(min_chapter=20.0, max_chapter=part / 3.0)
-    got = [a for a, _ in find_chapters(tr, None, video, opts).spans]
-    assert len(got) > 3
+    spans = find_chapters(tr, None, video, opts).spans
+    got = [a for a, _ in spans]
+    assert len(got) > 3 and max(b - a for a, b in spans) <= 2 * opts.max_chapter
     for want in starts[1:]:
         assert min(abs(g - want) for g in got) <= 1.0
 
@@ -379,6 +380,22 @@ def test_chapter_lengths_respect_the_minimum():
     spans = find_chapters(tr, None, None, opts)
     for a, b in spans.spans:
         assert b - a >= 100.0 or len(spans.spans) == 1
+
+
+def test_max_chapter_is_a_limit():
+    # three topics of about 88 s each: under a 60 s limit each is split, and no chapter
+    # runs past the limit however the words hang together
+    tr, _ = three_topics()
+    for limit in (60.0, 75.0):
+        spans = find_chapters(tr, None, None, Options(min_chapter=30.0, max_chapter=limit))
+        assert len(spans.spans) > 3
+        assert max(b - a for a, b in spans.spans) <= limit, (limit, spans.spans)
+    # a sentence longer than the limit is a chapter of its own rather than no chapters
+    long_line = " ".join(["and the dough keeps rising slowly"] * 30) + "."
+    tr = make_transcript(BREAD[:6] + [long_line] + SPACE[:6])
+    spans = find_chapters(tr, None, None, Options(min_chapter=20.0, max_chapter=40.0))
+    over = [(a, b) for a, b in spans.spans if b - a > 40.0]
+    assert len(spans.spans) > 3 and len(over) == 1 and over[0][1] - over[0][0] < 80.0, spans.spans
 
 
 def test_no_speech_gives_one_span_over_the_recording():

@@ -91,6 +91,10 @@ def test_repetition_loop_detected() -> None:
     assert tr.is_repetition_loop("the the the the the the the the")
     assert not tr.is_repetition_loop("No, no, I said we go now.")
     assert not tr.is_repetition_loop("We measured the energy, then we measured the speed, then the height.")
+    # Whisper looping on a syllable inside one word
+    assert tr.is_repetition_loop("and that is the nubububububububububububu")
+    assert tr.is_repetition_loop("Hmmmmmmmmmmmmmmmmm.")
+    assert not tr.is_repetition_loop("Hahaha, Mississippi had 1000000 people in the year 2000.")
 
 
 def _raw(text: str, start: float = 0.0, end: float = 2.0, **extra: float) -> dict:
@@ -238,6 +242,11 @@ def test_a_loop_at_the_end_of_a_segment_is_cut_off_and_the_words_before_it_kept(
     # nothing sound before the loop: nothing is kept
     only = _timed_words("thank you" * 1 + " thank you" * 12, 10.0)
     assert trim_loop({"start": 10.0, "end": only[-1][1], "text": "".join(w[2] for w in only), "compression_ratio": 5.0, "words": only}) is None
+    # a word looping on one syllable is cut off too
+    words = _timed_words("so next we look at the nubububububububububububububu", 5.0)
+    seg = {"start": 5.0, "end": words[-1][1], "text": "".join(w[2] for w in words), "compression_ratio": 1.6, "words": words}
+    trimmed = trim_loop(seg)
+    assert trimmed is not None and trimmed["text"] == " so next we look at the" and trimmed["end"] == words[-2][1]
     # a segment that does not loop is left as it is
     fine = {"start": 1.0, "end": 3.0, "text": " more and more elements", "compression_ratio": 1.1, "words": _timed_words("more and more elements", 1.0)}
     assert trim_loop(fine) is fine
