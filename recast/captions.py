@@ -26,10 +26,22 @@ from typing import TextIO
 
 from .errors import RecastError
 from .models import Cue, Word
+from .text import CJK_LETTERS, UNSPACED, unspaced_words
 
 # Netflix English template: a gap between two cues shorter than 0.5 s (12 frames
 # at 24 fps) should be closed, so captions do not flicker off and on.
 CHAIN_GAP = 0.5  # seconds
+
+# Characters a line in the scripts written without spaces between words, from
+# Netflix's timed-text style guides (Simplified and Traditional Chinese 16, Japanese
+# 13, Korean 16): their characters are about twice as wide as Latin letters.
+LINE_CHARS = {"zh": 16, "yue": 16, "ja": 13, "ko": 16}
+
+
+def line_chars(language: str | None, limit: int) -> int:
+    """Characters a caption line may hold in `language` (a Whisper code), at most `limit`."""
+    return min(limit, LINE_CHARS.get((language or "").split("-")[0].lower(), limit))
+
 
 # Netflix aims at 17 characters a second for adults; `max_cps` (20) is where we warn.
 TARGET_CPS_RATIO = 17 / 20
@@ -74,6 +86,7 @@ _P_AFTER_PREPOSITION = (9.0, 18.0)
 _P_NAME = (25.0, 30.0)
 _P_ARTICLE = (40.0, 45.0)
 _P_INSIDE_WORD = (4.0, 6.0)  # between the pieces of a word too long for a line
+_P_INSIDE_CJK_WORD = (12.0, 20.0)  # between two characters of one Chinese or Japanese word
 
 _MID_LINE_SENTENCE = 1.0  # a sentence ending inside a cue, unless a line breaks there
 _CUE_COST = 4.0  # per cue: fills cues rather than scattering short ones
@@ -126,6 +139,8 @@ def _is_unspaced_script(ch: str) -> bool:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+_CJK_LETTER = re.compile(f"[{CJK_LETTERS}]")
+_HIRAGANA = re.compile("[\u3041-\u309f]")
 
 
 def _clean(text: str) -> str:
@@ -224,17 +239,53 @@ def _is_capitalised(word: str) -> bool:
     return len(w) > 1 and w[0].isupper() and w[1:2].isalpha() and w.rstrip(".,'’s").isalpha()
 
 
-def _boundary_penalties(tokens: _Tokens) -> tuple[list[float], list[float]]:
+def _inside_words(tokens: _Tokens, language: str | None) -> set[int]:
+    """Tokens after which a break would fall inside a Chinese or Japanese word: Whisper
+    times those scripts character by character, and only a segmenter knows the words."""
+    code = (language or "").split("-")[0].lower()
+    if code not in UNSPACED:
+        return set()
+    inside: set[int] = set()
+    text, sep = tokens.text, tokens.sep
+    k, n = 0, len(tokens)
+    while k < n:
+        j = k + 1  # [k, j): a run of glued tokens that start with a CJK letter
+        if _CJK_LETTER.match(text[k]):
+            while j < n and not sep[j] and _CJK_LETTER.match(text[j]):
+                j += 1
+        run = "".join(text[k:j])
+        words = unspaced_words(run, code)
+        if j - k > 1:
+            ends, at = set(), 0
+            for word in words:
+                at += len(word)
+                ends.add(at)
+            at = 0
+            for m in range(k, j - 1):
+                at += len(text[m])
+                if at not in ends:
+                    inside.add(m)
+        k = j
+    return inside
+
+
+def _boundary_penalties(tokens: _Tokens, language: str | None = None) -> tuple[list[float], list[float]]:
     """(line, cue) penalty for breaking after each token; the last entry is unused."""
     n = len(tokens)
     line_pen = [0.0] * n
     cue_pen = [0.0] * n
     text, start, end, sep = tokens.text, tokens.start, tokens.end, tokens.sep
+    inside = _inside_words(tokens, language)
+    japanese = (language or "").split("-")[0].lower() == "ja"
     for k in range(n - 1):
         a, b = text[k], text[k + 1]
         la, lb = a.lower(), _bare(b)
         if not sep[k + 1] and not _is_unspaced_script(a[-1]) and not _is_unspaced_script(b[0]):
             p = _P_INSIDE_WORD
+        elif k in inside:
+            p = _P_INSIDE_CJK_WORD
+        elif japanese and _HIRAGANA.match(a[-1]) and _CJK_LETTER.match(b[0]) and not _HIRAGANA.match(b[0]):
+            p = _P_CONJUNCTION  # kana ending, then a kanji or katakana word: a phrase (bunsetsu) ends
         elif la in _TITLES:
             p = _P_NAME
         elif _SENTENCE_END.search(a) and la not in _NON_FINAL_ABBREVIATIONS:
@@ -350,8 +401,12 @@ def make_cues(
     max_cps: float = 20.0,
     pause: float = 1.5,
     breaks: Sequence[float] = (),
+    language: str | None = None,
 ) -> list[Cue]:
     """Cut caption cues from word timings.
+
+    `language` (Whisper's code) tells where the words of Chinese and Japanese end, so
+    that no line breaks inside one.
 
     `breaks` are times no cue may span (chapter starts): a cue ends at or before each,
     so a chapter's clip, or the player after a jump to a chapter, never opens on the
@@ -373,7 +428,7 @@ def make_cues(
     n = len(tokens)
     if not n:
         return []
-    line_pen, cue_pen = _boundary_penalties(tokens)
+    line_pen, cue_pen = _boundary_penalties(tokens, language)
     # sentences[k]: sentence ends among the boundaries after tokens 0 .. k-1.
     sentences = [0] * (n + 1)
     for k in range(n):

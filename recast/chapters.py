@@ -190,7 +190,15 @@ _CUE_RES = {
     **{code: (re.compile(r"^(?:(?:et|alors|donc|bon|bien|und|also|gut|so|y|bueno|pues|e|allora|então|en|dus|oké|ok|okay)[,.]?\s+)*(?:" + cue + r")(?!\w)"),
               re.compile(r"^(?:(?:et|alors|donc|bon|und|also|y|bueno|e|então|en|dus)[,.]?\s+)*(?:" + recap + r")(?!\w)"))
        for code, (cue, recap) in _OTHER_CUES.items()},
+    # Chinese and Japanese run words together, so a cue needs no word end after it
+    "zh": (re.compile(r"^(?:好|好的|那么|那|所以)?[，,]?\s*(?:接下来|下面|其次|最后|再来|然后我们|现在我们|我们(?:再)?来(?:讲|谈|看|说|学)"
+                      r"|第[一二三四五六七八九十]+(?:部分|个主题|个话题|章|节)|下一(?:个|部分)|换个话题)"),
+           re.compile(r"^(?:好|好的|那么|那|所以)?[，,]?\s*(?:最后|总结一下|总之|总的来说|综上所述)")),
+    "ja": (re.compile(r"^(?:では|それでは|さて)?[、,]?\s*(?:次に|続いて|続きまして|最後に|第[一二三四五六七八九十\d]+(?:部|章|節)"
+                      r"|次の(?:テーマ|話題|トピック)|話題を変えて|.{0,20}?について(?:お話し|説明|ご説明|紹介|ご紹介|見て|考えて))"),
+           re.compile(r"^(?:では|それでは|さて)?[、,]?\s*(?:最後に|まとめると|まとめとして|要するに)")),
 }
+_CUE_RES["yue"] = _CUE_RES["zh"]
 
 
 def _opens_part(low: str) -> bool:

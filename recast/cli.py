@@ -187,9 +187,11 @@ def run(ctx: click.Context, input_path: Path, outdir: Path, verbose: int, quiet:
         s = result.session
         total = sum(result.timings.values())
         rtf = s.media.duration / total if total else 0.0
-        chapters, words = len(s.chapters), sum(len(x.words) for x in s.transcript.segments)
+        from .text import amount_said
+
+        chapters = len(s.chapters)
         click.echo(
-            f"{s.title}: {chapters} chapter{'' if chapters == 1 else 's'}, {words} word{'' if words == 1 else 's'}, "
+            f"{s.title}: {chapters} chapter{'' if chapters == 1 else 's'}, {amount_said(s.transcript)}, "
             f"{s.media.duration / 60:.1f} min of recording in {total:.1f} s ({rtf:.1f}x real time)"
             f"{' - transcript reused' if result.transcript_reused else ''}",
             err=True,

@@ -31,7 +31,7 @@ from .publish import (
     WORK_DIR, OutdirLock, check_disk_error, choose_slug, clear_stale_work, discard, make_outdir, new_work_dir, publish,
     remove_work_root,
 )
-from .text import unpunctuated
+from .text import amount_said, unpunctuated
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def get_transcript(audio, options: Options, stages: _Stages, slides: SlideWords 
             stages.emit("transcribe", done=done, total=total)
 
         t = transcribe(audio, options, on_progress, prompts)
-        note["message"] = f"{sum(len(s.words) for s in t.segments)} words, {t.language}"
+        note["message"] = f"{amount_said(t)}, {t.language}"
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(transcript_to_dict(t), cache)
@@ -402,8 +402,9 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
         files[name] = name
 
     with stages.stage("captions") as note:
-        cues = cap.make_cues(transcript.words, max_chars=options.caption_chars, max_lines=options.caption_lines,
-                             breaks=[ch.start for ch in outline.chapters[1:]])
+        cues = cap.make_cues(transcript.words, max_chars=cap.line_chars(transcript.language, options.caption_chars),
+                             max_lines=options.caption_lines,
+                             breaks=[ch.start for ch in outline.chapters[1:]], language=transcript.language)
         stats = cap.caption_stats(cues)
         note["message"] = f"{len(cues)} cues, {stats.over_speed} above 20 characters a second"
         write_text("captions.vtt", cap.write_vtt, cues)

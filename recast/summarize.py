@@ -38,8 +38,8 @@ from .chapters import signposting
 from .config import Options
 from .models import Chapter, ChapterSpans, Outline, Question, Transcript, VideoAnalysis
 from .text import (
-    Sentence, content_words, embed, english_words, in_transcript_language, is_english, language, lemma, remove_fillers,
-    sentences, spoken_heading, stem, stopwords, tokenize, word_tokens,
+    Sentence, content_words, embed, english_words, in_transcript_language, is_english, is_number, join_words, language,
+    lemma, remove_fillers, sentences, short_token, spoken_heading, stem, stopwords, tokenize, word_tokens,
 )
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ NEAR_SPOKEN = 0.8
 _TITLE_SMALL = frozenset("a an and as at but by for from in into of on or the to vs via with".split())
 # "and" between a title's two phrases, in the languages Whisper hears most
 _AND = {"en": "and", "fr": "et", "de": "und", "es": "y", "it": "e", "pt": "e", "nl": "en", "sv": "och", "da": "og",
-        "no": "og", "nb": "og", "nn": "og", "ca": "i", "ro": "și", "pl": "i", "cs": "a", "sk": "a", "fi": "ja"}
+        "no": "og", "nb": "og", "nn": "og", "ca": "i", "ro": "și", "pl": "i", "cs": "a", "sk": "a", "fi": "ja",
+        "zh": "和", "yue": "同", "ja": "と", "ko": "및"}
 # languages whose noun phrase puts its head first ("révolution française",
 # "ciclo de Calvin"): a run of content words is named by its first words
 _HEAD_FIRST = frozenset("fr es it pt ro ca".split())
@@ -119,7 +120,7 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
         # best first; a short session has few chapters, so its key points draw on more
         order = _central(ch.sents, vec, n_sum + 6)
         picked, extra, more = (sorted(order[a:b], key=lambda s: s.start) for a, b in ((0, n_sum), (n_sum, n_sum + 3), (n_sum + 3, None)))
-        summaries.append(" ".join(remove_fillers(s.text) for s in picked))
+        summaries.append(join_words(remove_fillers(s.text) for s in picked))
         points.append(tuple(remove_fillers(s.text) for s in extra))
         best.append(picked + extra)
         ranked.append(picked + extra + more)
@@ -128,7 +129,7 @@ def describe(transcript: Transcript, spans: ChapterSpans, video: VideoAnalysis |
     # together stand for most of what was said. Key points are what each chapter
     # says, in order, without repeating the summary above them.
     summary_sents = _covering(vectors, [s for sents in best for s in sents], index, chapters, 3)
-    session_summary = " ".join(remove_fillers(s.text) for s in summary_sents)
+    session_summary = join_words(remove_fillers(s.text) for s in summary_sents)
     session_points = _session_points(chapters, ranked, summary_sents, limit=7)
     session_keywords = _round_robin(keywords, 10) or _session_keywords(talk)
 
@@ -311,7 +312,7 @@ def _phrases(sents: list[Sentence]) -> Counter:
         before = "."
         of: list[str] = []  # the head of a run that ended at "of" ("center" of mass)
         for tok in tokens:
-            if not (tok in stop or tok in _SPOKEN_MATHS or tok in numbers or len(tok) < 3 or tok.isdigit() or tok == "."):
+            if not (tok in stop or tok in _SPOKEN_MATHS or tok in numbers or short_token(tok) or is_number(tok) or tok == "."):
                 run.append(tok)
                 continue
             if not english:
@@ -428,7 +429,7 @@ def _keyword_candidates(sents: list[Sentence]) -> Counter:
         if len(set(key)) < len(key) or (len(key) > 1 and c < 2):
             continue
         head = key[-1]
-        if head in _GENERIC or head in _NUMBER_WORDS or head in _NOT_HEAD or _verb_form(head) or len(head) < 3:
+        if head in _GENERIC or head in _NUMBER_WORDS or head in _NOT_HEAD or _verb_form(head) or short_token(head):
             continue
         out[key] = c
     return out
@@ -449,7 +450,7 @@ def _pick_keywords(scored: list[tuple[float, tuple[str, ...]]], counts: Counter,
             picked[inside[0]] = key
         if len(picked) == k:
             break
-    return tuple(" ".join(_spelt(key, sents)) for key in picked)
+    return tuple(join_words(_spelt(key, sents)) for key in picked)
 
 
 def _spelt(key: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
@@ -509,7 +510,7 @@ def _session_keywords(talk: list[Sentence], k: int = 10) -> tuple[str, ...]:
 
 def _title_case(words: list[str] | tuple[str, ...]) -> str:
     if not is_english():  # other languages write titles in sentence case ("Révolution française")
-        return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else ""
+        return join_words([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else ""
     out = []
     for i, w in enumerate(words):
         if i > 0 and w.lower() in _TITLE_SMALL:
@@ -587,7 +588,7 @@ def announced_title(sents: list[Sentence]) -> str | None:
 
 def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str] = frozenset()) -> str | None:
     """A title from the chapter's best one or two key phrases, in Title Case."""
-    scored = [(s, p) for s, p in _score_phrases(sents, idf) if " ".join(p).lower() not in avoid]
+    scored = [(s, p) for s, p in _score_phrases(sents, idf) if join_words(p).lower() not in avoid]
     if not scored:
         return None
     first = scored[0][1]
@@ -915,7 +916,7 @@ def find_questions(sents: list[Sentence], spans: ChapterSpans) -> tuple[Question
             prev_end = t.end
         if not answer:
             continue
-        text = " ".join(remove_fillers(t.text) for t in answer)
+        text = join_words(remove_fillers(t.text) for t in answer)
         if len(text) > 400:
             text = text[:400].rsplit(" ", 1)[0] + " …"
         out.append(Question(time=s.start, text=remove_fillers(s.text), answer_start=answer[0].start, answer_end=answer[-1].end, answer=text))
@@ -963,7 +964,7 @@ def llm_rewrite(chapters: list[_Chapter], options: Options) -> tuple[list[str], 
     try:
         parts = []
         for i, ch in enumerate(chapters):
-            text = " ".join(remove_fillers(s.text) for s in ch.sents)
+            text = join_words(remove_fillers(s.text) for s in ch.sents)
             parts.append(f"Chapter {i + 1}:\n{text[:2500]}")
         prompt = (
             "Below are the chapters of a recorded talk, transcribed. For each chapter write a specific title "

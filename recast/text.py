@@ -77,7 +77,7 @@ _SNOWBALL = {
     "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }
 # Whisper's code -> the stop-words package's, where they differ
-_STOPWORD_CODES = {"no": "nb", "nn": "nb"}
+_STOPWORD_CODES = {"no": "nb", "nn": "nb", "yue": "zh"}
 # "l'eau", "d'une", "qu'il", "dell'arte", "s'ha": the elided article or pronoun is a
 # word of its own, not part of the noun
 _ELISION = {
@@ -137,7 +137,10 @@ def _stopwords_of(code: str) -> frozenset[str]:
         own = {w.strip().lower().replace("\u2019", "'") for w in get_stop_words(_STOPWORD_CODES.get(code, code))}
     except StopWordError:  # a language it has no list for (Latin, Welsh, ...)
         return STOPWORDS
-    return STOPWORDS | frozenset(w for w in own if w)
+    words = STOPWORDS | frozenset(w for w in own if w)
+    if code in ("zh", "yue"):
+        return words | _ZH_SPOKEN
+    return _JapaneseStopwords(words) if code == "ja" else words
 
 
 def stopwords() -> frozenset[str]:
@@ -183,10 +186,125 @@ class Sentence:
 
 def word_tokens(text: str) -> list[str]:
     """Word tokens as written (letters, digits, inner apostrophes and hyphens); in
-    French, Italian and Catalan without an elided article ("l'eau" -> "eau")."""
+    French, Italian and Catalan without an elided article ("l'eau" -> "eau"); in
+    Chinese and Japanese, the words a segmenter finds (`unspaced_words`)."""
+    code = _LANGUAGE.get()
+    if code in UNSPACED:
+        out: list[str] = []
+        at = 0
+        for run in _CJK_RUN.finditer(text):
+            out += _TOKEN.findall(text[at : run.start()])  # Latin words and numbers in between
+            out += unspaced_words(run.group(), code)
+            at = run.end()
+        return out + _TOKEN.findall(text[at:])
     tokens = _TOKEN.findall(text)
-    elision = _ELISION.get(_LANGUAGE.get())
+    elision = _ELISION.get(code)
     return tokens if elision is None else [t for t in (elision.sub("", t) for t in tokens) if t]
+
+
+# ---------------------------------------------------------------------------- Chinese, Japanese
+
+# Languages written without spaces between words (Whisper's codes; Korean spaces its
+# phrases). Their words come from a segmenter: jieba (MIT) for Chinese, Janome
+# (Apache-2.0, pure Python with its dictionary) for Japanese.
+UNSPACED = frozenset({"zh", "yue", "ja"})
+# Han (with the compatibility and extension A blocks), kana, half-width katakana; not
+# CJK punctuation, which ends a run as a comma does.
+CJK_LETTERS = "\u3041-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_CJK_RUN = re.compile(f"[{CJK_LETTERS}]+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3041-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+_HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f\u30fc]+$")
+# Chinese numerals, alone or counting something ("一七八九年", "三个", "十四日"): numbers, not topics
+_HAN_NUMBER = re.compile(r"^[〇零一二三四五六七八九十百千万亿两几第]+[年月日号个次种位条名岁点つ]?$")
+# Spoken Chinese's common words that the stop-words list (mostly single characters) lacks
+_ZH_SPOKEN = frozenset(
+    "我们 你们 他们 她们 它们 咱们 大家 这个 那个 这些 那些 这样 那样 这里 那里 这种 那种 一个 一些 一下 一点 "
+    "今天 现在 时候 然后 所以 因为 但是 就是 还是 或者 如果 已经 非常 比较 通常 可以 能够 没有 什么 怎么 为什么 "
+    "其实 而且 还有 另外 首先 其次 接下来 最后 好了 谢谢 来讲 来说 谈谈 讲讲 看看 一起 应该 需要 知道 觉得 "
+    "问题 东西 事情 很多 一样 不是 也是 都是 主要 同时 之后 之前 当时 随后".split()
+)
+
+
+def script_language(text: str) -> str | None:
+    """"zh", "ja" or "ko" when CJK letters make up most of `text`'s letters (kana
+    anywhere in it makes it Japanese, as Chinese has none), else None."""
+    han, kana, hangul = len(_HAN.findall(text)), len(_KANA.findall(text)), len(_HANGUL.findall(text))
+    letters = sum(ch.isalpha() for ch in text)
+    if not letters or han + kana + hangul < letters / 2:
+        return None
+    if hangul >= han + kana:
+        return "ko"
+    return "ja" if kana >= 0.05 * (han + kana) else "zh"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def unspaced_words(run: str, code: str) -> tuple[str, ...]:
+    """The words of a run of Han or kana characters, in Chinese (`code` zh, yue) or
+    Japanese (ja)."""
+    segmenter = _segmenter(code)
+    return (run,) if segmenter is None else tuple(w for w in segmenter(run) if w.strip())
+
+
+@functools.cache
+def _segmenter(code: str) -> Callable[[str], list[str]] | None:
+    import logging
+
+    try:
+        if code == "ja":
+            from janome.tokenizer import Tokenizer
+
+            tokenizer = Tokenizer(wakati=True)
+            return lambda run: list(tokenizer.tokenize(run))
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # it announces building its dictionary on stderr
+        return lambda run: jieba.lcut(run)
+    except ImportError as e:  # a broken install: a run of characters is read as one word
+        logging.getLogger(__name__).warning("%s text is read without its word segmenter (%s)", "Japanese" if code == "ja" else "Chinese", e)
+        return None
+
+
+class _JapaneseStopwords(frozenset):
+    """Japanese stopwords: the listed ones, and every word written in hiragana only,
+    which in Japanese is grammar (particles, endings, auxiliaries: "ます", "ている",
+    "こと"); the topics are in kanji and katakana."""
+
+    def __contains__(self, word: object) -> bool:
+        return super().__contains__(word) or (isinstance(word, str) and _HIRAGANA_ONLY.match(word) is not None)
+
+
+def amount_said(transcript: Transcript) -> str:
+    """"412 words", or in Chinese and Japanese "1,203 characters", their usual measure
+    (Whisper's "words" there are a character or a few)."""
+    if _base_language(transcript.language) in UNSPACED:
+        n = sum(len(_CJK_RUN.sub("", w.word).split()) + sum(map(len, _CJK_RUN.findall(w.word))) for s in transcript.segments for w in s.words)
+        unit = "character"
+    else:
+        n, unit = sum(len(s.words) for s in transcript.segments), "word"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def is_unspaced() -> bool:
+    """Is the current language written without spaces between words?"""
+    return _LANGUAGE.get() in UNSPACED
+
+
+def join_words(words: Iterable[str]) -> str:
+    """Words set as the current language writes them: with spaces, or none in Chinese and Japanese."""
+    return ("" if is_unspaced() else " ").join(words)
+
+
+def is_number(token: str) -> bool:
+    """Digits, or a Chinese numeral ("一七八九年", "三个")."""
+    return token.isdigit() or _HAN_NUMBER.match(token) is not None
+
+
+def short_token(token: str) -> bool:
+    """Too short to be a content word: under 3 letters, or in Chinese and Japanese
+    one character (their words are mostly two)."""
+    return len(token) < (2 if is_unspaced() and _CJK_RUN.match(token) else 3)
 
 
 def tokenize(text: str) -> list[str]:
@@ -218,7 +336,7 @@ def content_words(text: str) -> list[str]:
     out = []
     stop = stopwords()
     for t in tokenize(text):
-        if t in stop or len(t) < 3 or t.isdigit():
+        if t in stop or short_token(t) or is_number(t):
             continue
         s = lemma(t)
         if s not in stop:

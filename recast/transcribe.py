@@ -41,6 +41,7 @@ from .config import Options
 from .errors import ConfigError, TranscriptionError
 from .engine_worker import PROMPT_CHARS
 from .models import Audio, Segment, TimedText, Transcript, Word
+from .text import CJK_LETTERS
 
 log = logging.getLogger(__name__)
 
@@ -752,16 +753,26 @@ def hallucination_reason(seg: dict[str, Any]) -> str | None:
     return None
 
 
+# A Chinese or Japanese character is a word of its own for timing, as Whisper's words
+# are: written without spaces, a cue's text could not be broken into lines otherwise.
+_SPREAD_TOKEN = re.compile(f"[{CJK_LETTERS}]|[^\\s{CJK_LETTERS}]+")
+_CJK_LETTER = re.compile(f"[{CJK_LETTERS}]")
+
+
 def spread_words(text: str, start: float, end: float, probability: float = 1.0) -> tuple[Word, ...]:
     """Word timings for text that has none: the span shared out by character count
     (a word's length plus one for the space), which tracks speaking time well enough
-    for captions and search."""
-    tokens = text.split()
-    if not tokens:
+    for captions and search. Chinese and Japanese characters are timed one by one,
+    glued to what comes before them as Whisper's words are."""
+    found = list(_SPREAD_TOKEN.finditer(text))
+    if not found:
         return ()
-    weights = np.array([len(t) + 1 for t in tokens], dtype=float)
+    # after a space, or first and not a Chinese or Japanese character: a word of its own
+    tokens = [(" " if (text[m.start() - 1].isspace() if m.start() else not _CJK_LETTER.match(m.group())) else "") + m.group()
+              for m in found]
+    weights = np.array([len(m.group()) + 1 for m in found], dtype=float)
     edges = start + (end - start) * np.concatenate(([0.0], np.cumsum(weights) / weights.sum()))
-    return tuple(Word(float(edges[i]), float(edges[i + 1]), " " + tok, probability) for i, tok in enumerate(tokens))
+    return tuple(Word(float(edges[i]), float(edges[i + 1]), tok, probability) for i, tok in enumerate(tokens))
 
 
 def _fit_words(words: list[Word], lo: float, hi: float) -> tuple[Word, ...]:

@@ -22,6 +22,7 @@ from typing import Any, Iterable
 from .captions import _TAG, ParsedCue, _clean, _parse_timing, parse_clock, parse_srt, parse_vtt
 from .errors import ConfigError, RecastError
 from .models import Cue, Segment, Transcript, Word
+from .text import script_language
 from .transcribe import spread_words, tidy_segments
 
 
@@ -112,7 +113,12 @@ def decode_text(raw: bytes) -> str:
 
 
 def guess_language(texts: Iterable[str]) -> str:
-    """The language whose common words occur most often ("en" when nothing stands out)."""
+    """Chinese, Japanese or Korean by their scripts; else the language whose common
+    words occur most often ("en" when nothing stands out)."""
+    texts = list(texts)
+    by_script = script_language("".join(texts))
+    if by_script is not None:
+        return by_script
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(re.findall(r"[^\W\d_]+", text.lower()))
