@@ -38,7 +38,7 @@ from .chapters import signposting
 from .config import Options
 from .models import Chapter, ChapterSpans, Outline, Question, Transcript, VideoAnalysis
 from .text import (
-    Sentence, content_words, embed, english_words, in_transcript_language, is_english, is_number, join_words, language,
+    QUESTION_MARKS, Sentence, content_words, embed, english_words, in_transcript_language, is_english, is_number, join_words, language,
     lemma, remove_fillers, sentences, short_token, spoken_heading, stem, stopwords, tokenize, word_tokens,
 )
 
@@ -824,7 +824,7 @@ def _central(sents: list[Sentence], vec: np.ndarray, k: int) -> list[Sentence]:
     if not sents or k <= 0:
         return []
     n_words = np.array([len(tokenize(s.text)) for s in sents])
-    usable = (n_words >= 6) & (n_words <= 45) & np.array([not s.text.rstrip().endswith("?") for s in sents])
+    usable = (n_words >= 6) & (n_words <= 45) & np.array([not s.text.rstrip().endswith(QUESTION_MARKS) for s in sents])
     # "Welcome, everyone", "now let's move on to the kitchen": close to every topic's
     # centroid and unlike the content sentences MMR has picked, so they win both
     # ways, yet tell a learner nothing about the subject.
@@ -942,7 +942,7 @@ def _is_question(s: Sentence) -> bool:
         return False
     if len(tokenize(low)) < 4 or not content_words(low):
         return False
-    return low.endswith("?") or bool(_ASKING.match(low) and _audience_opener(low))
+    return low.endswith(QUESTION_MARKS) or bool(_ASKING.match(low) and _audience_opener(low))
 
 
 # ---------------------------------------------------------------------------- LLM

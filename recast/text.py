@@ -21,6 +21,8 @@ import numpy as np
 
 from .models import Transcript, Word
 
+QUESTION_MARKS = ("?", "？")  # Latin, and full-width as Chinese and Japanese write it
+
 # Words that end with "." without ending a sentence.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st vs etc e.g i.e fig eq no approx cf al inc ltd jr sr dept".split()
@@ -543,11 +545,11 @@ def _merge_fragments(sents: list[Sentence], max_gap: float = 2.0) -> list[Senten
         if _SPLIT_DATE_HEAD.search(prev.text) and _SPLIT_DATE_TAIL.match(s.text):
             out.pop()
             s = Sentence(prev.start, s.end, f"{prev.text[:-1]}, {s.text}", s.speaker)
-        elif not prev.text.endswith("?") and (
+        elif not prev.text.endswith(QUESTION_MARKS) and (
             opens_lower(s.text) or (len(tokenize(prev.text)) <= 1 and s.start - prev.end < 0.6)
         ):
             out.pop()
-            s = Sentence(prev.start, s.end, f"{prev.text} {s.text}", s.speaker)
+            s = Sentence(prev.start, s.end, join_words((prev.text, s.text)), s.speaker)
         out.append(s)
     return out
 

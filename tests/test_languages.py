@@ -229,3 +229,17 @@ def test_imported_chinese_text_is_timed_character_by_character():
     assert all(a.end == b.start for a, b in zip(words, words[1:]))
     # spaced text is timed word by word as before
     assert [w.word for w in spread_words("Hello world, again.", 0.0, 3.0)] == [" Hello", " world,", " again."]
+
+
+def test_a_question_with_a_full_width_question_mark_is_a_question():
+    from recast.summarize import find_questions
+    from recast.text import Sentence
+
+    said = [(0.0, "光合作用是植物把光能转化为化学能的过程。"), (5.0, "叶绿素能够吸收阳光。"),
+            (9.0, "老师，光合作用在晚上也会进行吗？"), (14.0, "不会，光合作用需要阳光，晚上植物只进行呼吸作用。")]
+    sents = [Sentence(t, t + 3.0, text) for t, text in said]
+    spans = ChapterSpans(0.0, 17.0, ((0.0, 17.0),))
+    with in_language("zh"):
+        questions = find_questions(sents, spans)
+    assert [q.text for q in questions] == ["老师，光合作用在晚上也会进行吗？"], questions
+    assert questions[0].time == 9.0 and questions[0].answer.startswith("不会")
