@@ -548,6 +548,24 @@ _ANNOUNCEMENTS = (
     re.compile(r"\b(?:something (?:completely |totally |quite )?different|next up|moving on to)\s*[:,]?\s*(?P<t>.*)$", re.I),
 )
 _NOT_A_TOPIC = {"this", "that", "these", "those", "it", "them", "here", "there", "what", "how", "why", "some", "one"}
+# The same in the languages whose part-opening cues chapters.py knows: the topic is
+# what follows "parlons maintenant de", "kommen wir zum", "我们来讲", or what comes
+# before "についてお話しします".
+_OTHER_ANNOUNCEMENTS = {
+    "fr": re.compile(r"^(?:et |alors |donc |bon,? )?(?:parlons|passons|venons-en|venons en|intéressons-nous|abordons)\s+"
+                     r"(?:maintenant\s+|ensuite\s+|enfin\s+|un peu\s+)?(?:de la |de l'|des |du |de |d'|à la |à l'|aux |au |à |la |le |les |l')?(?P<t>.+)$"
+                     # "Pour finir, la Révolution française.": a heading after a sequence word
+                     r"|^(?:et |alors )?(?:pour (?:finir|terminer|commencer)|ensuite|enfin)\s*[,:]\s*(?:la |le |les |l')(?P<h>.+)$", re.I),
+    "de": re.compile(r"^(?:und |also |so,? )?(?:kommen|gehen) wir\s+(?:nun\s+|jetzt\s+)?(?:zum|zur|zu den|zu)\s+(?P<t>.+)$", re.I),
+    "es": re.compile(r"^(?:y |bueno,? |pues )?(?:hablemos|pasemos)\s+(?:ahora\s+)?(?:de la |de los |de las |del |de |sobre |a la |al |a )(?:la |el |los |las )?(?P<t>.+)$", re.I),
+    "zh": re.compile(r"^(?:好|好的|那么|那)?[，,]?\s*(?:首先|接下来|下面|其次|最后|然后)?[，,]?\s*(?:我们|咱们)?(?:再)?来(?:讲讲|讲|谈谈|谈|说说|学习)(?:一下)?(?P<t>[^，,。]+)$"),
+    "ja": re.compile(r"^(?:では|それでは|さて)?[、,]?\s*(?:まず|次に|続いて|最後に)?[、,]?\s*(?P<t>[^、,。]+?)について(?:お話し|説明|ご説明|紹介|ご紹介|見て|考えて)"),
+}
+_OTHER_ANNOUNCEMENTS["yue"] = _OTHER_ANNOUNCEMENTS["zh"]
+# "我们来看看这个公式", "このグラフについて説明します": a pointer, not a topic; "今日は二つの
+# テーマについて", "trois sujets": the session's agenda (as `_AGENDA`)
+_NOT_A_TOPIC_START = re.compile(r"^(?:这|那|一下|此|この|その|あの|これ|それ|ce |cette |ces |cela |ça |dies|das hier|esto |este |esta )", re.I)
+_AGENDA_WORDS = re.compile(r"テーマ|話題|トピック|主题|话题|题目|\b(?:sujets|thèmes|points|parties|Themen|Punkte|temas|puntos)\b", re.I)
 # "we'll talk about three subjects: photosynthesis, volcanoes and ...": the agenda of
 # the whole session, not the topic of the part it opens
 _AGENDA = re.compile(
@@ -562,6 +580,8 @@ def announced_title(sents: list[Sentence]) -> str | None:
     phrase that names it ("our next topic is ...")."""
     if sents and (heading := spoken_heading(sents[0].text)) is not None:
         return _clip(heading.title[0].upper() + heading.title[1:])
+    if not is_english():
+        return _announced_elsewhere(sents)
     for n, s in enumerate(sents[:3]):
         text = remove_fillers(s.text).strip().rstrip(".!?")
         for pattern in _ANNOUNCEMENTS:
@@ -582,6 +602,18 @@ def announced_title(sents: list[Sentence]) -> str | None:
                 continue
             if first in _NOT_A_TOPIC and not (first == "how" and len(words) > 2 and words[1].lower() == "to"):
                 continue
+            return _clip(topic[0].upper() + topic[1:])
+    return None
+
+
+def _announced_elsewhere(sents: list[Sentence]) -> str | None:
+    """`announced_title` in a language of `_OTHER_ANNOUNCEMENTS`: a short topic
+    named by one of the chapter's first three sentences."""
+    pattern = _OTHER_ANNOUNCEMENTS.get(language())
+    for s in sents[:3] if pattern else ():
+        m = pattern.match(remove_fillers(s.text).strip().rstrip(".!?。！？"))
+        topic = (m.group("t") or m.groupdict().get("h") or "").strip(" :-") if m else ""
+        if topic and not (_NOT_A_TOPIC_START.match(topic) or _AGENDA_WORDS.search(topic)) and content_words(topic) and len(word_tokens(topic)) <= 6:
             return _clip(topic[0].upper() + topic[1:])
     return None
 

@@ -116,13 +116,15 @@ def test_a_french_talk_is_cut_where_the_presenter_announces_each_part():
     from recast.chapters import find_chapters
 
     groups = [PHOTOSYNTHESE, ["Parlons maintenant des volcans.", *VOLCANS],
-              ["Pour finir, passons à la Révolution française.", *REVOLUTION]]
+              ["Pour finir, la Révolution française.", *REVOLUTION]]
     tr = dataclasses.replace(make_transcript([line for g in groups for line in g]), language="fr")
     starts = [tr.segments[0].start, tr.segments[len(groups[0])].start, tr.segments[len(groups[0]) + len(groups[1])].start]
     spans = find_chapters(tr, None, None, Options())
     assert len(spans.spans) == 3, spans.spans
     for (got, _), want in zip(spans.spans[1:], starts[1:]):
         assert abs(got - want) <= 1.0, (spans.spans, starts)
+    # the announced topics are the titles ("Pour finir, la Révolution française." too)
+    assert [ch.title for ch in describe(tr, spans, None, Options()).chapters][1:] == ["Volcans", "Révolution française"]
     # the announcements manage the talk: no summary quotes them
     outline = describe(tr, spans, None, Options())
     quoted = " ".join([outline.summary, *outline.key_points, *(ch.summary for ch in outline.chapters)])
@@ -178,8 +180,8 @@ def test_a_chinese_course_is_read_as_chinese_words(tmp_path):
         assert abs(got - want) <= 1.0, (spans.spans, starts)
     # titles and keywords are the words of the topic, not clauses or function words
     titles = [ch.title for ch in outline.chapters]
-    for title, topic in zip(titles, ("光合作用", "火山", "法国大革命")):
-        assert title.startswith(topic) and len(title) <= 12 and " " not in title and "and" not in title, titles
+    # each part opens by naming its topic ("接下来，我们来讲火山。"), and that is its title
+    assert titles == ["光合作用", "火山", "法国大革命"], titles
     said = "".join(ZH_PARTS)
     keywords = [k for ch in outline.chapters for k in ch.keywords] + list(outline.keywords)
     assert {"叶绿体", "岩浆", "路易十六"} <= set(keywords), keywords
@@ -188,6 +190,30 @@ def test_a_chinese_course_is_read_as_chinese_words(tmp_path):
     # summaries are sentences as said, set without spaces
     assert outline.chapters[1].summary and " " not in outline.chapters[1].summary
     assert all(s in said for s in re.findall(r"[^。！？]+[。！？]", outline.summary))
+
+
+JA_PARTS = [
+    "皆さん、こんにちは。今日は二つのテーマについてお話しします。まず、光合成について説明します。"
+    "光合成は、植物が光のエネルギーを使って栄養を作る仕組みです。植物の葉には葉緑体があり、その中に葉緑素が含まれています。"
+    "葉緑素は太陽の光を吸収します。植物は二酸化炭素と水を取り込み、ブドウ糖と酸素を作ります。"
+    "ブドウ糖は植物が成長するためのエネルギーになります。酸素は空気中に放出され、動物の呼吸に使われます。"
+    "光が強いほど、光合成は速く進みます。光合成がなければ、地球の生命は存在できません。",
+    "次に、火山についてお話しします。火山は、地下のマグマが地表に噴き出す場所です。マグマは地下深くで溶けた岩石です。"
+    "マグマが地表に出ると、溶岩と呼ばれます。火山が噴火すると、火山灰やガスが放出されます。"
+    "激しい噴火では、火山灰が上空数十キロメートルまで達します。日本には百以上の活火山があります。富士山も活火山の一つです。"
+    "火山灰は土壌を肥沃にします。科学者は地震計を使って火山の活動を監視しています。今日の授業はここまでです。ありがとうございました。",
+]
+
+
+def test_a_japanese_course_is_cut_and_titled_where_each_part_is_announced(tmp_path):
+    path, starts = _caption_file(tmp_path, JA_PARTS, "kouza.vtt")
+    tr, spans, outline = _outline(path)
+    assert tr.language == "ja"
+    assert len(spans.spans) == 2 and abs(spans.spans[1][0] - starts[1]) <= 1.0, (spans.spans, starts)
+    # "今日は二つのテーマについて..." is the agenda, not the first part's topic
+    assert [ch.title for ch in outline.chapters] == ["光合成", "火山"]
+    assert {"葉緑素", "マグマ"} <= {k for ch in outline.chapters for k in ch.keywords}
+    assert not {"二つ", "ます", "こと"} & set(outline.keywords), outline.keywords
 
 
 def test_chinese_and_japanese_captions_break_between_words(tmp_path):
