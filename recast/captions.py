@@ -26,7 +26,7 @@ from typing import TextIO
 
 from .errors import RecastError
 from .models import Cue, Word
-from .text import CJK_LETTERS, UNSPACED, unspaced_words
+from .text import CJK_LETTERS, UNSPACED, base_language, unspaced_words
 
 # Netflix English template: a gap between two cues shorter than 0.5 s (12 frames
 # at 24 fps) should be closed, so captions do not flicker off and on.
@@ -40,7 +40,7 @@ LINE_CHARS = {"zh": 16, "yue": 16, "ja": 13, "ko": 16}
 
 def line_chars(language: str | None, limit: int) -> int:
     """Characters a caption line may hold in `language` (a Whisper code), at most `limit`."""
-    return min(limit, LINE_CHARS.get((language or "").split("-")[0].lower(), limit))
+    return min(limit, LINE_CHARS.get(base_language(language), limit))
 
 
 # Netflix aims at 17 characters a second for adults; `max_cps` (20) is where we warn.
@@ -242,7 +242,7 @@ def _is_capitalised(word: str) -> bool:
 def _inside_words(tokens: _Tokens, language: str | None) -> set[int]:
     """Tokens after which a break would fall inside a Chinese or Japanese word: Whisper
     times those scripts character by character, and only a segmenter knows the words."""
-    code = (language or "").split("-")[0].lower()
+    code = base_language(language)
     if code not in UNSPACED:
         return set()
     inside: set[int] = set()
@@ -253,11 +253,9 @@ def _inside_words(tokens: _Tokens, language: str | None) -> set[int]:
         if _CJK_LETTER.match(text[k]):
             while j < n and not sep[j] and _CJK_LETTER.match(text[j]):
                 j += 1
-        run = "".join(text[k:j])
-        words = unspaced_words(run, code)
         if j - k > 1:
             ends, at = set(), 0
-            for word in words:
+            for word in unspaced_words("".join(text[k:j]), code):
                 at += len(word)
                 ends.add(at)
             at = 0
@@ -276,7 +274,7 @@ def _boundary_penalties(tokens: _Tokens, language: str | None = None) -> tuple[l
     cue_pen = [0.0] * n
     text, start, end, sep = tokens.text, tokens.start, tokens.end, tokens.sep
     inside = _inside_words(tokens, language)
-    japanese = (language or "").split("-")[0].lower() == "ja"
+    japanese = base_language(language) == "ja"
     for k in range(n - 1):
         a, b = text[k], text[k + 1]
         la, lb = a.lower(), _bare(b)

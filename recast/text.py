@@ -101,14 +101,14 @@ def is_english() -> bool:
 @contextlib.contextmanager
 def in_language(code: str | None) -> Iterator[None]:
     """Work in the language `code` (an ISO 639-1 code, as Whisper gives) inside the block."""
-    token = _LANGUAGE.set(_base_language(code))
+    token = _LANGUAGE.set(base_language(code))
     try:
         yield
     finally:
         _LANGUAGE.reset(token)
 
 
-def _base_language(code: str | None) -> str:
+def base_language(code: str | None) -> str:
     base = (code or "en").strip().lower().replace("_", "-").split("-")[0]
     return base if base.isalpha() else "en"
 
@@ -218,7 +218,8 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3041-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _HIRAGANA_ONLY = re.compile(r"^[\u3041-\u309f\u30fc]+$")
-# Chinese numerals, alone or counting something ("一七八九年", "三个", "十四日"): numbers, not topics
+# Chinese numerals, alone or counting something ("一七八九年", "三个", "十四日", Japanese
+# "二つ"): numbers, not topics
 _HAN_NUMBER = re.compile(r"^[〇零一二三四五六七八九十百千万亿两几第]+[年月日号个次种位条名岁点つ]?$")
 # Spoken Chinese's common words that the stop-words list (mostly single characters) lacks
 _ZH_SPOKEN = frozenset(
@@ -278,10 +279,12 @@ class _JapaneseStopwords(frozenset):
 
 
 def amount_said(transcript: Transcript) -> str:
-    """"412 words", or in Chinese and Japanese "1,203 characters", their usual measure
-    (Whisper's "words" there are a character or a few)."""
-    if _base_language(transcript.language) in UNSPACED:
-        n = sum(len(_CJK_RUN.sub("", w.word).split()) + sum(map(len, _CJK_RUN.findall(w.word))) for s in transcript.segments for w in s.words)
+    """"412 words", or in Chinese and Japanese "1203 characters", their usual measure
+    (Whisper's "words" there are a character or a few); a Latin word among them
+    counts as one."""
+    if base_language(transcript.language) in UNSPACED:
+        said = [w.word for s in transcript.segments for w in s.words]
+        n = sum(len(_TOKEN.findall(_CJK_RUN.sub(" ", w))) + sum(map(len, _CJK_RUN.findall(w))) for w in said)
         unit = "character"
     else:
         n, unit = sum(len(s.words) for s in transcript.segments), "word"

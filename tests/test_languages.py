@@ -16,7 +16,7 @@ from recast import captions
 from recast.config import Options
 from recast.models import ChapterSpans
 from recast.summarize import describe, readable
-from recast.text import content_words, in_language, lemma, script_language, stopwords, word_tokens
+from recast.text import amount_said, content_words, in_language, lemma, script_language, stopwords, word_tokens
 from recast.transcribe import spread_words
 from recast.transcript_import import import_transcript
 from tests.test_chapters import make_transcript
@@ -174,6 +174,7 @@ def test_a_chinese_course_is_read_as_chinese_words(tmp_path):
     path, starts = _caption_file(tmp_path, ZH_PARTS, "course.vtt")
     tr, spans, outline = _outline(path)
     assert tr.language == "zh"  # from the script: the file does not say
+    assert amount_said(tr) == f"{len(re.findall(r'[一-龥]', ''.join(ZH_PARTS)))} characters"  # punctuation not counted
     # a chapter a part, starting where the part does
     assert len(spans.spans) == 3, spans.spans
     for (got, _), want in zip(spans.spans[1:], starts[1:]):
