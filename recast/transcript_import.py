@@ -218,6 +218,13 @@ def _non_decreasing(found: list[tuple[int, str, float]]) -> list[tuple[int, str,
     return out[::-1]
 
 
+def _turn_bodies(lines: list[str], opening: Iterable[int]) -> list[tuple[int, list[str]]]:
+    """For each line that opens a turn (by index), the non-empty lines up to the next one."""
+    starts = sorted(opening)
+    ends = starts[1:] + [len(lines)]
+    return [(i, [line.strip() for line in lines[i + 1 : end] if line.strip()]) for i, end in zip(starts, ends)]
+
+
 def _read_teams(text: str, path: Path) -> list[Segment]:
     """Turns of a Teams transcript (.docx, or its text pasted into a .txt), one segment each."""
     lines = text.split("\n")
@@ -225,16 +232,12 @@ def _read_teams(text: str, path: Path) -> list[Segment]:
     headers = _teams_headers(lines)
     arrows = {i: times for i, line in enumerate(lines) if "-->" in line and (times := _parse_timing(line))}
     if arrows and len(arrows) >= len(headers):
-        starts = sorted(arrows)
-        for k, i in enumerate(starts):
-            body = [line.strip() for line in lines[i + 1 : starts[k + 1] if k + 1 < len(starts) else len(lines)] if line.strip()]
+        for i, body in _turn_bodies(lines, arrows):
             a, b = arrows[i]
             speaker = body.pop(0) if len(body) >= 2 else None
             turns.append((speaker, a, b, body))
     elif headers:
-        starts = sorted(headers)
-        for k, i in enumerate(starts):
-            body = [line.strip() for line in lines[i + 1 : starts[k + 1] if k + 1 < len(starts) else len(lines)] if line.strip()]
+        for i, body in _turn_bodies(lines, headers):
             turns.append((headers[i][0], headers[i][1], None, body))
     else:
         raise ConfigError("no turns found: a Teams transcript has lines like \"Jane Doe   0:03\" over what was said", path)
