@@ -113,9 +113,17 @@ def open_page(context, path: Path):
     return page, watch
 
 
+def wait_js(page, expression: str, timeout: float = 30000) -> None:
+    """Wait until a JavaScript expression is true in the page. Given a bare expression,
+    Playwright evaluates it with eval() on every poll after the first, which the pages'
+    Content-Security-Policy forbids (no 'unsafe-eval'): one not yet true at the first
+    look failed the test on a slow machine. A function is compiled once, outside it."""
+    page.wait_for_function(f"() => ({expression})", timeout=timeout)
+
+
 def wait_metadata(page):
-    page.wait_for_function("document.getElementById('player') && document.getElementById('player').readyState >= 1",
-                           timeout=15000)
+    wait_js(page, "document.getElementById('player') && document.getElementById('player').readyState >= 1",
+            timeout=15000)
 
 
 def current_time(page) -> float:
@@ -202,11 +210,10 @@ def test_chapter_click_seeks_to_its_start(context, manifest):
     wait_metadata(page)
     for ch in manifest["chapters"][1:3]:
         page.click(f'li.chapter[data-chapter="{ch["index"]}"] .chapter__seek')
-        page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {ch['start']}) < 0.5",
-                               timeout=5000)
+        wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {ch['start']}) < 0.5", timeout=5000)
         page.evaluate("document.getElementById('player').pause()")
-        page.wait_for_function(
-            f"document.querySelector('li.chapter[data-chapter=\"{ch['index']}\"]').classList.contains('chapter--current')")
+        wait_js(page,
+                f"document.querySelector('li.chapter[data-chapter=\"{ch['index']}\"]').classList.contains('chapter--current')")
     watch.check()
 
 
@@ -308,10 +315,10 @@ def test_transcript_line_click_seeks(context, manifest):
     index = int(target.get_attribute("data-i"))
     start = page.evaluate(f"JSON.parse(document.getElementById('recast-data').textContent).lines[{index}][0]")
     target.click()
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {start}) < 0.5", timeout=5000)
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {start}) < 0.5", timeout=5000)
     page.evaluate("document.getElementById('player').pause()")
-    page.wait_for_function(f"document.querySelector('#transcript button.line[data-i=\"{index}\"]')"
-                           ".classList.contains('line--current')")
+    wait_js(page, f"document.querySelector('#transcript button.line[data-i=\"{index}\"]')"
+                  ".classList.contains('line--current')")
     watch.check()
 
 
@@ -363,7 +370,7 @@ def test_search_finds_a_spoken_word_and_jumps_to_it(context, manifest):
     assert word.lower() in page.inner_text("#search-hits").lower()
     assert "match" in page.inner_text("#search-status")
     page.click("#search-hits button.hit >> nth=0")
-    page.wait_for_function(f"document.getElementById('player').currentTime >= {line_start} - 0.5", timeout=5000)
+    wait_js(page, f"document.getElementById('player').currentTime >= {line_start} - 0.5", timeout=5000)
     page.evaluate("document.getElementById('player').pause()")
     t = current_time(page)
     assert t < line_start + 30
@@ -401,7 +408,7 @@ def test_library_search_links_to_the_moment(context, outdir, manifest):
     page.wait_for_selector("html[data-ready]")
     wait_metadata(page)
     t = float(href.rsplit("=", 1)[1])
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {t}) < 0.5", timeout=5000)
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {t}) < 0.5", timeout=5000)
     assert page.evaluate("document.getElementById('player').paused")  # no autoplay
     watch.check()
 
@@ -500,15 +507,15 @@ def test_keyboard_shortcuts(context, manifest):
     wait_metadata(page)
     chapters = manifest["chapters"]
     page.keyboard.press("n")
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {chapters[0]['start']}) < 0.5"
-                           if chapters[0]["start"] > 0.5 else
-                           f"Math.abs(document.getElementById('player').currentTime - {chapters[1]['start']}) < 0.5")
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {chapters[0]['start']}) < 0.5"
+            if chapters[0]["start"] > 0.5 else
+            f"Math.abs(document.getElementById('player').currentTime - {chapters[1]['start']}) < 0.5")
     page.keyboard.press("n")
     page.keyboard.press("Shift+ArrowLeft")
     page.keyboard.press("k")
-    page.wait_for_function("!document.getElementById('player').paused", timeout=5000)
+    wait_js(page, "!document.getElementById('player').paused", timeout=5000)
     page.keyboard.press("k")
-    page.wait_for_function("document.getElementById('player').paused")
+    wait_js(page, "document.getElementById('player').paused")
     shortcuts = page.inner_text(".keys")
     for key in ("k", "n", "p", "c", "/"):
         assert key in shortcuts
