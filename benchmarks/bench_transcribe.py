@@ -237,7 +237,7 @@ def read_slides(video: Path, audio: Audio) -> tuple[tuple, float]:
     """The slide words `recast run` gives the engine (video analysis, then OCR of
     every still), and the seconds that took."""
     from recast.probe import probe
-    from recast.slides import SlideReader, slide_prompts
+    from recast.slides import SlideReader, read_slides, slide_prompts
     from recast.video import analyze_video
 
     started = time.perf_counter()
@@ -245,7 +245,7 @@ def read_slides(video: Path, audio: Audio) -> tuple[tuple, float]:
         reader = SlideReader()
         reader.start()  # stills are read while the changes are placed, as in recast run
         analysis = analyze_video(probe(video), Path(work), on_stills=reader.offer)
-        prompts = slide_prompts(analysis, audio.offset + audio.duration, reader=reader)
+        prompts = slide_prompts(read_slides(analysis, audio.offset + audio.duration, reader=reader))
     return prompts, time.perf_counter() - started
 
 

@@ -137,6 +137,7 @@ def session_to_dict(session: Session, *, build: dict[str, Any] | None = None) ->
              "answer": q.answer}
             for q in o.questions
         ],
+        "slides": [{"start": _t(sl.start), "end": _t(sl.end), "text": sl.text} for sl in session.slides],
         "transcript": session.files.get("transcript.json", "transcript.json"),
         "files": dict(session.files),
         **({"build": build} if build else {}),

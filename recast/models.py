@@ -160,7 +160,8 @@ class Frame:
 
 @dataclass(frozen=True)
 class TimedText:
-    """Text on screen from `start` to `end` (a slide's), given to speech recognition."""
+    """Text on screen from `start` to `end`: a slide's words given to speech
+    recognition, or what a slide says, for search."""
 
     start: float
     end: float
@@ -291,6 +292,7 @@ class Session:
     audio_track: int = 0
     metadata: dict[str, str] = field(default_factory=dict)  # presenter, date, course (batch --list)
     files: dict[str, str] = field(default_factory=dict)  # name -> relative path of downloads
+    slides: tuple[TimedText, ...] = ()  # what each slide said while it was shown, for search
 
     @property
     def chapters(self) -> tuple[Chapter, ...]:

@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from . import __version__
 from .config import TRANSCRIPT_BESIDE, Options
@@ -32,6 +32,9 @@ from .publish import (
     remove_work_root,
 )
 from .text import amount_said, unpunctuated
+
+if TYPE_CHECKING:
+    from .slides import ReadSlide
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,39 @@ class SlideWords:
 
     key: str  # what they depend on (the source file, the way they are chosen): part of the cache key
     read: Callable[[], Sequence[TimedText]]
+
+
+def _slides_cache_path(options: Options, key: str) -> Path:
+    digest = hashlib.sha256(json.dumps({"v": 1, "slides": key}).encode()).hexdigest()
+    return options.cache_dir / "slides" / digest[:2] / f"{digest}.json"
+
+
+def _cached_slides(path: Path) -> tuple[ReadSlide, ...] | None:
+    """The slides read by an earlier build of the same recording: a rebuild that
+    reuses the transcript does not read them again for search."""
+    from .ocr import SlideLine
+    from .slides import ReadSlide
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return tuple(ReadSlide(float(s["start"]), float(s["end"]),
+                               tuple(SlideLine(str(t), float(c)) for t, c in s["lines"])) for s in data["slides"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        log.warning("ignoring a damaged slide cache entry %s: %s", path, e)
+        return None
+
+
+def _cache_slides(path: Path, slides: Sequence[ReadSlide]) -> None:
+    from .manifest import write_json_atomic
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic({"slides": [{"start": s.start, "end": s.end, "lines": [[ln.text, ln.confidence] for ln in s.lines]}
+                                      for s in slides]}, path)
+    except OSError as e:
+        log.warning("could not cache the slides read in %s: %s", path.parent, e)
 
 
 def get_transcript(audio, options: Options, stages: _Stages, slides: SlideWords | None = None) -> tuple[Transcript, bool]:
@@ -309,15 +345,17 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
     from .summarize import describe
     from .ocr import available as ocr_available
     from .engine_worker import release_memory
-    from .slides import SLIDES_VERSION, SlideReader, slide_prompts
+    from .slides import SLIDES_VERSION, SlideReader, read_slides, slide_prompts, slide_text
     from .video import analyze_video
 
     # Video analysis (scene changes, slide stills, keyframes) starts first and runs
-    # beside the audio decoding (an ffmpeg process) and speech recognition. When the
-    # slides' words are to steer recognition, it is waited for first, and the stills
-    # are read while it places the changes between them.
-    want_words = media.has_video and options.slide_vocabulary and options.ocr and ocr_available()
-    reader = SlideReader(options.threads) if want_words else None
+    # beside the audio decoding (an ffmpeg process) and speech recognition. The
+    # slides are read with OCR for search; when their words are also to steer
+    # recognition, the analysis is waited for first, and the stills are read while
+    # it places the changes between them.
+    reader = SlideReader(options.threads) if media.has_video and options.ocr and ocr_available() else None
+    slides_key = f"{sha}:{SLIDES_VERSION}"
+    read: tuple[ReadSlide, ...] | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recast-video") as pool, ExitStack() as done:
         if reader is not None:
             done.callback(reader.close)
@@ -356,23 +394,33 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
             release_memory()
             return video
 
-        def read_slides() -> tuple[TimedText, ...]:
+        def slides_read(when: str) -> tuple[ReadSlide, ...]:
+            """The slides, read once (or found in the cache)."""
+            nonlocal read
             assert reader is not None
+            if read is None:
+                read = _cached_slides(_slides_cache_path(options, slides_key))
+            if read is not None:
+                return read
             reader.start()
-            found = wait_for_video("before", unless_footage=True)
+            found = wait_for_video(when, unless_footage=True)
             if found is None:
                 # Camera footage with rare keyframes is decoded whole, a minute or
                 # two an hour: recognition does not wait for slides it has none of.
                 with stages.stage("slides") as note:
                     note["message"] = "camera footage: no slides to read"
-                return ()
+                read = ()
+                return read
             with stages.stage("slides") as note:
-                prompts = slide_prompts(found, media.duration or float("inf"), reader=reader)
-                note["message"] = f"{len(prompts)} of {len(found.frames)} slides show names or terms"
-            return prompts
+                read = read_slides(found, media.duration or float("inf"), reader=reader)
+                note["message"] = f"{len(read)} of {len(found.frames)} stills read"
+            _cache_slides(_slides_cache_path(options, slides_key), read)
+            return read
 
-        slides = SlideWords(f"{sha}:{SLIDES_VERSION}", read_slides) if reader is not None else None
-        transcript, reused = get_transcript(audio, options, stages, slides)
+        words = (SlideWords(slides_key, lambda: slide_prompts(slides_read("before")))
+                 if reader is not None and options.slide_vocabulary else None)
+        transcript, reused = get_transcript(audio, options, stages, words)
+        shown = slide_text(slides_read("after")) if reader is not None else ()
         if video_future is not None and video is None:
             video = wait_for_video("alongside")
     if not any(seg.words for seg in transcript.segments):
@@ -468,6 +516,7 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
         clips=tuple(clips),
         thumbnails=tuple(thumbs),
         player=player,
+        slides=shown,
         audio_track=audio.track,
         # the date the name (a meeting tool's, a recorder's) or else the container says
         # the session was recorded, unless one was given

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 STATIC_DIR_NAME = "_static"
 MANIFEST_NAME = "session.json"
 SEARCH_INDEX_NAME = "search.js"
+SLIDE_LINE_JOIN = " \u00b7 "  # between a slide's lines where they are shown as one
 SCHEMA_PREFIX = "recast.session/"
 SKIP_WAIT = 10.0  # s of waiting before the talk from which the session player starts at the talk
 
@@ -336,6 +337,7 @@ class SessionView:
     player_start: float  # where the player starts: the talk, past a long wait before it
     lines: list[list[Any]] = field(repr=False)
     cues: list[list[Any]] = field(repr=False)
+    slides: list[list[Any]] = field(repr=False, default_factory=list)  # [start, end, text] of each slide read
 
 
 def _file_size(folder: Path, rel: str | None) -> str:
@@ -432,6 +434,8 @@ def session_view(session: Session, folder: Path) -> SessionView:
         player_start=_t(outline.talk_start) if outline.talk_start >= SKIP_WAIT else 0.0,
         lines=transcript_lines(session.transcript.segments),
         cues=[[_t(c.start), _t(c.end), c.text] for c in session.cues if c.text.strip()],
+        # one search line a slide: its lines joined, so that a query may match across them
+        slides=[[_t(sl.start), _t(sl.end), SLIDE_LINE_JOIN.join(sl.text.splitlines())] for sl in session.slides],
     )
 
 
@@ -451,6 +455,7 @@ def session_page_data(view: SessionView) -> dict[str, Any]:
         "duration": _t(view.duration),
         "chapters": _chapter_data(view),
         "lines": view.lines,
+        "slides": [[sl[0], sl[2]] for sl in view.slides],
         "cues": view.cues,
     }
 
@@ -462,6 +467,8 @@ def chapter_page_data(view: SessionView, chapter: ChapterView) -> dict[str, Any]
     offset = chapter.clip_start if chapter.clip else 0.0
     lines = [ln for ln in view.lines if chapter.start <= ln[0] < chapter.end]
     cues = [c for c in view.cues if c[1] > chapter.start and c[0] < chapter.end]
+    # a slide shown before the chapter and still on screen in it is found at the chapter's start
+    slides = [[max(sl[0], _t(chapter.start)), sl[2]] for sl in view.slides if sl[1] > chapter.start and sl[0] < chapter.end]
     return {
         "page": "chapter",
         "slug": view.slug,
@@ -472,6 +479,7 @@ def chapter_page_data(view: SessionView, chapter: ChapterView) -> dict[str, Any]
         "offset": _t(offset),
         "chapters": _chapter_data(view, "../"),
         "lines": lines,
+        "slides": slides,
         "cues": cues,
     }
 
@@ -485,6 +493,7 @@ def search_index(view: SessionView) -> dict[str, Any]:
         "keywords": list(view.keywords),
         "chapters": [[_t(c.start), c.title] for c in view.chapters],
         "lines": [[ln[0], ln[2]] for ln in view.lines],
+        "slides": [[sl[0], sl[2]] for sl in view.slides],
     }
 
 

@@ -1,4 +1,4 @@
-"""The names and terms on the slides, for speech recognition.
+"""The words on the slides: names and terms for speech recognition, text for search.
 
 tiny.en spells what it has not heard often by sound: "Agassi" becomes "Agassie",
 "Kushans" "cushions", "Afroasiatic" "afroiciatic". A webinar's slides usually print
@@ -9,6 +9,9 @@ shown are decoded with them as Whisper's prompt, as `--vocabulary` is. Only the
 rare words go in, not the slide's sentences: given a sentence it is about to hear,
 Whisper takes it as already said and skips it (whole sentences went missing when
 the slides' bullets were the prompt; benchmarks/RESULTS.md, session 13).
+
+The same reading gives the learner's search its slide text (`slide_text`): a word
+that is on a slide but never said, a formula, a link, finds the moment it was shown.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import re
 import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -226,11 +230,19 @@ class SlideReader:
         return self._reads[path]
 
 
-def slide_prompts(video: VideoAnalysis, end: float, threads: int = 0, reader: SlideReader | None = None) -> tuple[TimedText, ...]:
-    """Each slide's names and terms with the time it was on screen (widened by
-    MARGIN), for `transcribe(prompts=...)`. Empty when OCR is not installed.
-    `reader` may already have read the stills during the video analysis; it is
-    closed here."""
+@dataclass(frozen=True)
+class ReadSlide:
+    """One still's lines and when its slide was on screen."""
+
+    start: float
+    end: float
+    lines: tuple[SlideLine, ...]
+
+
+def read_slides(video: VideoAnalysis, end: float, threads: int = 0, reader: SlideReader | None = None) -> tuple[ReadSlide, ...]:
+    """Every still shown for MIN_SHOWN or longer, read whole, in time order. Empty
+    when OCR is not installed. `reader` may already have read the stills during the
+    video analysis; it is closed here."""
     reader = reader or SlideReader(threads)
     try:
         if not video.frames or not available():
@@ -240,9 +252,42 @@ def slide_prompts(video: VideoAnalysis, end: float, threads: int = 0, reader: Sl
         read = reader.read([frame.path for frame, _ in shown])
     finally:
         reader.close()
+    return tuple(ReadSlide(start, stop, lines) for (_, (start, stop)), lines in zip(shown, read))
+
+
+def slide_prompts(slides: Sequence[ReadSlide]) -> tuple[TimedText, ...]:
+    """Each slide's names and terms with the time it was on screen (widened by
+    MARGIN), for `transcribe(prompts=...)`."""
     prompts = []
-    for (_, (start, stop)), terms in zip(shown, slide_terms(read)):
+    for slide, terms in zip(slides, slide_terms([s.lines for s in slides])):
         if terms:
-            prompts.append(TimedText(max(0.0, start - MARGIN), stop + MARGIN, ", ".join(terms) + "."))
-    log.info("read %d of %d stills: %d with names or terms for speech recognition", len(read), len(video.frames), len(prompts))
+            prompts.append(TimedText(max(0.0, slide.start - MARGIN), slide.end + MARGIN, ", ".join(terms) + "."))
+    log.info("%d of %d slides read have names or terms for speech recognition", len(prompts), len(slides))
     return tuple(prompts)
+
+
+# A line on more than this share of the slides is the template's (the course name, the
+# presenter, a logo's words), not what one slide says: searching it would find every slide.
+BOILERPLATE_SHARE = 0.5
+_LETTER_RUN = re.compile(r"[^\W\d_]{2}")  # a line needs a word of two letters: "4", "3/6" and "W" are not text
+
+
+def slide_text(slides: Sequence[ReadSlide]) -> tuple[TimedText, ...]:
+    """What each slide says, for search: its lines read with confidence, one a text
+    line, without the template's lines that every slide repeats. A slide that says
+    what the one before it said (a build step, a pointer moving) extends it."""
+    kept = [[line.text for line in s.lines if line.confidence >= MIN_CONFIDENCE and _LETTER_RUN.search(line.text)]
+            for s in slides]
+    seen = Counter(text for lines in kept for text in set(lines))
+    if len(slides) >= 3:
+        kept = [[t for t in lines if seen[t] <= BOILERPLATE_SHARE * len(slides)] for lines in kept]
+    out: list[TimedText] = []
+    for slide, lines in zip(slides, kept):
+        text = "\n".join(lines)
+        if not text:
+            continue
+        if out and out[-1].text == text and slide.start - out[-1].end < MIN_SHOWN:
+            out[-1] = TimedText(out[-1].start, slide.end, text)
+        else:
+            out.append(TimedText(slide.start, slide.end, text))
+    return tuple(out)

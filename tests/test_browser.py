@@ -395,6 +395,52 @@ def test_search_that_finds_nothing_as_typed_tries_the_word_without_its_ending(co
     watch.check()
 
 
+def slide_word(manifest) -> tuple[str, dict]:
+    """A word on a slide that the transcript never says (not even inside a longer
+    word), and the first slide that shows it."""
+    transcript = json.loads((manifest["_dir"] / manifest["transcript"]).read_text(encoding="utf-8"))
+    said = " ".join(seg["text"] for seg in transcript["segments"]).lower()
+    if os.environ.get("RECAST_BROWSER_SITE", "sample") == "sample":
+        assert manifest["slides"], "the sample's slides were not read"
+    for slide in manifest["slides"]:
+        for word in re.findall(r"[A-Za-z]{5,}", slide["text"]):
+            if word.lower() not in said:
+                return word.lower(), slide
+    pytest.skip("no slide shows a word that is not said")
+
+
+def test_search_finds_a_word_shown_only_on_a_slide(context, manifest):
+    word, slide = slide_word(manifest)
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    assert "spoken or shown" in page.get_attribute("#search", "placeholder")
+    page.fill("#search", word)
+    page.wait_for_selector("#search-hits button.hit--slide")
+    first = page.locator("#search-hits button.hit >> nth=0")
+    assert first.locator(".hit__kind").inner_text() == "Slide"
+    assert word in first.locator("mark").first.inner_text().lower()
+    assert "on slides" in page.inner_text("#search-status")
+    page.keyboard.press("Enter")  # plays the first hit: when the slide came up
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {slide['start']}) < 0.5", timeout=5000)
+    page.evaluate("document.getElementById('player').pause()")
+    watch.check()
+
+    # the chapter on screen then finds it too, and so does the library
+    chapter = next(c for c in manifest["chapters"] if c["start"] <= max(slide["start"], manifest["chapters"][0]["start"]) < c["end"])
+    page, watch = open_page(context, manifest["_dir"] / chapter["page"])
+    page.fill("#search", word)
+    page.wait_for_selector("#search-hits button.hit--slide")
+    watch.check()
+    page, watch = open_page(context, manifest["_dir"].parent / "index.html")
+    page.fill("#library-search", word)
+    page.wait_for_selector("#library-hits .result__hits a")
+    link = page.locator("#library-hits .result__hits a", has_text="Slide:").first
+    href = link.get_attribute("href")
+    assert re.search(r"index\.html#t=[\d.]+$", href) and float(href.rsplit("=", 1)[1]) == pytest.approx(slide["start"]), href
+    assert "slide" in page.inner_text("#library-hits .result__meta")
+    watch.check()
+
+
 def test_library_search_links_to_the_moment(context, outdir, manifest):
     page, watch = open_page(context, outdir / "index.html")
     session_page, _ = open_page(context, manifest["_dir"] / "index.html")

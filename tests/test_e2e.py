@@ -140,12 +140,30 @@ def test_session_json_follows_the_contract(built_sample, manifest):
     assert m["slug"] in library and "Sample webinar" in library
 
 
+def test_the_slides_text_is_kept_for_search_from_when_each_was_shown(manifest):
+    def plain(text: str) -> str:
+        return " ".join(text.replace("\u2026", "...").lower().split())
+
+    shown = [s for s in TRUTH["slides"] if s["end"] - s["start"] >= 10]  # recast reads what stays 10 s or more
+    assert len(manifest["slides"]) == len(shown) == 6
+    for slide, truth in zip(manifest["slides"], shown):
+        assert slide["start"] == pytest.approx(truth["start"], abs=0.5)
+        assert slide["end"] == pytest.approx(truth["end"], abs=0.5)
+        lines = slide["text"].split("\n")
+        assert plain(lines[0]) == plain(truth["heading"])
+        # every bullet, as printed (OCR may read the ellipsis as three dots or lose one)
+        assert [plain(b).rstrip(".") for b in truth["bullets"]] == [plain(b).rstrip(".") for b in lines[1:]]
+    # the header and footer on every slide are the template, not what a slide says
+    assert not any("four-part workshop" in s["text"] or "workshop host" in s["text"] for s in manifest["slides"])
+
+
 def test_second_run_reuses_the_transcript(built_sample, sample, tmp_path):
     start = time.perf_counter()
     again = recast.process(sample, tmp_path / "again", recast.Options(title="Sample webinar", clips="none"))
     assert again.transcript_reused
     assert "transcribe" in again.timings and again.timings["transcribe"] < 2.0
     assert again.session.transcript.text == built_sample.session.transcript.text
+    assert "slides" not in again.timings and again.session.slides == built_sample.session.slides  # from the cache
     assert time.perf_counter() - start < 120
 
 

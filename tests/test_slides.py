@@ -1,6 +1,6 @@
-"""The words on the slides given to speech recognition (recast/slides.py): which
-words are chosen, when each slide's words apply, and a real run where they fix
-the spelling of names that tiny.en gets wrong by ear."""
+"""The words on the slides (recast/slides.py): which are given to speech
+recognition, when each slide's words apply, a real run where they fix the spelling
+of names that tiny.en gets wrong by ear, and the slides' text kept for search."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from recast.engine_worker import SAMPLE_RATE, chunk_prompts, clip_prompt, prompt_text
 from recast.models import Frame, SceneChange, VideoAnalysis
 from recast.ocr import SlideLine
-from recast.slides import slide_spans, slide_terms
+from recast.slides import ReadSlide, slide_spans, slide_terms, slide_text
 
 
 def _lines(*texts: str, confidence: float = 0.99) -> list[SlideLine]:
@@ -51,6 +51,29 @@ def test_what_looks_misread_is_left_out() -> None:
     assert terms[1] == ["Aldous Huxley"]  # "Huxlsy" is one edit from "Huxley", seen 3 times; "fina" from "final"
     assert terms[2] == []
     assert terms[3] == ["Nadal"]
+
+
+def test_search_text_leaves_out_the_template_and_what_was_misread() -> None:
+    footer = ("Intro to Botany", "Dr Jane Doe · Spring term")
+    slides = [
+        ReadSlide(4.0, 40.0, tuple(_lines("Photosynthesis", "Chlorophyll absorbs red light", *footer, "1/4"))),
+        ReadSlide(40.0, 55.0, tuple(_lines("Photosynthesis", "Chlorophyll absorbs red light", *footer, "2/4"))),
+        ReadSlide(55.0, 90.0, tuple(_lines("The Calvin cycle", *footer, "3/4") + _lines("Rubisc0 fixs C02", confidence=0.6))),
+        ReadSlide(90.0, 120.0, tuple(_lines(*footer, "4/4"))),
+    ]
+    shown = slide_text(slides)
+    # a build step that shows the same words extends the slide; the template's lines,
+    # page numbers and a line read without confidence are not searchable
+    assert [(t.start, t.end, t.text) for t in shown] == [
+        (4.0, 55.0, "Photosynthesis\nChlorophyll absorbs red light"),
+        (55.0, 90.0, "The Calvin cycle"),
+    ]
+    # with two slides nothing can be told to be the template's: both keep every line
+    two = slide_text(slides[:1] + slides[2:3])
+    assert all("Intro to Botany" in t.text for t in two) and len(two) == 2
+    # the same words shown again later are a moment of their own
+    again = slide_text([*slides, ReadSlide(150.0, 170.0, slides[2].lines)])
+    assert [t.start for t in again] == [4.0, 55.0, 150.0]
 
 
 def test_each_still_speaks_for_the_time_its_slide_was_shown() -> None:
@@ -141,7 +164,7 @@ def test_a_real_slide_is_read_and_a_passing_screen_is_not(tmp_path: Path) -> Non
         pytest.skip("rapidocr or a font is missing")
     from PIL import Image
 
-    from recast.slides import MARGIN, MIN_SHOWN, slide_prompts
+    from recast.slides import MARGIN, MIN_SHOWN, read_slides, slide_prompts
 
     def still(name: str, title: str, bullet: str) -> Path:
         path = _slide(tmp_path / f"{name}.png", title, [bullet])
@@ -155,10 +178,14 @@ def test_a_real_slide_is_read_and_a_passing_screen_is_not(tmp_path: Path) -> Non
                 Frame(30.5, still("two", "Passing by", "Pete Sampras and Steffi Graf")),
                 Frame(40.0, still("three", "Rivals", "Agassi against Pete Sampras"))),
     )
-    prompts = slide_prompts(video, 100.0)
+    read = read_slides(video, 100.0)
+    prompts = slide_prompts(read)
     assert [(p.start, p.end) for p in prompts] == [(0.0, 30.0 + MARGIN), (30.0 + MIN_SHOWN - 1 - MARGIN, 100.0 + MARGIN)]
     assert "Bollettieri" in prompts[0].text and "Agassi" in prompts[0].text and "Tennis" not in prompts[0].text
     assert "Sampras" in prompts[1].text and "Graf" not in prompts[1].text  # the 9-second screen was not read
+    # the same reading is what search finds, every line of the slide
+    assert [(t.start, t.text) for t in slide_text(read)] == [
+        (0.0, "Tennis academies\nNick Bollettieri coached Andre Agassi"), (30.0 + MIN_SHOWN - 1, "Rivals\nAgassi against Pete Sampras")]
 
 
 @pytest.mark.slow
@@ -198,15 +225,20 @@ def test_the_names_on_the_slides_are_spelled_as_the_slides_spell_them(tmp_path: 
     def words(result) -> str:
         return " ".join(seg.text for seg in result.session.transcript.segments)
 
-    plain = words(process(video, tmp_path / "plain", options.replace(slide_vocabulary=False)))
+    first_build = process(video, tmp_path / "plain", options.replace(slide_vocabulary=False))
+    plain = words(first_build)
     assert "Agassie" in plain or "Sampers" in plain, plain  # what the slides are there to fix
+    assert "slides" in first_build.timings  # read for search all the same
     read = process(video, tmp_path / "read", options)
     text = words(read)
     for name in ("Bollettieri", "Agassi", "Sampras"):
         assert name in text, text
     assert "Agassie" not in text and "Sampers" not in text, text
-    assert "slides" in read.timings and "slides" not in process(video, tmp_path / "plain2", options.replace(
-        slide_vocabulary=False)).timings
+    assert "slides" not in read.timings  # the slides read by the first build, from the cache
+    # what search finds: each slide's lines, from when it was shown
+    assert [(round(t.start, 1), t.text) for t in read.session.slides] == [
+        (0.0, "Tennis academies\nNick Bollettieri coached Andre Agassi"),
+        (round(change, 1), "The rivalry\nAgassi against Pete Sampras")]
 
 
 @pytest.mark.slow
@@ -232,3 +264,18 @@ def test_openai_whisper_takes_the_words_of_the_slide_each_chunk_overlaps(tmp_pat
     first_text, _, second_text = text.partition("Later")
     assert "Bollettieri" in first_text and "Agassi " in first_text + " ", text
     assert second_text.strip() == plain.partition("Later")[2].strip(), (plain, text)
+
+
+def test_the_slides_read_are_cached_and_a_damaged_entry_is_read_again(tmp_path: Path, caplog) -> None:
+    from recast.config import Options
+    from recast.pipeline import _cache_slides, _cached_slides, _slides_cache_path
+
+    path = _slides_cache_path(Options(cache_dir=tmp_path), "abc:3")
+    assert path != _slides_cache_path(Options(cache_dir=tmp_path), "abc:4")  # a new way of reading reads again
+    assert _cached_slides(path) is None
+    read = (ReadSlide(4.0, 40.0, tuple(_lines("Photosynthesis", "Chlorophyll", confidence=0.93))), ReadSlide(40.0, 61.5, ()))
+    _cache_slides(path, read)
+    assert _cached_slides(path) == read
+    path.write_text('{"slides": [{"start": 4.0, "lines": [["Photo', encoding="utf-8")  # cut short
+    assert _cached_slides(path) is None
+    assert "damaged slide cache" in caplog.text

@@ -514,9 +514,19 @@
     return t;
   };
 
-  function SearchBox(input, status, list, lines, onPick) {
-    var index = null, hits = [], lastQuery = '';
+  // Search over the transcript's lines and the slides' text ([start, text] each):
+  // hits in time order, a slide's marked as such.
+  function SearchBox(input, status, list, lines, slides, onPick) {
+    var index = null, slideIndex = null, hits = [], lastQuery = '';
     var MAX = 200;
+    function find(words) {
+      var found = index.find(words, 0).map(function (h) { h.text = lines[h.i][2]; return h; });
+      slideIndex.find(words, 0).forEach(function (h) {
+        found.push({ slide: true, at: h.at, time: slides[h.i][0], text: slides[h.i][1] });
+      });
+      // a slide comes before what is said while it is shown
+      return found.sort(function (a, b) { return (a.time - b.time) || ((b.slide ? 1 : 0) - (a.slide ? 1 : 0)); });
+    }
     function run() {
       var q = input.value.trim();
       if (q === lastQuery) return;
@@ -524,26 +534,32 @@
       list.textContent = '';
       hits = [];
       if (!q) { status.textContent = ''; return; }
-      if (!index) index = new LineSearch(lines);
+      if (!index) {
+        index = new LineSearch(lines);
+        slideIndex = new LineSearch(slides.map(function (s) { return [s[0], 0, s[1], []]; }));
+      }
       var words = terms(q), near = '';
-      hits = index.find(words, 0);
+      hits = find(words);
       var loose = hits.length ? null : loosened(words);
       if (loose) {
-        hits = index.find(loose, 0);
+        hits = find(loose);
         if (hits.length) { words = loose; near = ' for \u201c' + loose.join(' ') + '\u2026\u201d (nothing for \u201c' + q + '\u201d)'; }
       }
       if (!hits.length) { status.textContent = 'No matches for \u201c' + q + '\u201d.'; return; }
-      status.textContent = hits.length + (hits.length === 1 ? ' match' : ' matches') + near +
+      var onSlides = hits.filter(function (h) { return h.slide; }).length;
+      status.textContent = hits.length + (hits.length === 1 ? ' match' : ' matches') +
+        (onSlides ? ' (' + onSlides + ' on slides)' : '') + near +
         (hits.length > MAX ? ', the first ' + MAX + ' are listed' : '') + '. Enter plays the first.';
       var frag = document.createDocumentFragment();
       hits.slice(0, MAX).forEach(function (h, n) {
         var li = document.createElement('li');
-        var b = el('button', 'hit');
+        var b = el('button', 'hit' + (h.slide ? ' hit--slide' : ''));
         b.type = 'button';
         b.dataset.n = n;
         b.appendChild(el('span', 'time', fmt(h.time)));
+        if (h.slide) b.appendChild(el('span', 'hit__kind', 'Slide'));
         var text = el('span', 'hit__text');
-        text.appendChild(highlighted(snippet(lines[h.i][2], h.at, 140), words));
+        text.appendChild(highlighted(snippet(h.text, h.at, 140), words));
         b.appendChild(text);
         li.appendChild(b);
         frag.appendChild(li);
@@ -606,7 +622,13 @@
     var input = document.getElementById('search');
     if (input) {
       search = new SearchBox(input, document.getElementById('search-status'), document.getElementById('search-hits'), lines,
+        DATA.slides || [],
         function (hit) {
+          if (hit.slide) {
+            player.seek(hit.time, true);
+            if (transcript) transcript.update(player.time());
+            return;
+          }
           player.seek(Math.max(lines[hit.i][0], hit.time - 0.3), true);
           if (transcript) { transcript.update(player.time()); transcript.show(hit.i, true); transcript.setTabbable(hit.i); }
         });
@@ -927,6 +949,7 @@
             meta: norm([idx.title, idx.summary, (idx.keywords || []).join(' ')].join('\n')),
             title: norm(idx.title),
             chapters: (idx.chapters || []).map(function (c) { return norm(c[1]); }),
+            slides: (idx.slides || []).map(function (sl) { return norm(sl[1]); }),
             lines: null  // built on first query, or below while the page is idle
           });
         });
@@ -971,9 +994,13 @@
           entry.chapters.forEach(function (c, k) {
             if (words.every(function (w) { return c.indexOf(w) >= 0; })) chapterHits.push(entry.idx.chapters[k]);
           });
+          var slideHits = [];
+          entry.slides.forEach(function (text, k) {
+            if (words.every(function (w) { return text.indexOf(w) >= 0; })) slideHits.push({ k: k, at: text.indexOf(words[0]) });
+          });
           var lineHits = lineIndex(entry).find(words, 3);
-          if (metaHit || chapterHits.length || lineHits.length) {
-            found.push({ entry: entry, title: titleHit, meta: metaHit, chapters: chapterHits, lines: lineHits });
+          if (metaHit || chapterHits.length || slideHits.length || lineHits.length) {
+            found.push({ entry: entry, title: titleHit, meta: metaHit, chapters: chapterHits, slides: slideHits, lines: lineHits });
           }
         });
         return found;
@@ -986,12 +1013,17 @@
         if (again.length) { found = again; words = loose; shown = loose.join(' ') + '\u2026'; }
       }
       found.sort(function (a, b) {
-        return (b.title - a.title) || (b.meta - a.meta) || (b.chapters.length - a.chapters.length) || (b.lines.length - a.lines.length);
+        return (b.title - a.title) || (b.meta - a.meta) || (b.chapters.length - a.chapters.length) ||
+          (b.slides.length - a.slides.length) || (b.lines.length - a.lines.length);
       });
       var total = found.reduce(function (n, f) { return n + f.lines.length; }, 0);
+      var onSlides = found.reduce(function (n, f) { return n + f.slides.length; }, 0);
+      var where = [];
+      if (total) where.push(total + (total === 1 ? ' moment' : ' moments') + ' in the transcripts');
+      if (onSlides) where.push(onSlides + (onSlides === 1 ? ' slide' : ' slides'));
       status.textContent = found.length
         ? found.length + (found.length === 1 ? ' session' : ' sessions') + ' match \u201c' + shown + '\u201d' +
-          (total ? ', ' + total + (total === 1 ? ' moment' : ' moments') + ' in the transcripts.' : '.')
+          (where.length ? ', ' + where.join(' and ') + '.' : '.')
         : 'No session mentions \u201c' + q + '\u201d.';
       var frag = document.createDocumentFragment();
       found.slice(0, 100).forEach(function (f) {
@@ -1006,6 +1038,7 @@
         var bits = [];
         if (s.course) bits.push(s.course);
         if (f.lines.length) bits.push(f.lines.length + (f.lines.length === 1 ? ' moment' : ' moments'));
+        if (f.slides.length) bits.push(f.slides.length + (f.slides.length === 1 ? ' slide' : ' slides'));
         if (f.meta && !f.title) bits.push('matches the summary or keywords');
         if (bits.length) li.appendChild(el('p', 'result__meta', bits.join(' \u00b7 ')));
         var hits = el('ul', 'result__hits');
@@ -1017,6 +1050,19 @@
           var text = el('span', 'result__text');
           text.appendChild(document.createTextNode('Chapter: '));
           text.appendChild(highlighted(c[1], words));
+          link.appendChild(text);
+          item.appendChild(link);
+          hits.appendChild(item);
+        });
+        f.slides.slice(0, 2).forEach(function (hit) {
+          var slide = idx.slides[hit.k];
+          var item = el('li');
+          var link = el('a');
+          link.href = s.href + '#t=' + slide[0];
+          link.appendChild(el('span', 'time', fmt(slide[0])));
+          var text = el('span', 'result__text');
+          text.appendChild(document.createTextNode('Slide: '));
+          text.appendChild(highlighted(snippet(slide[1], hit.at, 150), words));
           link.appendChild(text);
           item.appendChild(link);
           hits.appendChild(item);
