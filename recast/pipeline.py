@@ -420,7 +420,7 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
         words = (SlideWords(slides_key, lambda: slide_prompts(slides_read("before")))
                  if reader is not None and options.slide_vocabulary else None)
         transcript, reused = get_transcript(audio, options, stages, words)
-        shown = slide_text(slides_read("after")) if reader is not None else ()
+        shown = slide_text(slides_read("alongside")) if reader is not None else ()
         if video_future is not None and video is None:
             video = wait_for_video("alongside")
     if not any(seg.words for seg in transcript.segments):
