@@ -36,14 +36,14 @@ from markupsafe import Markup
 
 from .errors import OutputError
 from .publish import slugify
-from .models import Chapter, Segment, Session
+from .models import Chapter, Segment, Session, TimedText
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR_NAME = "_static"
 MANIFEST_NAME = "session.json"
 SEARCH_INDEX_NAME = "search.js"
-SLIDE_LINE_JOIN = " \u00b7 "  # between a slide's lines where they are shown as one
+SLIDE_IN_CHAPTER = 3.0  # s: see chapter_slides
 SCHEMA_PREFIX = "recast.session/"
 SKIP_WAIT = 10.0  # s of waiting before the talk from which the session player starts at the talk
 
@@ -337,7 +337,7 @@ class SessionView:
     player_start: float  # where the player starts: the talk, past a long wait before it
     lines: list[list[Any]] = field(repr=False)
     cues: list[list[Any]] = field(repr=False)
-    slides: list[list[Any]] = field(repr=False, default_factory=list)  # [start, end, text] of each slide read
+    slides: tuple[TimedText, ...] = ()  # what each slide said while it was shown
 
 
 def _file_size(folder: Path, rel: str | None) -> str:
@@ -434,8 +434,7 @@ def session_view(session: Session, folder: Path) -> SessionView:
         player_start=_t(outline.talk_start) if outline.talk_start >= SKIP_WAIT else 0.0,
         lines=transcript_lines(session.transcript.segments),
         cues=[[_t(c.start), _t(c.end), c.text] for c in session.cues if c.text.strip()],
-        # one search line a slide: its lines joined, so that a query may match across them
-        slides=[[_t(sl.start), _t(sl.end), SLIDE_LINE_JOIN.join(sl.text.splitlines())] for sl in session.slides],
+        slides=session.slides,
     )
 
 
@@ -455,7 +454,7 @@ def session_page_data(view: SessionView) -> dict[str, Any]:
         "duration": _t(view.duration),
         "chapters": _chapter_data(view),
         "lines": view.lines,
-        "slides": [[sl[0], sl[2]] for sl in view.slides],
+        "slides": slide_lines(view.slides),
         "cues": view.cues,
     }
 
@@ -467,8 +466,6 @@ def chapter_page_data(view: SessionView, chapter: ChapterView) -> dict[str, Any]
     offset = chapter.clip_start if chapter.clip else 0.0
     lines = [ln for ln in view.lines if chapter.start <= ln[0] < chapter.end]
     cues = [c for c in view.cues if c[1] > chapter.start and c[0] < chapter.end]
-    # a slide shown before the chapter and still on screen in it is found at the chapter's start
-    slides = [[max(sl[0], _t(chapter.start)), sl[2]] for sl in view.slides if sl[1] > chapter.start and sl[0] < chapter.end]
     return {
         "page": "chapter",
         "slug": view.slug,
@@ -479,9 +476,24 @@ def chapter_page_data(view: SessionView, chapter: ChapterView) -> dict[str, Any]
         "offset": _t(offset),
         "chapters": _chapter_data(view, "../"),
         "lines": lines,
-        "slides": slides,
+        "slides": slide_lines(chapter_slides(view, chapter)),
         "cues": cues,
     }
+
+
+def chapter_slides(view: SessionView, chapter: ChapterView) -> list[TimedText]:
+    """The slides on screen during the chapter; one put up before it starts counts
+    from the chapter's start. A chapter ends in the pause before the next one's first
+    sentence, which may come a moment after the next slide went up: a slide must be
+    shown for SLIDE_IN_CHAPTER of the chapter to be one of its slides."""
+    return [TimedText(max(sl.start, chapter.start), sl.end, sl.text) for sl in view.slides
+            if min(sl.end, chapter.end) - max(sl.start, chapter.start) >= SLIDE_IN_CHAPTER]
+
+
+def slide_lines(slides: Iterable[TimedText]) -> list[list[Any]]:
+    """[start, text] of each slide for the pages' search: one search line a slide, its
+    lines joined, so that a query may match across them."""
+    return [[_t(sl.start), " \u00b7 ".join(sl.text.splitlines())] for sl in slides]
 
 
 def search_index(view: SessionView) -> dict[str, Any]:
@@ -493,7 +505,7 @@ def search_index(view: SessionView) -> dict[str, Any]:
         "keywords": list(view.keywords),
         "chapters": [[_t(c.start), c.title] for c in view.chapters],
         "lines": [[ln[0], ln[2]] for ln in view.lines],
-        "slides": [[sl[0], sl[2]] for sl in view.slides],
+        "slides": slide_lines(view.slides),
     }
 
 
@@ -525,6 +537,7 @@ def write_session_pages(session: Session, folder: Path) -> None:
         kind = ("audio" if chapter.clip_kind == "audio" else "video") if chapter.clip else view.player_kind
         html = render(
             "chapter.html", s=view, lang=view.lang, c=chapter, prev=prev_ch, next=next_ch, media=media,
+            slides=[(sl.start, sl.text.splitlines()) for sl in chapter_slides(view, chapter)],
             media_kind=kind if media else "none", static="../../" + STATIC_DIR_NAME + "/",
             root="../../", data=chapter_page_data(view, chapter),
         )

@@ -157,6 +157,24 @@ def test_the_slides_text_is_kept_for_search_from_when_each_was_shown(manifest):
     assert not any("four-part workshop" in s["text"] or "workshop host" in s["text"] for s in manifest["slides"])
 
 
+def test_each_chapter_page_shows_the_text_of_its_own_slides(built_sample, manifest):
+    """For a learner who cannot see the video (a screen reader) or wants to copy
+    what a slide says: the chapter page lists its slides, and only its own, though a
+    chapter ends a moment after the next slide went up."""
+    import html
+    import re
+
+    assert len(manifest["chapters"]) == 4
+    for chapter in manifest["chapters"]:
+        page = (built_sample.folder / chapter["page"]).read_text(encoding="utf-8")
+        titles = [html.unescape(t) for t in re.findall(r'class="slide-text__title">([^<]*)<', page)]
+        times = [float(t) for t in re.findall(r'class="slide-text__seek" data-seek="([\d.]+)"', page)]
+        truth = [s for s in TRUTH["slides"] if s["chapter"] == chapter["index"]]
+        assert [t.lower() for t in titles] == [s["heading"].lower() for s in truth], (chapter["index"], titles)
+        for t, s in zip(times, truth):
+            assert t == pytest.approx(max(s["start"], chapter["start"]), abs=0.5)
+
+
 def test_second_run_reuses_the_transcript(built_sample, sample, tmp_path):
     start = time.perf_counter()
     again = recast.process(sample, tmp_path / "again", recast.Options(title="Sample webinar", clips="none"))

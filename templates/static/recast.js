@@ -634,7 +634,7 @@
         });
     }
 
-    // Seeking buttons: chapters, questions, answers.
+    // Seeking buttons: chapters, questions, answers, slides.
     document.addEventListener('click', function (e) {
       var b = e.target.closest && e.target.closest('[data-seek]');
       if (!b) return;
