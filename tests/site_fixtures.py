@@ -27,6 +27,7 @@ from recast.models import (
     Segment,
     Session,
     Thumbnail,
+    TimedText,
     Transcript,
     Word,
 )
@@ -255,6 +256,8 @@ def build_session(
         created=f"{date}T10:00:00Z", transcript=transcript, outline=outline, cues=cues,
         clips=tuple(clips), thumbnails=tuple(thumbs), player=Path("media/recording.mp4"),
         metadata=metadata, files=files,
+        slides=(TimedText(spans[0][0], spans[1][0], "Why captions matter\nWCAG 2.2 success criterion 1.2.2"
+                          + (f"\n{XSS}" if xss else "")),),
     )
     write_manifest(session, folder)
     write_session_pages(session, folder)
@@ -296,6 +299,7 @@ def write_manifest(session: Session, folder: Path) -> None:
         ],
         "questions": [{"time": q.time, "text": q.text, "answer_start": q.answer_start,
                        "answer_end": q.answer_end, "answer": q.answer} for q in o.questions],
+        "slides": [{"start": sl.start, "end": sl.end, "text": sl.text} for sl in session.slides],
         "transcript": "transcript.json",
         "files": dict(session.files),
     }

@@ -503,12 +503,14 @@ def test_xss_payload_stays_text(context, xss_site):
         assert XSS in page.inner_text("body")
         if rel == "payload/index.html":
             page.fill("#search", "onerror")
-            page.wait_for_selector("#search-hits button.hit")
-            assert "onerror" in page.inner_text("#search-hits")
+            page.wait_for_selector("#search-hits button.hit--slide")  # what a slide says, too
+            assert "onerror" in page.inner_text("#search-hits button.hit--slide")
+            assert "onerror" in page.inner_text("#search-hits button.hit:not(.hit--slide)")
         if rel == "index.html":
             page.fill("#library-search", "onerror")
             page.wait_for_selector("#library-hits .result")
             assert "onerror" in page.inner_text("#library-hits")
+            assert "Slide:" in page.inner_text("#library-hits")
         page.wait_for_timeout(200)
         assert page.evaluate("window.__xss") is None
         watch.check()
