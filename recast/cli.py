@@ -92,7 +92,7 @@ def run_options(f: Callable) -> Callable:
         click.option("--llm-model", help="Model name at --llm-url."),
         click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
                      help="Settings file. [default: ./recast.toml if present]"),
-        click.option("-f", "--force", is_flag=True, default=None, help="Redo everything, ignoring cached transcripts."),
+        click.option("-f", "--force", is_flag=True, default=None, help="Redo everything, ignoring cached transcripts and slide reads."),
     ]
     for opt in reversed(opts):
         f = opt(f)

@@ -398,7 +398,7 @@ def _build(media, track: int, sha, title, slug, work: Path, options: Options, st
             """The slides, read once (or found in the cache)."""
             nonlocal read
             assert reader is not None
-            if read is None:
+            if read is None and not options.force:
                 read = _cached_slides(_slides_cache_path(options, slides_key))
             if read is not None:
                 return read

@@ -45,7 +45,7 @@ STILL_SLACK = 0.5  # s: see slide_spans
 # window. Its words would cover under half a chunk, and a screen recording that
 # changes every few seconds would otherwise cost a read per keyframe.
 MIN_SHOWN = 10.0  # s
-SLIDES_VERSION = 3  # bump when the words chosen change: it is part of the transcript cache key
+SLIDES_VERSION = 3  # bump when the stills read or the words chosen change: it keys the transcript and slide caches
 # (3: stills of HEVC with open GOPs, of low-frame-rate screen recordings and of turned video)
 
 # A word: starts with a letter; apostrophes, hyphens and dots only inside ("Prout's",

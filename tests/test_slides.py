@@ -235,6 +235,7 @@ def test_the_names_on_the_slides_are_spelled_as_the_slides_spell_them(tmp_path: 
         assert name in text, text
     assert "Agassie" not in text and "Sampers" not in text, text
     assert "slides" not in read.timings  # the slides read by the first build, from the cache
+    assert "slides" in process(video, tmp_path / "forced", options.replace(force=True)).timings  # --force reads again
     # what search finds: each slide's lines, from when it was shown
     assert [(round(t.start, 1), t.text) for t in read.session.slides] == [
         (0.0, "Tennis academies\nNick Bollettieri coached Andre Agassi"),
