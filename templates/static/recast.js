@@ -1042,42 +1042,27 @@
         if (f.meta && !f.title) bits.push('matches the summary or keywords');
         if (bits.length) li.appendChild(el('p', 'result__meta', bits.join(' \u00b7 ')));
         var hits = el('ul', 'result__hits');
-        f.chapters.slice(0, 3).forEach(function (c) {
+        // one moment of the session: a link that plays from `t`, with its text
+        function moment(t, label, text) {
           var item = el('li');
           var link = el('a');
-          link.href = s.href + '#t=' + c[0];
-          link.appendChild(el('span', 'time', fmt(c[0])));
-          var text = el('span', 'result__text');
-          text.appendChild(document.createTextNode('Chapter: '));
-          text.appendChild(highlighted(c[1], words));
-          link.appendChild(text);
+          link.href = s.href + '#t=' + t;
+          link.appendChild(el('span', 'time', fmt(t)));
+          var span = el('span', 'result__text');
+          if (label) span.appendChild(document.createTextNode(label));
+          span.appendChild(highlighted(text, words));
+          link.appendChild(span);
           item.appendChild(link);
           hits.appendChild(item);
-        });
+        }
+        f.chapters.slice(0, 3).forEach(function (c) { moment(c[0], 'Chapter: ', c[1]); });
         f.slides.slice(0, 2).forEach(function (hit) {
           var slide = idx.slides[hit.k];
-          var item = el('li');
-          var link = el('a');
-          link.href = s.href + '#t=' + slide[0];
-          link.appendChild(el('span', 'time', fmt(slide[0])));
-          var text = el('span', 'result__text');
-          text.appendChild(document.createTextNode('Slide: '));
-          text.appendChild(highlighted(snippet(slide[1], hit.at, 150), words));
-          link.appendChild(text);
-          item.appendChild(link);
-          hits.appendChild(item);
+          moment(slide[0], 'Slide: ', snippet(slide[1], hit.at, 150));
         });
         f.lines.slice(0, 3).forEach(function (hit) {
           var line = idx.lines[hit.i];
-          var item = el('li');
-          var link = el('a');
-          link.href = s.href + '#t=' + line[0];
-          link.appendChild(el('span', 'time', fmt(line[0])));
-          var text = el('span', 'result__text');
-          text.appendChild(highlighted(snippet(line[1], hit.at, 150), words));
-          link.appendChild(text);
-          item.appendChild(link);
-          hits.appendChild(item);
+          moment(line[0], '', snippet(line[1], hit.at, 150));
         });
         if (hits.firstChild) li.appendChild(hits);
         if (f.lines.length > 3) {
