@@ -274,20 +274,34 @@ _LETTER_RUN = re.compile(r"[^\W\d_]{2}")  # a line needs a word of two letters: 
 
 def slide_text(slides: Sequence[ReadSlide]) -> tuple[TimedText, ...]:
     """What each slide says, for search: its lines read with confidence, one a text
-    line, without the template's lines that every slide repeats. A slide that says
-    what the one before it said (a build step, a pointer moving) extends it."""
-    kept = [[line.text for line in s.lines if line.confidence >= MIN_CONFIDENCE and _LETTER_RUN.search(line.text)]
-            for s in slides]
-    seen = Counter(text for lines in kept for text in set(lines))
-    if len(slides) >= 3:
-        kept = [[t for t in lines if seen[t] <= BOILERPLATE_SHARE * len(slides)] for lines in kept]
+    line, without the template's lines that the slides repeat. A slide that says
+    what the one before it said and perhaps more (a pointer moving, a build step
+    that adds a bullet) extends it, so each bullet is found once, where it first
+    came up, and the slide is listed once with all its bullets."""
+    read = [TimedText(s.start, s.end, "\n".join(
+        line.text for line in s.lines if line.confidence >= MIN_CONFIDENCE and _LETTER_RUN.search(line.text)))
+        for s in slides]
+    # The template is what distinct slides share, so it is counted over the slides
+    # with their build steps joined: the five steps of a one-slide talk share every line.
+    distinct = _joined(read)
+    seen = Counter(line for t in distinct for line in set(t.text.split("\n")))
+    if len(distinct) >= 3:
+        template = {line for line, n in seen.items() if n > BOILERPLATE_SHARE * len(distinct)}
+        # joined again without it: a screen with only the template on it (a break)
+        # must not pass for the first step of the slide after it
+        read = [TimedText(t.start, t.end, "\n".join(ln for ln in t.text.split("\n") if ln not in template)) for t in read]
+        distinct = _joined(read)
+    return tuple(distinct)
+
+
+def _joined(read: Sequence[TimedText]) -> list[TimedText]:
+    """Slides with their text, each build step joined to the slide it builds on."""
     out: list[TimedText] = []
-    for slide, lines in zip(slides, kept):
-        text = "\n".join(lines)
-        if not text:
+    for t in read:
+        if not t.text:
             continue
-        if out and out[-1].text == text and slide.start - out[-1].end < MIN_SHOWN:
-            out[-1] = TimedText(out[-1].start, slide.end, text)
+        if out and set(out[-1].text.split("\n")) <= set(t.text.split("\n")) and t.start - out[-1].end < MIN_SHOWN:
+            out[-1] = TimedText(out[-1].start, t.end, t.text)
         else:
-            out.append(TimedText(slide.start, slide.end, text))
-    return tuple(out)
+            out.append(t)
+    return out

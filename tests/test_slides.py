@@ -74,6 +74,19 @@ def test_search_text_leaves_out_the_template_and_what_was_misread() -> None:
     # the same words shown again later are a moment of their own
     again = slide_text([*slides, ReadSlide(150.0, 170.0, slides[2].lines)])
     assert [t.start for t in again] == [4.0, 55.0, 150.0]
+    # a build step adds a bullet: one slide, from its first step, with every bullet
+    builds = slide_text([ReadSlide(0.0, 20.0, tuple(_lines("Budgets", "Write down your income"))),
+                         ReadSlide(20.0, 45.0, tuple(_lines("Budgets", "Write down your income", "List fixed costs")))])
+    assert [(t.start, t.end, t.text) for t in builds] == [(0.0, 45.0, "Budgets\nWrite down your income\nList fixed costs")]
+    # a talk on one slide built up in steps keeps its lines: they are no template
+    steps = [ReadSlide(20.0 * k, 20.0 * k + 20, tuple(_lines("Budgets", *(f"Rule number {n}" for n in range(k)))))
+             for k in range(1, 5)]
+    assert [(t.start, t.end, t.text) for t in slide_text(steps)] == [(20.0, 100.0, "Budgets\nRule number 0\nRule number 1\n"
+                                                                      "Rule number 2\nRule number 3")]
+    # a screen with only the template on it (a break) is not the first step of the slide after it
+    after_break = slide_text([*slides[:3], ReadSlide(90.0, 300.0, tuple(_lines(*footer))),
+                              ReadSlide(300.0, 330.0, tuple(_lines("Questions?", *footer)))])
+    assert [(t.start, t.text) for t in after_break][-1] == (300.0, "Questions?")
 
 
 def test_each_still_speaks_for_the_time_its_slide_was_shown() -> None:
