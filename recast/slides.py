@@ -289,9 +289,18 @@ def slide_text(slides: Sequence[ReadSlide]) -> tuple[TimedText, ...]:
         template = {line for line, n in seen.items() if n > BOILERPLATE_SHARE * len(distinct)}
         # joined again without it: a screen with only the template on it (a break)
         # must not pass for the first step of the slide after it
-        read = [TimedText(t.start, t.end, "\n".join(ln for ln in t.text.split("\n") if ln not in template)) for t in read]
+        read = [TimedText(t.start, t.end, _without(t.text, template)) for t in read]
         distinct = _joined(read)
     return tuple(distinct)
+
+
+def _without(text: str, template: set[str]) -> str:
+    """The slide's lines without one of each template line: a slide whose own title
+    is the header's words (the talk is named after its first part) keeps its title."""
+    lines = text.split("\n")
+    for line in template & set(lines):
+        lines.remove(line)
+    return "\n".join(lines)
 
 
 def _joined(read: Sequence[TimedText]) -> list[TimedText]:

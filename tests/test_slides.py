@@ -83,6 +83,10 @@ def test_search_text_leaves_out_the_template_and_what_was_misread() -> None:
              for k in range(1, 5)]
     assert [(t.start, t.end, t.text) for t in slide_text(steps)] == [(20.0, 100.0, "Budgets\nRule number 0\nRule number 1\n"
                                                                       "Rule number 2\nRule number 3")]
+    # the header names the talk after its first part: that part's own title stays
+    named = slide_text([ReadSlide(4.0 + 40 * k, 44.0 + 40 * k, tuple(_lines(footer[0], *head, *footer[1:])))
+                        for k, head in enumerate([["Intro to Botany", "Leaves"], ["Roots"], ["Seeds"]])])
+    assert [t.text for t in named] == ["Intro to Botany\nLeaves", "Roots", "Seeds"]
     # a screen with only the template on it (a break) is not the first step of the slide after it
     after_break = slide_text([*slides[:3], ReadSlide(90.0, 300.0, tuple(_lines(*footer))),
                               ReadSlide(300.0, 330.0, tuple(_lines("Questions?", *footer)))])
