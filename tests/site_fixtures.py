@@ -256,7 +256,8 @@ def build_session(
         created=f"{date}T10:00:00Z", transcript=transcript, outline=outline, cues=cues,
         clips=tuple(clips), thumbnails=tuple(thumbs), player=Path("media/recording.mp4"),
         metadata=metadata, files=files,
-        slides=(TimedText(spans[0][0], spans[1][0], "Why captions matter\nWCAG 2.2 success criterion 1.2.2"
+        slides=(TimedText(spans[0][0], spans[1][0], "Why captions matter\nWCAG 2.2 success criterion 1.2.2\n"
+                          "https://www.w3.org/WAI/WCAG22/Understanding/captions-prerecorded.html"
                           + (f"\n{XSS}" if xss else "")),),
     )
     write_manifest(session, folder)

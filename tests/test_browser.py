@@ -578,6 +578,46 @@ def test_keyboard_shortcuts(context, manifest):
     watch.check()
 
 
+@pytest.fixture(scope="module")
+def synthetic_site(tmp_path_factory) -> Path:
+    from recast.site import write_library
+
+    out = tmp_path_factory.mktemp("synthetic") / "site"
+    media = tmp_path_factory.mktemp("m")
+    build_session(out, media_cache=media)
+    build_session(out, "long-name", "GMT20240305-100012_Recording_1920x1080_team_sync_final_v2", media_cache=media)
+    write_library(out)
+    return out
+
+
+def test_nothing_unbreakable_widens_a_phone_page(browser, synthetic_site):
+    """Slides carry links and commands with nowhere to break: on a phone they wrap
+    in the search hits, the library's results and the chapter page. So does a title
+    made from a file name, on every page that shows it."""
+    ctx = browser.new_context(viewport={"width": 360, "height": 740})
+    for rel in ("long-name/index.html", "long-name/chapters"):
+        path = synthetic_site / rel
+        page, watch = open_page(ctx, sorted(path.glob("*.html"))[0] if path.is_dir() else path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, rel
+        watch.check()
+        page.close()
+    for rel, box, query in (("accessible-video/index.html", "search-hits", "understanding"),
+                            ("index.html", "library-hits", "understanding"), ("accessible-video/chapters", None, None)):
+        path = synthetic_site / rel
+        page, watch = open_page(ctx, sorted(path.glob("*.html"))[0] if path.is_dir() else path)
+        if box:
+            page.fill("#search" if box == "search-hits" else "#library-search", query)
+            page.wait_for_selector(f"#{box} li")
+            assert "captions-prerecorded" in page.inner_text(f"#{box}")
+            assert page.evaluate(f"(() => {{ const b = document.getElementById('{box}'); return b.scrollWidth <= b.clientWidth; }})()")
+        else:
+            assert "captions-prerecorded" in page.inner_text(".slide-texts")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, rel
+        watch.check()
+        page.close()
+    ctx.close()
+
+
 def test_layout_and_screenshots(browser, outdir, manifest):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     folder = manifest["_dir"]
