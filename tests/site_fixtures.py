@@ -35,6 +35,7 @@ from recast.site import chapter_page_path, write_session_pages
 
 XSS = '</script><img src=x onerror="window.__xss=1;alert(1)">'
 DURATION = 60.0  # seconds of synthetic recording
+SLIDE_LINK = "https://www.w3.org/WAI/WCAG22/Understanding/captions-prerecorded.html"  # a slide's text, not a request
 
 # Three topics, about 200 words, as a presenter would say them.
 TOPICS = (
@@ -256,8 +257,7 @@ def build_session(
         created=f"{date}T10:00:00Z", transcript=transcript, outline=outline, cues=cues,
         clips=tuple(clips), thumbnails=tuple(thumbs), player=Path("media/recording.mp4"),
         metadata=metadata, files=files,
-        slides=(TimedText(spans[0][0], spans[1][0], "Why captions matter\nWCAG 2.2 success criterion 1.2.2\n"
-                          "https://www.w3.org/WAI/WCAG22/Understanding/captions-prerecorded.html"
+        slides=(TimedText(spans[0][0], spans[1][0], f"Why captions matter\nWCAG 2.2 success criterion 1.2.2\n{SLIDE_LINK}"
                           + (f"\n{XSS}" if xss else "")),),
     )
     write_manifest(session, folder)
