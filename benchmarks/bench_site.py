@@ -1,7 +1,8 @@
 """How fast the revisit site is with a large archive.
 
-Generates an OUTDIR with N sessions (default 100, about an hour of speech each) and
-one 3-hour session (~30,000 words), writes the pages with recast.site, then opens
+Generates an OUTDIR with N sessions (default 100, about an hour of speech each, a
+slide a minute) and one 3-hour session (~30,000 words), writes the pages with
+recast.site, then opens
 them from disk in Debian's headless Chromium and measures, in the page, with
 performance.now():
 
@@ -29,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from recast.models import (  # noqa: E402
-    AudioStream, Chapter, Cue, MediaInfo, Outline, Question, Segment, Session, Transcript, Word,
+    AudioStream, Chapter, Cue, MediaInfo, Outline, Question, Segment, Session, TimedText, Transcript, Word,
 )
 from recast.site import write_library, write_session_pages  # noqa: E402
 
@@ -77,9 +78,14 @@ def fake_session(slug: str, title: str, words: int, rng: random.Random, course: 
     meta = {"presenter": "A. Presenter", "date": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"}
     if course:
         meta["course"] = course
+    # a slide a minute, a title and four bullets each, as recast reads them for search
+    slides = tuple(TimedText(s0, min(s0 + 60.0, duration), "\n".join(
+        [f"{rng.choice(VOCAB).capitalize()} and {rng.choice(VOCAB)}"]
+        + [" ".join(rng.choice(VOCAB) for _ in range(rng.randint(5, 10))).capitalize() for _ in range(4)]))
+        for s0 in (5.0 + 60.0 * k for k in range(int((duration - 10) // 60) + 1)))
     return Session(slug, title, media, "0" * 64, meta["date"] + "T09:00:00Z",
                    Transcript(tuple(segments), "en", 1.0, "bench", "none", duration), outline, tuple(cues),
-                   (), (), Path("media/recording.mp4"), metadata=meta, files={})
+                   (), (), Path("media/recording.mp4"), metadata=meta, files={}, slides=slides)
 
 
 def manifest(session: Session) -> dict:
