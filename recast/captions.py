@@ -26,7 +26,7 @@ from typing import TextIO
 
 from .errors import RecastError
 from .models import Cue, Word
-from .text import CJK_LETTERS, UNSPACED, base_language, unspaced_words
+from .text import CJK_LETTER, UNSPACED, base_language, unspaced_words
 
 # Netflix English template: a gap between two cues shorter than 0.5 s (12 frames
 # at 24 fps) should be closed, so captions do not flicker off and on.
@@ -139,7 +139,6 @@ def _is_unspaced_script(ch: str) -> bool:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
-_CJK_LETTER = re.compile(f"[{CJK_LETTERS}]")
 _HIRAGANA = re.compile("[\u3041-\u309f]")
 
 
@@ -250,8 +249,8 @@ def _inside_words(tokens: _Tokens, language: str | None) -> set[int]:
     k, n = 0, len(tokens)
     while k < n:
         j = k + 1  # [k, j): a run of glued tokens that start with a CJK letter
-        if _CJK_LETTER.match(text[k]):
-            while j < n and not sep[j] and _CJK_LETTER.match(text[j]):
+        if CJK_LETTER.match(text[k]):
+            while j < n and not sep[j] and CJK_LETTER.match(text[j]):
                 j += 1
         if j - k > 1:
             ends, at = set(), 0
@@ -282,7 +281,7 @@ def _boundary_penalties(tokens: _Tokens, language: str | None = None) -> tuple[l
             p = _P_INSIDE_WORD
         elif k in inside:
             p = _P_INSIDE_CJK_WORD
-        elif japanese and _HIRAGANA.match(a[-1]) and _CJK_LETTER.match(b[0]) and not _HIRAGANA.match(b[0]):
+        elif japanese and _HIRAGANA.match(a[-1]) and CJK_LETTER.match(b[0]) and not _HIRAGANA.match(b[0]):
             p = _P_CONJUNCTION  # kana ending, then a kanji or katakana word: a phrase (bunsetsu) ends
         elif la in _TITLES:
             p = _P_NAME

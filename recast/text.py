@@ -213,6 +213,7 @@ UNSPACED = frozenset({"zh", "yue", "ja"})
 # Han (with the compatibility and extension A blocks), kana, half-width katakana; not
 # CJK punctuation, which ends a run as a comma does.
 CJK_LETTERS = "\u3041-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+CJK_LETTER = re.compile(f"[{CJK_LETTERS}]")  # one Han or kana character
 _CJK_RUN = re.compile(f"[{CJK_LETTERS}]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3041-\u30ff\u31f0-\u31ff\uff66-\uff9f]")

@@ -41,7 +41,7 @@ from .config import Options
 from .errors import ConfigError, TranscriptionError
 from .engine_worker import PROMPT_CHARS
 from .models import Audio, Segment, TimedText, Transcript, Word
-from .text import CJK_LETTERS
+from .text import CJK_LETTER, CJK_LETTERS
 
 log = logging.getLogger(__name__)
 
@@ -756,7 +756,6 @@ def hallucination_reason(seg: dict[str, Any]) -> str | None:
 # A Chinese or Japanese character is a word of its own for timing, as Whisper's words
 # are: written without spaces, a cue's text could not be broken into lines otherwise.
 _SPREAD_TOKEN = re.compile(f"[{CJK_LETTERS}]|[^\\s{CJK_LETTERS}]+")
-_CJK_LETTER = re.compile(f"[{CJK_LETTERS}]")
 
 
 def spread_words(text: str, start: float, end: float, probability: float = 1.0) -> tuple[Word, ...]:
@@ -768,7 +767,7 @@ def spread_words(text: str, start: float, end: float, probability: float = 1.0) 
     if not found:
         return ()
     # after a space, or first and not a Chinese or Japanese character: a word of its own
-    tokens = [(" " if (text[m.start() - 1].isspace() if m.start() else not _CJK_LETTER.match(m.group())) else "") + m.group()
+    tokens = [(" " if (text[m.start() - 1].isspace() if m.start() else not CJK_LETTER.match(m.group())) else "") + m.group()
               for m in found]
     weights = np.array([len(m.group()) + 1 for m in found], dtype=float)
     edges = start + (end - start) * np.concatenate(([0.0], np.cumsum(weights) / weights.sum()))
