@@ -308,10 +308,16 @@ def _phrases(sents: list[Sentence]) -> Counter:
         tokens = [t.lower() for t in cased]
         # a capitalised word inside the sentence is a name, whatever else it spells ("Ravel")
         names = {t.lower() for i, t in enumerate(cased) if i and t[:1].isupper() and cased[i - 1] != "."}
+        # a capitalised stopword before another capitalised word is part of a name
+        # ("Brave New World", "New York", "First World War"), not a break in it
+        in_name = {i for i, t in enumerate(cased[:-1]) if t[:1].isupper() and cased[i + 1][:1].isupper() and cased[i + 1] not in (".", "I")}
         run: list[str] = []
         before = "."
         of: list[str] = []  # the head of a run that ended at "of" ("center" of mass)
-        for tok in tokens:
+        for i, tok in enumerate(tokens):
+            if i in in_name and tok in stop and tok not in _DETERMINERS:
+                run.append(tok)
+                continue
             if not (tok in stop or tok in _SPOKEN_MATHS or tok in numbers or short_token(tok) or is_number(tok) or tok == "."):
                 run.append(tok)
                 continue
@@ -717,7 +723,10 @@ def _subject_names(chapters: list[_Chapter], subjects: tuple[int, ...]) -> dict[
     groups = [[s for ch in chapters[a:b] for s in ch.sents] for a, b in zip(edges, edges[1:])]
     idf = _idf([[w for s in g for w in content_words(s.text)] for g in groups])
     names = {}
-    for a in edges[:-1]:
+    for a, b in zip(edges, edges[1:]):
+        if b - a >= 2 and (name := _subject_name(chapters[a:b])):
+            names[a] = name
+            continue
         scored = _score_phrases(chapters[a].sents, idf)
         if scored:
             names[a] = _phrase_title(scored[0][1], chapters[a].sents)

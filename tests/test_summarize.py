@@ -618,3 +618,46 @@ def test_a_chapter_said_after_the_picture_ended_takes_no_slide_title():
                           end=60.08)
     assert _still_for(_Chapter(42.8, 76.6, []), video).path.name == "b.jpg"
     assert _still_for(_Chapter(76.6, 106.8, []), video) is None
+
+
+def test_each_subject_of_a_session_opens_with_its_own_name_not_a_word_only_it_says():
+    # "players" is said only in the tennis subject, and more than "Agassi" in its first
+    # chapter, so against the other subject it looked like what that chapter introduces;
+    # the name is what the whole subject keeps coming back to.
+    groups = [
+        ["Andre Agassi is an American tennis player.",
+         "Players from many countries rank him among the best players of his time.",
+         "Agassi won eight Grand Slam titles against the best players in the world.",
+         "Many players admired how early the players saw him take the ball.",
+         "Other players called his return of serve the best of all players."],
+        ["The father of Agassi came from Armenia.",
+         "His father built a court in the yard for Agassi.",
+         "Coaches in Florida trained Agassi from the age of thirteen.",
+         "In 1992 the crowd at Wimbledon cheered for Agassi."],
+        ["Steffi Graf married Agassi in 2001.",
+         "A school for children in Las Vegas was founded by Agassi.",
+         "The foundation of Agassi has raised millions for that school."],
+        ["Aldous Huxley was an English writer and philosopher.",
+         "Huxley wrote nearly fifty books, novels and essays among them.",
+         "Huxley is best known for a novel about a future society."],
+        ["Huxley grew up in a famous family of scientists.",
+         "Huxley studied English literature at Oxford.",
+         "An eye disease left Huxley nearly blind as a young man."],
+    ]
+    tr = make_transcript([line for g in groups for line in g])
+    starts = [tr.segments[sum(len(g) for g in groups[:i])].start for i in range(len(groups))]
+    edges = [*starts, tr.segments[-1].end]
+    spans = ChapterSpans(edges[0], edges[-1], tuple(zip(edges[:-1], edges[1:])), subjects=(3,))
+    titles = [c.title for c in describe(tr, spans, None, Options()).chapters]
+    assert titles[0] == "Agassi" and titles[3] == "Huxley", titles
+
+
+def test_a_name_with_a_stopword_in_it_stays_one_phrase():
+    lines = [
+        "Huxley wrote Brave New World in four months.",
+        "Brave New World describes a society that breeds its citizens.",
+        "Critics read Brave New World as a warning.",
+        "Huxley later moved to New York and then to California.",
+    ]
+    title = keyphrase_title(sentences(make_transcript(lines)), {})
+    assert title is not None and "Brave New World" in title, title
