@@ -578,6 +578,40 @@ def test_keyboard_shortcuts(context, manifest):
     watch.check()
 
 
+def test_playback_speed_is_chosen_once_for_the_whole_site(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    rate = "document.getElementById('player').playbackRate"
+    assert page.evaluate(rate) == 1
+    page.select_option("#speed", "1.5")
+    assert page.evaluate(rate) == 1.5
+    # the shortcuts step through the list, and say so to a screen reader
+    page.locator("#transcript").focus()
+    page.keyboard.press(">")
+    assert page.evaluate(rate) == 1.75
+    assert page.input_value("#speed") == "1.75"
+    assert page.inner_text("#speed-status") == "Speed 1.75\u00d7"
+    page.keyboard.press("<")
+    page.keyboard.press("<")
+    assert page.evaluate(rate) == 1.25
+    # the native player's own menu sets a speed the list lacks: the list follows it
+    page.evaluate("document.getElementById('player').playbackRate = 3")
+    wait_js(page, "document.getElementById('speed').value === '3'")
+    page.evaluate("document.getElementById('player').playbackRate = 1.25")
+    wait_js(page, "document.getElementById('speed').value === '1.25'")
+    assert "Slower or faster" in page.inner_text(".keys")
+    # a chapter page opens at the speed chosen, and keeps it while playing
+    chapter, watch2 = open_page(context, manifest["_dir"] / manifest["chapters"][0]["page"])
+    wait_metadata(chapter)
+    assert chapter.input_value("#speed") == "1.25"
+    assert chapter.evaluate(rate) == 1.25
+    chapter.keyboard.press("k")
+    wait_js(chapter, "!document.getElementById('player').paused", timeout=5000)
+    assert chapter.evaluate(rate) == 1.25
+    watch.check()
+    watch2.check()
+
+
 @pytest.fixture(scope="module")
 def synthetic_site(tmp_path_factory) -> Path:
     from recast.site import write_library

@@ -329,6 +329,53 @@
     this.set(on);
   }
 
+  // Playback speed, one choice for the whole site: a learner who watches at 1.5x
+  // wants every chapter at 1.5x. The native player's own speed menu (Chromium,
+  // Safari) changes it too, and is followed. `step` moves to the next speed on the
+  // list, as the < and > shortcuts do.
+  var SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
+  function SpeedControl(select, media, status) {
+    var self = this;
+    var saved = +store.get('recast:v1:speed');
+    var rate = saved >= 0.25 && saved <= 4 ? saved : 1;
+    function label(r) { return (Math.round(r * 100) / 100) + '\u00d7'; }
+    function show(r) {
+      if (!select) return;
+      var value = String(r);
+      if (!Array.prototype.some.call(select.options, function (o) { return +o.value === r; })) {
+        // a speed set from the native menu that the list does not have (0.25x, 3x)
+        var o = document.createElement('option');
+        o.value = value; o.textContent = label(r);
+        select.appendChild(o);
+      }
+      Array.prototype.forEach.call(select.options, function (o) { o.selected = +o.value === r; });
+    }
+    this.rate = function () { return rate; };
+    this.set = function (r, announce) {
+      rate = r;
+      if (media) { media.defaultPlaybackRate = r; media.playbackRate = r; }
+      show(r);
+      store.set('recast:v1:speed', r);
+      if (announce && status) status.textContent = 'Speed ' + label(r);
+    };
+    this.step = function (dir) {
+      var i = SPEEDS.indexOf(rate);
+      if (i < 0) i = SPEEDS.filter(function (s) { return s < rate; }).length - (dir > 0 ? 1 : 0);
+      var next = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, i + dir))];
+      self.set(next, true);
+    };
+    if (!media) { if (select) select.parentNode.hidden = true; return; }
+    if (select) select.addEventListener('change', function () { self.set(+select.value, false); });
+    media.addEventListener('ratechange', function () {
+      if (media.playbackRate !== rate && media.playbackRate > 0) {
+        rate = media.playbackRate;
+        show(rate);
+        store.set('recast:v1:speed', rate);
+      }
+    });
+    this.set(rate, false);
+  }
+
   // ------------------------------------------------------------------ transcript
 
   function Transcript(container, lines, chapters, player, follow, withHeadings) {
@@ -615,6 +662,7 @@
 
     var track = addCaptions(media, DATA.cues, DATA.lang || 'en', player.offset);
     var captions = new CaptionsToggle(document.getElementById('captions-toggle'), track);
+    var speed = new SpeedControl(document.getElementById('speed'), media, document.getElementById('speed-status'));
 
     var transcript = transcriptBox ? new Transcript(transcriptBox, lines, chapters, player, follow, !isChapter) : null;
 
@@ -866,9 +914,10 @@
       if (key === 'n' || key === 'N' || (e.shiftKey && key === 'ArrowRight')) { e.preventDefault(); goChapter(1); return; }
       if (key === 'p' || key === 'P' || (e.shiftKey && key === 'ArrowLeft')) { e.preventDefault(); goChapter(-1); return; }
       if ((key === 'c' || key === 'C') && track) { captions.toggle(); return; }
+      if ((key === '>' || key === '<') && media) { e.preventDefault(); speed.step(key === '>' ? 1 : -1); return; }
     });
 
-    window.RecastPage = { player: player, transcript: transcript, search: search, captions: captions };
+    window.RecastPage = { player: player, transcript: transcript, search: search, captions: captions, speed: speed };
   }
 
   // ------------------------------------------------------------------ library
