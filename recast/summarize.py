@@ -461,8 +461,9 @@ def _pick_keywords(scored: list[tuple[float, tuple[str, ...]]], counts: Counter,
 
 def _spelt(key: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
     """Lower-case phrase words (as said, or lemmas) spelt as the transcript spells them
-    inside sentences ("ASCII", "Boris Becker"); a lemma said only in another form
-    takes that form's capitals ("School Facilities Fund" -> "School Facility Fund")."""
+    inside sentences ("ASCII", "Boris Becker"). A capitalised word is a name, and keeps
+    the form said ("Wales", not the lemma "Wale"; "School Facilities Fund"); a lemma
+    said in lower case only in another form is spelt as the lemma ("theory")."""
     seen: dict[str, Counter] = {w: Counter() for w in key}
     for s in sents:
         for i, word in enumerate(word_tokens(s.text)):
@@ -472,15 +473,28 @@ def _spelt(key: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
                 continue
             if low == lem or not is_english():  # a stem is no word: its words as said ("volcans")
                 seen[lem][word] += 1
-            elif word.isupper() and len(word) > 1:
-                seen[lem][lem.upper()] += 1
+            elif word[:1].isupper():
+                seen[lem][word] += 1
             else:
-                seen[lem][lem[:1].upper() + lem[1:] if word[:1].isupper() else lem] += 1
+                seen[lem][lem] += 1
     # a common noun on its own that is also said in names ("the Mughal Empire") stays
     # lower case where it is said as itself
     lex = english_words()
     alone = len(key) == 1
-    return tuple(w if not seen[w] or (alone and w in lex and seen[w][w]) else seen[w].most_common(1)[0][0] for w in key)
+
+    def spelt(w: str, last: bool) -> str:
+        forms = Counter()
+        for form, n in seen[w].items():
+            # a possessive belongs inside a name ("Ford's Theatre"), not at its end ("Darwin")
+            forms[form[:-2] if last and form.lower().endswith(("'s", "’s")) else form] += n
+        if not forms or (alone and w in lex and forms[w]):
+            return w
+        said = forms.most_common(1)[0][0]
+        one = w[:1].upper() + w[1:]
+        # a name said in the singular too keeps it ("the Fatimids" -> "Fatimid Caliphate")
+        return one if said[:1].isupper() and said != one and forms[one] else said
+
+    return tuple(spelt(w, i == len(key) - 1) for i, w in enumerate(key))
 
 
 def _keywords(sents: list[Sentence], idf: dict[str, float], k: int = 8) -> tuple[str, ...]:

@@ -321,11 +321,25 @@ def tokenize(text: str) -> list[str]:
 _SAME_IN_PLURAL = frozenset("species series means news".split())
 
 
+@functools.cache
 def singular(word: str) -> str:
-    """Fold an English plural to its singular, conservatively (light lemmatising)."""
+    """Fold an English plural to its singular, conservatively (light lemmatising).
+
+    A word the SPECIALIST lexicon knows as a noun takes its lemma from there, through
+    lemminflect: "physics", "atlas" and "bias" are singular, "movies" is "movie". A
+    word it does not know is a name or a term: its "-s" is dropped by rule, but not
+    from "-as" or "-os" unless that leaves an English word ("Thomas", "Texas",
+    "Aquinas" stay whole; "pizzas" would not)."""
     w = word
-    if len(w) <= 3 or not w.endswith("s") or w.endswith(("ss", "us", "is", "'s")) or w in _SAME_IN_PLURAL:
+    if len(w) <= 3 or not w.endswith("s") or w.endswith("'s") or w in _SAME_IN_PLURAL:
         return w[:-2] if w.endswith("'s") else w
+    from lemminflect import getAllLemmas  # MIT; loads its tables on first use (0.3 s)
+
+    known = getAllLemmas(w, upos="NOUN").get("NOUN")
+    if known:
+        return known[0]
+    if w.endswith(("ss", "us", "is")) or (w.endswith(("as", "os")) and w[:-1] not in english_words()):
+        return w
     if w.endswith("uses") and len(w) > 5 and w[:-2] in english_words():
         return w[:-2]  # "campuses", "viruses", "bonuses"
     if w.endswith("ies") and len(w) > 4:

@@ -495,6 +495,10 @@ def test_text_helpers():
     # words that end like plurals of something else (a keyword once read "specy")
     assert [singular(w) for w in ("species", "series", "campuses", "viruses", "causes", "uses")] == [
         "species", "series", "campus", "virus", "cause", "use"]
+    # nouns that end in -s in the singular, and names ("Thoma Aquina" was a keyword)
+    assert [singular(w) for w in ("physics", "atlas", "bias", "chaos", "thomas", "aquinas", "texas")] == [
+        "physics", "atlas", "bias", "chaos", "thomas", "aquinas", "texas"]
+    assert [singular(w) for w in ("movies", "ideas", "photos", "topics")] == ["movie", "idea", "photo", "topic"]
     assert remove_fillers("Um, so the, uh, momentum is conserved.") == "So the, momentum is conserved."
 
 

@@ -661,3 +661,21 @@ def test_a_name_with_a_stopword_in_it_stays_one_phrase():
     ]
     title = keyphrase_title(sentences(make_transcript(lines)), {})
     assert title is not None and "Brave New World" in title, title
+
+
+def test_keywords_spell_names_as_said():
+    groups = [
+        ["Thomas Aquinas knew Aristotle from Latin translations.",
+         "For Thomas Aquinas, Aristotle was simply the philosopher.",
+         "The notebooks of Darwin praise Aristotle as well.",
+         "The theory of evolution was Darwin's, and Darwin's alone.",
+         "Both Thomas Aquinas and the teachers of Darwin wrote commentaries."],
+        ["Lincoln was shot at Ford's Theatre in April 1865.",
+         "Ford's Theatre was closed after the assassination.",
+         "Today Ford's Theatre is a museum and a stage again.",
+         "Visitors to Ford's Theatre see the box where Lincoln sat."],
+    ]
+    first, second = (c.keywords for c in _two_chapters(groups).chapters)
+    # (its lemmas are "thoma aquina" and "darwin"; a possessive ends no keyword)
+    assert "Thomas Aquinas" in first and "Darwin" in first and "Darwin's" not in first, first
+    assert "Ford's Theatre" in second, second
