@@ -643,10 +643,28 @@ def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str
     scored = [(s, p) for s, p in _score_phrases(sents, idf) if join_words(p).lower() not in avoid]
     if not scored:
         return None
-    first = scored[0][1]
+    counts, surface = _lemma_phrases(sents)
+    first = _whole(scored[0][1], counts, surface)
     second = next((p for _, p in scored[1:6] if len(p) <= 2 and not any(_kin(a, b) for a in p for b in first)), None)
+    if second is not None:
+        whole = _whole(second, counts, surface)
+        if not any(_kin(a, b) for a in whole for b in first):  # not "Tax and Tax Rate"
+            second = whole
     words = list(first) + ([_AND.get(language(), "&"), *second] if second and len(first) + len(second) <= 5 else [])
     return _phrase_title(tuple(words), sents)
+
+
+def _whole(phrase: tuple[str, ...], counts: Counter, surface: dict[tuple[str, ...], tuple[str, ...]]) -> tuple[str, ...]:
+    """`phrase`, or the longer phrase it is mostly said in ("bait" -> "Oscar bait",
+    "Sumter" -> "Fort Sumter"): one said at least twice and at least half as often.
+    The shorter phrase can score higher because the longer one's first word is said
+    all over the talk ("Oscar"), which says nothing about whether it belongs."""
+    key = tuple(lemma(w) for w in phrase)
+    n = len(key)
+    longer = [(c, k) for k, c in counts.items() if len(k) > n and k[-n:] == key and c >= 2 and 2 * c >= counts[key]]
+    if not longer or len(set(max(longer)[1])) < len(max(longer)[1]):
+        return phrase
+    return surface[max(longer)[1]]
 
 
 def _kin(a: str, b: str) -> bool:

@@ -679,3 +679,16 @@ def test_keywords_spell_names_as_said():
     # (its lemmas are "thoma aquina" and "darwin"; a possessive ends no keyword)
     assert "Thomas Aquinas" in first and "Darwin" in first and "Darwin's" not in first, first
     assert "Ford's Theatre" in second, second
+
+
+def test_keyphrase_title_names_the_whole_term_a_word_is_said_in():
+    # "Oscar" is said in every chapter, so "bait" alone scored higher than "Oscar bait"
+    lines = [
+        "Critics call a film made to win awards Oscar bait.",
+        "Oscar bait tends to be a period drama with a famous cast.",
+        "Studios release Oscar bait late in the year.",
+        "Not every bait works: some melodramas win nothing.",
+    ]
+    idf = {"oscar": 0.05, "bait": 3.0, "melodrama": 1.0, "film": 0.5, "critic": 0.5}
+    title = keyphrase_title(sentences(make_transcript(lines)), idf)
+    assert title is not None and title.startswith("Oscar Bait"), title
