@@ -337,7 +337,8 @@ def singular(word: str) -> str:
 
     known = getAllLemmas(w, upos="NOUN").get("NOUN")
     if known:
-        return known[0]
+        # a field of study is singular ("mechanics", not "mechanic"; "movies" is plural)
+        return w if w.endswith("ics") and w in known else known[0]
     if w.endswith(("ss", "us", "is")) or (w.endswith(("as", "os")) and w[:-1] not in english_words()):
         return w
     if w.endswith("uses") and len(w) > 5 and w[:-2] in english_words():

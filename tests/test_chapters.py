@@ -499,6 +499,7 @@ def test_text_helpers():
     assert [singular(w) for w in ("physics", "atlas", "bias", "chaos", "thomas", "aquinas", "texas")] == [
         "physics", "atlas", "bias", "chaos", "thomas", "aquinas", "texas"]
     assert [singular(w) for w in ("movies", "ideas", "photos", "topics")] == ["movie", "idea", "photo", "topic"]
+    assert singular("mechanics") == "mechanics"  # the field, not a car mechanic
     assert remove_fillers("Um, so the, uh, momentum is conserved.") == "So the, momentum is conserved."
 
 
