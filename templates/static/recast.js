@@ -499,7 +499,8 @@
       if (below > 0 && parseFloat(c.style.paddingBottom || '0') < pad) c.style.paddingBottom = pad + 'px';
       var from = c.scrollTop + above;
       if (top < from + 40 || bottom > from + seen - 20) {
-        c.scrollTop = Math.max(0, top - above - seen / 3);
+        // a third of the way down, or higher where a long line would not fit below that
+        c.scrollTop = Math.max(0, top - above - Math.min(seen / 3, Math.max(0, seen - (bottom - top) - 8)));
       }
     }
   };
