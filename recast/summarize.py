@@ -483,7 +483,7 @@ def _spelt(key: tuple[str, ...], sents: list[Sentence]) -> tuple[str, ...]:
     alone = len(key) == 1
 
     def spelt(w: str, last: bool) -> str:
-        forms = Counter()
+        forms: Counter = Counter()
         for form, n in seen[w].items():
             # a possessive belongs inside a name ("Ford's Theatre"), not at its end ("Darwin")
             forms[form[:-2] if last and form.lower().endswith(("'s", "’s")) else form] += n
@@ -662,9 +662,10 @@ def _whole(phrase: tuple[str, ...], counts: Counter, surface: dict[tuple[str, ..
     key = tuple(lemma(w) for w in phrase)
     n = len(key)
     longer = [(c, k) for k, c in counts.items() if len(k) > n and k[-n:] == key and c >= 2 and 2 * c >= counts[key]]
-    if not longer or len(set(max(longer)[1])) < len(max(longer)[1]):
+    if not longer:
         return phrase
-    return surface[max(longer)[1]]
+    best = max(longer)[1]
+    return surface[best] if len(set(best)) == len(best) else phrase
 
 
 def _kin(a: str, b: str) -> bool:

@@ -328,8 +328,8 @@ def singular(word: str) -> str:
     A word the SPECIALIST lexicon knows as a noun takes its lemma from there, through
     lemminflect: "physics", "atlas" and "bias" are singular, "movies" is "movie". A
     word it does not know is a name or a term: its "-s" is dropped by rule, but not
-    from "-as" or "-os" unless that leaves an English word ("Thomas", "Texas",
-    "Aquinas" stay whole; "pizzas" would not)."""
+    from "-as" or "-os" unless that leaves an English word ("Thomas", "Texas" and
+    "Aquinas" stay whole)."""
     w = word
     if len(w) <= 3 or not w.endswith("s") or w.endswith("'s") or w in _SAME_IN_PLURAL:
         return w[:-2] if w.endswith("'s") else w
