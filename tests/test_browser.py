@@ -612,6 +612,38 @@ def test_playback_speed_is_chosen_once_for_the_whole_site(context, manifest):
     watch2.check()
 
 
+def test_a_link_to_the_moment_playing_opens_the_page_there(context, manifest):
+    page, watch = open_page(context, manifest["_dir"] / "index.html")
+    wait_metadata(page)
+    last = manifest["chapters"][-1]
+    at = round(min(last["start"] + 2.0, (last["start"] + last["end"]) / 2), 1)
+    page.evaluate(f"document.getElementById('player').currentTime = {at}")
+    page.click("#copy-moment")
+    wait_js(page, "document.getElementById('copy-moment-status').textContent !== ''")
+    link = page.get_attribute("#copy-moment", "data-link")
+    assert link.endswith(f"#t={at:g}"), link
+    # copied, or where the clipboard is out of reach, in the address bar to copy from
+    assert page.evaluate("location.hash") == f"#t={at:g}"
+    status = page.inner_text("#copy-moment-status")
+    assert status.startswith(("Link copied", "Copy the address bar")), status
+    # the link opens the page at that moment
+    other, watch2 = open_page(context, manifest["_dir"] / "index.html")
+    other.goto(link)
+    other.wait_for_selector("html[data-ready]")
+    wait_metadata(other)
+    wait_js(other, f"Math.abs(document.getElementById('player').currentTime - {at}) < 0.3")
+    # on a chapter page the link holds the session's time, as the library's links do
+    chapter = manifest["chapters"][0]
+    cpage, watch3 = open_page(context, manifest["_dir"] / chapter["page"])
+    wait_metadata(cpage)
+    cpage.evaluate("document.getElementById('player').currentTime = 1.0")
+    cpage.click("#copy-moment")
+    wait_js(cpage, "document.getElementById('copy-moment-status').textContent !== ''")
+    assert cpage.get_attribute("#copy-moment", "data-link").endswith(f"#t={round(chapter['start'] + 1.0, 1):g}")
+    for w in (watch, watch2, watch3):
+        w.check()
+
+
 @pytest.fixture(scope="module")
 def synthetic_site(tmp_path_factory) -> Path:
     from recast.site import write_library

@@ -376,6 +376,48 @@
     this.set(rate, false);
   }
 
+  // "Copy link to this moment": the page's address with #t= the time playing, which
+  // opens the page there. The address bar gets it too, so where the clipboard is
+  // out of reach (an http:// page without a secure context, a locked-down LMS frame)
+  // the learner can copy it from there.
+  function MomentLink(button, status, player) {
+    if (!button) return;
+    if (!player.media) { button.hidden = true; return; }
+    var timer = 0;
+    function said(text) {
+      if (!status) return;
+      status.textContent = text;
+      clearTimeout(timer);
+      timer = setTimeout(function () { status.textContent = ''; }, 6000);
+    }
+    function fallback(text) {
+      var area = document.createElement('textarea');
+      area.value = text;
+      area.setAttribute('readonly', '');
+      area.style.position = 'fixed';
+      area.style.opacity = '0';
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      return ok;
+    }
+    button.addEventListener('click', function () {
+      var t = Math.max(0, Math.round(player.time() * 10) / 10);
+      var hash = '#t=' + t;
+      var link = window.location.href.replace(/#.*$/, '') + hash;
+      try { window.history.replaceState(null, '', hash); } catch (e) { /* a sandboxed frame */ }
+      button.setAttribute('data-link', link);
+      var done = function (ok) {
+        said(ok ? 'Link copied (' + fmt(t) + ')' : 'Copy the address bar: it links to ' + fmt(t));
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(link).then(function () { done(true); }, function () { done(fallback(link)); });
+      } else done(fallback(link));
+    });
+  }
+
   // ------------------------------------------------------------------ transcript
 
   function Transcript(container, lines, chapters, player, follow, withHeadings) {
@@ -664,6 +706,7 @@
     var track = addCaptions(media, DATA.cues, DATA.lang || 'en', player.offset);
     var captions = new CaptionsToggle(document.getElementById('captions-toggle'), track);
     var speed = new SpeedControl(document.getElementById('speed'), media, document.getElementById('speed-status'));
+    new MomentLink(document.getElementById('copy-moment'), document.getElementById('copy-moment-status'), player);
 
     var transcript = transcriptBox ? new Transcript(transcriptBox, lines, chapters, player, follow, !isChapter) : null;
 
