@@ -378,7 +378,7 @@
 
   // "Copy link to this moment": the page's address with #t= the time playing, which
   // opens the page there. The address bar gets it too, so where the clipboard is
-  // out of reach (an http:// page without a secure context, a locked-down LMS frame)
+  // out of reach (a page served without a secure context, a locked-down LMS frame)
   // the learner can copy it from there.
   function MomentLink(button, status, player) {
     if (!button) return;
