@@ -78,14 +78,27 @@ class _Stages:
 NO_SPEECH = "no speech found (silent, or nothing recognisable as speech): the session has no transcript"
 
 
+def _cache_file(options: Options, folder: str, key: dict[str, Any]) -> Path:
+    """The cache entry for `key` (everything its content depends on) in `folder`."""
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+    return options.cache_dir / folder / digest[:2] / f"{digest}.json"
+
+
+def _store(path: Path, data: dict[str, Any], what: str) -> None:
+    """Write a cache entry; a cache we cannot write is not worth failing the run."""
+    from .manifest import write_json_atomic
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(data, path)
+    except OSError as e:
+        log.warning("could not cache the %s in %s: %s", what, path.parent, e)
+
+
 def transcript_cache_path(options: Options, audio_sha256: str, slides: str | None = None) -> Path:
     """`slides`: what the words read on the slides depend on, when they steer recognition."""
-    key = json.dumps(
-        {"v": TRANSCRIPT_CACHE_VERSION, "audio": audio_sha256, **options.transcript_key(),
-         **({"slides": slides} if slides else {})}, sort_keys=True
-    )
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return options.cache_dir / "transcripts" / digest[:2] / f"{digest}.json"
+    return _cache_file(options, "transcripts", {"v": TRANSCRIPT_CACHE_VERSION, "audio": audio_sha256,
+                                                **options.transcript_key(), **({"slides": slides} if slides else {})})
 
 
 @dataclass(frozen=True)
@@ -97,8 +110,7 @@ class SlideWords:
 
 
 def _slides_cache_path(options: Options, key: str) -> Path:
-    digest = hashlib.sha256(json.dumps({"v": 1, "slides": key}).encode()).hexdigest()
-    return options.cache_dir / "slides" / digest[:2] / f"{digest}.json"
+    return _cache_file(options, "slides", {"v": 1, "slides": key})
 
 
 def _cached_slides(path: Path) -> tuple[ReadSlide, ...] | None:
@@ -119,20 +131,14 @@ def _cached_slides(path: Path) -> tuple[ReadSlide, ...] | None:
 
 
 def _cache_slides(path: Path, slides: Sequence[ReadSlide]) -> None:
-    from .manifest import write_json_atomic
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic({"slides": [{"start": s.start, "end": s.end, "lines": [[ln.text, ln.confidence] for ln in s.lines]}
-                                      for s in slides]}, path)
-    except OSError as e:
-        log.warning("could not cache the slides read in %s: %s", path.parent, e)
+    _store(path, {"slides": [{"start": s.start, "end": s.end, "lines": [[ln.text, ln.confidence] for ln in s.lines]}
+                             for s in slides]}, "slides read")
 
 
 def get_transcript(audio, options: Options, stages: _Stages, slides: SlideWords | None = None) -> tuple[Transcript, bool]:
     """Import, reuse from the cache, or recognise (with `slides` as prompts).
     Returns (transcript, reused)."""
-    from .manifest import transcript_from_dict, transcript_to_dict, write_json_atomic
+    from .manifest import transcript_from_dict, transcript_to_dict
 
     if options.transcript_file is not None:
         from .transcript_import import import_transcript
@@ -162,11 +168,7 @@ def get_transcript(audio, options: Options, stages: _Stages, slides: SlideWords 
 
         t = transcribe(audio, options, on_progress, prompts)
         note["message"] = f"{amount_said(t)}, {t.language}"
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(transcript_to_dict(t), cache)
-    except OSError as e:  # a cache we cannot write is not worth failing the run
-        log.warning("could not cache the transcript in %s: %s", cache.parent, e)
+    _store(cache, transcript_to_dict(t), "transcript")
     return t, False
 
 
