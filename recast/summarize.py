@@ -411,8 +411,10 @@ def _phrase_weight(key: tuple[str, ...], idf: dict[str, float]) -> float:
     return sum(idf.get(w, 0.1) for w in words) / len(words) * _length_bonus(key)
 
 
-def _score_phrases(sents: list[Sentence], idf: dict[str, float]) -> list[tuple[float, tuple[str, ...]]]:
-    lemma_counts, surface = _lemma_phrases(sents)
+def _score_phrases(sents: list[Sentence], idf: dict[str, float],
+                   phrases: tuple[Counter, dict[tuple[str, ...], tuple[str, ...]]] | None = None) -> list[tuple[float, tuple[str, ...]]]:
+    """`phrases`: `_lemma_phrases(sents)`, when the caller has it already."""
+    lemma_counts, surface = phrases or _lemma_phrases(sents)
     scored = []
     for key, c in lemma_counts.items():
         if len(key) > 1 and c < 2:
@@ -640,10 +642,10 @@ def _announced_elsewhere(sents: list[Sentence]) -> str | None:
 
 def keyphrase_title(sents: list[Sentence], idf: dict[str, float], avoid: set[str] = frozenset()) -> str | None:
     """A title from the chapter's best one or two key phrases, in Title Case."""
-    scored = [(s, p) for s, p in _score_phrases(sents, idf) if join_words(p).lower() not in avoid]
+    counts, surface = phrases = _lemma_phrases(sents)
+    scored = [(s, p) for s, p in _score_phrases(sents, idf, phrases) if join_words(p).lower() not in avoid]
     if not scored:
         return None
-    counts, surface = _lemma_phrases(sents)
     first = _whole(scored[0][1], counts, surface)
     second = next((p for _, p in scored[1:6] if len(p) <= 2 and not any(_kin(a, b) for a in p for b in first)), None)
     if second is not None:
