@@ -113,6 +113,18 @@ def sine_melody(path: Path, seconds: float) -> Path:
     return path
 
 
+def ffmpeg_noise(path: Path, color: str, amplitude: float, seconds: float) -> Path:
+    """Noise of another colour than white and pink (ffmpeg anoisesrc: brown, blue,
+    violet, velvet), at `amplitude` of full scale."""
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i",
+         f"anoisesrc=color={color}:amplitude={amplitude}:duration={seconds}:sample_rate={RATE}",
+         "-ac", "1", "-ar", str(RATE), str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
 def lead_in(path: Path, silence: float) -> tuple[Path, float, str]:
     """`silence` seconds of digital silence, then the sample webinar's audio. Returns
     the file, the time of its first spoken sentence and the script spoken after it."""
@@ -176,6 +188,15 @@ def build_cases(minutes: float, only: set[str] | None) -> list[Case]:
         if not path.is_file():
             sine_melody(path, minutes * 60)
         cases.append(Case("sine melody", path))
+    # the other colours, a white noise near full scale and a pink one near the floor
+    for name, color, amplitude in (("brown noise", "brown", 0.3), ("blue noise", "blue", 0.3),
+                                   ("violet noise", "violet", 0.3), ("velvet noise", "velvet", 0.3),
+                                   ("loud white noise", "white", 0.9), ("quiet pink noise", "pink", 0.005)):
+        if want(name):
+            path = WORK / f"{name.replace(' ', '-')}-{minutes:g}min.wav"
+            if not path.is_file():
+                ffmpeg_noise(path, color, amplitude, minutes * 60)
+            cases.append(Case(name, path))
     if want("lead-in") and SAMPLE.is_file():
         path, speech_from, script = lead_in(WORK / "lead-in-2min.wav", 120.0)
         cases.append(Case("lead-in", path, speech_from, script))
@@ -277,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = build_cases(args.minutes, only)
     print(f"# {args.engine} {args.model or 'default model'}, VAD {'off' if args.no_vad else 'on'}"
           f"{', vocabulary ' + repr(args.vocabulary) if args.vocabulary else ''}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'input':12} {'audio s':>7} {'stray':>5} {'speech':>6} {'WER':>6} {'wall s':>6} {'load':>9}  text", flush=True)
+    print(f"{'input':16} {'audio s':>7} {'stray':>5} {'speech':>6} {'WER':>6} {'wall s':>6} {'load':>9}  text", flush=True)
     rows = []
     failed = 0
     if args.through_run:
@@ -293,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         speech = "-" if row["speech_words"] is None else str(row["speech_words"])
         wer = "-" if row["speech_wer"] is None else f"{row['speech_wer']:.1%}"
         print(
-            f"{row['case']:12} {row['audio_s']:7.1f} {row['stray_words']:5} {speech:>6} {wer:>6} {row['wall_s']:6.1f} "
+            f"{row['case']:16} {row['audio_s']:7.1f} {row['stray_words']:5} {speech:>6} {wer:>6} {row['wall_s']:6.1f} "
             f"{row['load_before']:4.1f}>{row['load_after']:<4.1f}  {row['stray_text']}",
             flush=True,
         )
